@@ -1,0 +1,50 @@
+# Two commands do everything on a fresh machine:
+#   make lab    create .venv if needed, install the course, open JupyterLab on the start notebook
+#   make test   create/update .venv, run the unit tests, then run every notebook through nbval
+#
+# Authoring targets: make exercises (regenerate exercises from solutions and execute them),
+# make execute NB=path.ipynb (re-run a notebook in place), make bench (benchmarks).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.course-installed
+# Extra arguments for `jupyter lab`, e.g. make lab LAB_ARGS="--no-browser --port 8890"
+LAB_ARGS ?=
+
+NOTEBOOKS = $(filter-out %.updated.ipynb,$(wildcard notebooks/*.ipynb solutions/*.ipynb exercises/*.ipynb))
+
+.PHONY: env lab test unit nbval exercises execute bench clean-venv
+
+# The environment is rebuilt when the dependency list changes. constraints.txt keeps torch on
+# a CPU-friendly release range (a bare `torch` pulls several GB of CUDA packages).
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+env: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(LAB_ARGS)
+
+test: unit nbval
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+nbval: $(STAMP)
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env $(NOTEBOOKS)
+
+exercises: $(STAMP)
+	$(BIN)/python tools/make_exercises.py
+	$(BIN)/python tools/execute.py $(filter-out %.updated.ipynb,$(wildcard exercises/*.ipynb))
+
+execute: $(STAMP)
+	$(BIN)/python tools/execute.py $(NB)
+
+bench: $(STAMP)
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean-venv:
+	rm -rf $(VENV)

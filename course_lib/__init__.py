@@ -1,0 +1,61 @@
+"""course_lib: the helper library of the course "Attention as adaptive computation".
+
+    import course_lib as cl
+    scores  = cl.similarity(q, k)            # 1. similarity computation
+    weights = cl.softmax_weights(scores)     # 2. weight allocation
+    out, w  = cl.attend(q, k, v)             # 3. weighted aggregation (all three steps)
+
+Submodules: ``core`` (the three steps), ``images`` (real photos and patches), ``plotting``,
+``checks`` (exercise feedback), ``widgets`` (interactive explorers), and one module per later
+lesson. Submodules that need ipywidgets are imported on first use, not here.
+"""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import torch
+
+from .core import (
+    SIMILARITY_KINDS,
+    AdditiveScore,
+    MultiHeadAttention,
+    attend,
+    similarity,
+    softmax_weights,
+)
+
+__version__ = "0.1.0"
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python, NumPy and torch so that every run prints the same numbers."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def default_device() -> torch.device:
+    """CUDA when present, else CPU: the whole course runs on a laptop CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def __getattr__(name):
+    # `cl.checks` and `cl.widgets` work without importing ipywidgets at `import course_lib`.
+    if name in {"checks", "widgets", "images", "plotting"}:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'course_lib' has no attribute {name!r}")
+
+
+__all__ = [
+    "SIMILARITY_KINDS",
+    "AdditiveScore",
+    "MultiHeadAttention",
+    "attend",
+    "default_device",
+    "seed_everything",
+    "similarity",
+    "softmax_weights",
+]

@@ -1,0 +1,14 @@
+"""Automatic checks for the exercises.
+
+    from course_lib.checks import check
+    result = check("scaled_dot", my_scaled_dot)   # prints feedback
+    result.passed                                 # True / False
+
+The machinery is in ``framework.py``; each lesson's checks are in ``lessonNN.py``.
+"""
+from .framework import CHECKS, Case, CheckResult, Mistake, check, register_check  # noqa: F401
+
+# Importing a lesson module registers its checks.
+from . import lesson01, lesson02, lesson03  # noqa: F401,E402
+
+__all__ = ["CHECKS", "Case", "CheckResult", "Mistake", "check", "register_check"]

@@ -1,0 +1,242 @@
+"""Attention in three steps: similarity -> weights -> weighted aggregation.
+
+Everything in this course is built from the three functions in this file:
+
+    scores  = similarity(q, k)          # step 1: how well does each query match each key?
+    weights = softmax_weights(scores)   # step 2: turn scores into a distribution per query
+    output  = weights @ v               # step 3: average the values with those weights
+
+``attend`` chains the three. ``MultiHeadAttention`` runs several of them side by side on learned
+projections, exactly as a Transformer layer does.
+
+Shapes follow one convention: ``q`` is ``(..., n_q, d)``, ``k`` is ``(..., n_k, d)``,
+``v`` is ``(..., n_k, d_v)``; the leading ``...`` are batch dimensions and broadcast.
+Each function takes torch tensors (and keeps gradients) or NumPy arrays (and returns NumPy).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ._arrays import (
+    broadcast_mask,
+    common_dtype,
+    like_input,
+    require_positive,
+    require_rank,
+    shape_str,
+    to_tensor,
+)
+
+SIMILARITY_KINDS = ("dot", "scaled_dot", "cosine", "neg_sq_euclidean")
+
+
+# --------------------------------------------------------------------------------------------
+# Step 1: similarity
+# --------------------------------------------------------------------------------------------
+def similarity(q, k, kind="scaled_dot"):
+    """Score every query against every key.
+
+    Args:
+        q: queries, shape ``(..., n_q, d)``.
+        k: keys, shape ``(..., n_k, d)``.
+        kind: one of
+            ``"dot"``              q . k
+            ``"scaled_dot"``       q . k / sqrt(d)   (keeps the scores' variance ~1 as d grows)
+            ``"cosine"``           q . k / (|q| |k|) (only the direction matters; zero vectors -> 0)
+            ``"neg_sq_euclidean"`` -|q - k|^2 = 2 q . k - |q|^2 - |k|^2  (close = similar)
+            or a callable ``f(q, k) -> scores`` such as an :class:`AdditiveScore` module.
+
+    Returns:
+        scores of shape ``(..., n_q, n_k)``; larger means more similar.
+    """
+    q, from_numpy = to_tensor(q, "q")
+    k, _ = to_tensor(k, "k")
+    require_rank(q, "q", 2, "(..., n_q, d)")
+    require_rank(k, "k", 2, "(..., n_k, d)")
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(
+            f"q and k must have the same feature size d (last dimension): q has shape "
+            f"{shape_str(q)} (d={q.shape[-1]}), k has shape {shape_str(k)} (d={k.shape[-1]})"
+        )
+    q, k = common_dtype(q, k)
+
+    if callable(kind):
+        scores = kind(q, k)
+    elif kind == "dot":
+        scores = q @ k.transpose(-2, -1)
+    elif kind == "scaled_dot":
+        # Scaling q (n_q * d numbers) is cheaper than scaling the scores (n_q * n_k numbers).
+        scores = (q * (1.0 / math.sqrt(q.shape[-1]))) @ k.transpose(-2, -1)
+    elif kind == "cosine":
+        eps = torch.finfo(q.dtype).tiny  # a zero vector has no direction: its cosine is 0
+        q_unit = q / q.norm(dim=-1, keepdim=True).clamp_min(eps)
+        k_unit = k / k.norm(dim=-1, keepdim=True).clamp_min(eps)
+        scores = q_unit @ k_unit.transpose(-2, -1)
+    elif kind == "neg_sq_euclidean":
+        # Expanding the square turns n_q * n_k difference vectors into one matrix product.
+        q_sq = (q * q).sum(-1, keepdim=True)  # (..., n_q, 1)
+        k_sq = (k * k).sum(-1).unsqueeze(-2)  # (..., 1, n_k)
+        scores = 2 * (q @ k.transpose(-2, -1)) - q_sq - k_sq
+        scores = scores.clamp(max=0.0)  # a distance is never negative; rounding can say otherwise
+    else:
+        raise ValueError(
+            f"kind={kind!r} is not a known similarity; expected one of "
+            f"{', '.join(repr(s) for s in SIMILARITY_KINDS)} or a callable f(q, k) -> scores"
+        )
+    return like_input(scores, from_numpy)
+
+
+class AdditiveScore(nn.Module):
+    """A *learned* similarity (Bahdanau et al., 2015): ``score(q, k) = w . tanh(W_q q + W_k k)``.
+
+    Unlike the dot product it can compare queries and keys of different sizes and learn which
+    combinations matter. Pass an instance as ``kind`` to :func:`similarity` or :func:`attend`.
+
+    Shapes: ``q (..., n_q, d_q)``, ``k (..., n_k, d_k)`` -> scores ``(..., n_q, n_k)``.
+    """
+
+    def __init__(self, d_q: int, d_k: int | None = None, d_hidden: int = 32):
+        super().__init__()
+        d_k = d_q if d_k is None else d_k
+        self.proj_q = nn.Linear(d_q, d_hidden, bias=False)
+        self.proj_k = nn.Linear(d_k, d_hidden, bias=True)
+        self.w = nn.Linear(d_hidden, 1, bias=False)
+
+    def forward(self, q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+        # (..., n_q, 1, h) + (..., 1, n_k, h) -> (..., n_q, n_k, h): every pair, one hidden vector
+        hidden = torch.tanh(self.proj_q(q).unsqueeze(-2) + self.proj_k(k).unsqueeze(-3))
+        return self.w(hidden).squeeze(-1)
+
+
+# --------------------------------------------------------------------------------------------
+# Step 2: weight allocation
+# --------------------------------------------------------------------------------------------
+def softmax_weights(scores, temperature=1.0, mask=None):
+    """Turn scores into weights that are >= 0 and sum to 1 over the last axis.
+
+    ``weights = exp(scores / T) / sum(exp(scores / T))``, computed stably.
+
+    Args:
+        scores: shape ``(..., n_k)``, usually ``(..., n_q, n_k)``.
+        temperature: T > 0. Small T sharpens towards argmax, large T flattens towards uniform.
+        mask: optional boolean array broadcastable to ``scores``; True = may attend. Blocked
+            entries get weight exactly 0. A row with no allowed entry gets all-zero weights
+            (not NaN): there is nothing to attend to.
+
+    Returns:
+        weights with the shape of ``scores``, finite for any finite scores, however large.
+    """
+    s, from_numpy = to_tensor(scores, "scores")
+    require_rank(s, "scores", 1, "(..., n_k)")
+    if not s.is_floating_point():
+        raise TypeError(f"scores must be floating point, got dtype {s.dtype}")
+    temperature = require_positive(temperature, "temperature")
+    allowed = None if mask is None else broadcast_mask(mask, s)
+
+    # Subtract each row's largest (allowed) score before exponentiating. Softmax does not
+    # change when a constant is added to a row, but exp() of a large score overflows to inf
+    # and inf / inf is NaN. After the shift every exponent is <= 0, so exp() is in (0, 1].
+    # We shift *before* dividing by T so that a small T cannot overflow either.
+    if allowed is not None:
+        s = s.masked_fill(~allowed, -math.inf)
+    row_max = s.amax(dim=-1, keepdim=True).detach()  # constant per row: no gradient needed
+    row_max = torch.where(torch.isfinite(row_max), row_max, torch.zeros_like(row_max))
+    z = s - row_max
+    if temperature != 1.0:
+        z = z / temperature
+    e = torch.exp(z)  # blocked entries: exp(-inf) = 0
+    # The row sum is >= 1 whenever the row has an allowed entry (its maximum contributes
+    # exp(0) = 1). It is 0 only for a fully blocked row; clamping keeps 0 / 0 from becoming NaN.
+    weights = e / e.sum(dim=-1, keepdim=True).clamp_min(torch.finfo(e.dtype).tiny)
+    return like_input(weights, from_numpy)
+
+
+# --------------------------------------------------------------------------------------------
+# Step 3: weighted aggregation (and the three steps together)
+# --------------------------------------------------------------------------------------------
+def attend(q, k, v, mask=None, kind="scaled_dot", temperature=1.0):
+    """Attention: each query returns a weighted average of the values.
+
+    Args:
+        q: queries ``(..., n_q, d)``; k: keys ``(..., n_k, d)``; v: values ``(..., n_k, d_v)``.
+        mask: optional boolean, broadcastable to ``(..., n_q, n_k)``; True = may attend.
+        kind: the similarity (see :func:`similarity`).
+        temperature: softmax temperature T > 0.
+
+    Returns:
+        ``(output, weights)`` with output ``(..., n_q, d_v)`` and weights ``(..., n_q, n_k)``.
+        ``output = weights @ v``: row i of the output mixes the values with query i's weights.
+    """
+    q, from_numpy = to_tensor(q, "q")
+    k, _ = to_tensor(k, "k")
+    v, _ = to_tensor(v, "v")
+    require_rank(v, "v", 2, "(..., n_k, d_v)")
+    require_rank(k, "k", 2, "(..., n_k, d)")
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(
+            f"k and v must hold one value per key (same n_k, second-to-last dimension): "
+            f"k has shape {shape_str(k)} (n_k={k.shape[-2]}), v has shape {shape_str(v)} "
+            f"(n_k={v.shape[-2]})"
+        )
+    q, k, v = common_dtype(q, k, v)
+    scores = similarity(q, k, kind=kind)                      # step 1
+    weights = softmax_weights(scores, temperature, mask)      # step 2
+    output = weights @ v                                      # step 3
+    return like_input(output, from_numpy), like_input(weights, from_numpy)
+
+
+# --------------------------------------------------------------------------------------------
+# Many attentions side by side
+# --------------------------------------------------------------------------------------------
+class MultiHeadAttention(nn.Module):
+    """Multi-head attention built from :func:`attend` (Vaswani et al., 2017).
+
+    Each of ``num_heads`` heads projects queries, keys and values to ``head_dim = embed_dim /
+    num_heads`` numbers, attends on its own, and the heads' outputs are concatenated and mixed
+    by an output projection. Different heads can therefore look for different things.
+
+    Shapes (batch first): query ``(B, n_q, embed_dim)``, key/value ``(B, n_k, embed_dim)``
+    (key and value default to query: self-attention). ``mask`` is boolean, broadcastable to
+    ``(B, num_heads, n_q, n_k)``, True = may attend.
+
+    Returns ``(output (B, n_q, embed_dim), weights (B, num_heads, n_q, n_k))``.
+    """
+
+    def __init__(self, embed_dim: int, num_heads: int, bias: bool = True):
+        super().__init__()
+        if embed_dim % num_heads != 0:
+            raise ValueError(
+                f"embed_dim={embed_dim} must be divisible by num_heads={num_heads} "
+                f"so that every head gets embed_dim / num_heads features"
+            )
+        self.embed_dim, self.num_heads = embed_dim, num_heads
+        self.head_dim = embed_dim // num_heads
+        self.q_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
+        self.k_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
+        self.v_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
+        self.out_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
+
+    def split_heads(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, n, embed_dim) -> (B, num_heads, n, head_dim)"""
+        b, n, _ = x.shape
+        return x.view(b, n, self.num_heads, self.head_dim).transpose(1, 2)
+
+    def forward(self, query, key=None, value=None, mask=None):
+        key = query if key is None else key
+        value = key if value is None else value
+        for name, x in (("query", query), ("key", key), ("value", value)):
+            if x.dim() != 3 or x.shape[-1] != self.embed_dim:
+                raise ValueError(
+                    f"{name} must have shape (B, n, embed_dim={self.embed_dim}), "
+                    f"got shape {shape_str(x)}"
+                )
+        q = self.split_heads(self.q_proj(query))
+        k = self.split_heads(self.k_proj(key))
+        v = self.split_heads(self.v_proj(value))
+        out, weights = attend(q, k, v, mask=mask)              # every head at once
+        b, _, n_q, _ = out.shape
+        out = out.transpose(1, 2).reshape(b, n_q, self.embed_dim)  # concatenate the heads
+        return self.out_proj(out), weights

@@ -1,0 +1,51 @@
+"""Figure helpers shared by the lessons, so every picture in the course looks the same.
+
+Colours: the Okabe-Ito palette (distinguishable with every common colour-vision deficiency) for
+lines and markers; ``WEIGHT_CMAP`` (cividis) for weights and attention maps; gray for photos.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .images import to_hwc
+
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "black": "#000000",
+}
+# Order for categories: strongest contrast on white first; yellow (hard to see on white) last.
+COLORS = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion", "sky", "purple",
+                                 "black", "yellow")]
+WEIGHT_CMAP = "cividis"  # perceptually uniform and colour-blind safe
+DIVERGING_CMAP = "PuOr"  # for signed quantities (scores that can be negative)
+
+
+def show_image(ax, image, title=None, **kwargs):
+    """Show a ``(H, W)`` or ``(C, H, W)`` image in [0, 1] without axes ticks."""
+    image = np.asarray(image)
+    artist = ax.imshow(to_hwc(image), cmap="gray" if image.ndim == 2 else None,
+                       vmin=0, vmax=1, interpolation="nearest", **kwargs)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+    return artist
+
+
+def show_weights(ax, weights, title=None, colorbar=True, vmin=0.0, vmax=None, **kwargs):
+    """Heat map of a weight matrix or map (non-negative) with a labelled colour bar."""
+    weights = np.asarray(weights)
+    artist = ax.imshow(weights, cmap=WEIGHT_CMAP, vmin=vmin,
+                       vmax=weights.max() if vmax is None else vmax,
+                       interpolation="nearest", **kwargs)
+    if title:
+        ax.set_title(title)
+    if colorbar:
+        ax.figure.colorbar(artist, ax=ax, fraction=0.046, pad=0.04, label="weight")
+    return artist

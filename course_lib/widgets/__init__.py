@@ -1,0 +1,15 @@
+"""Interactive explorers, one module per lesson; all are listed in ``EXPLORERS``.
+
+    from course_lib.widgets import EXPLORERS
+    explorer = EXPLORERS["query_vs_keys"]()   # build one
+    explorer                                   # display it; move the sliders
+    explorer.controls["temperature"].value = 0.5   # or drive it from code
+
+Each lesson module registers its explorers with ``@register(name)`` (see ``base.py``).
+"""
+from .base import EXPLORERS, Explorer, register  # noqa: F401
+
+# Importing a lesson module registers its explorers.
+from . import lesson00  # noqa: F401,E402
+
+__all__ = ["EXPLORERS", "Explorer", "register"]
