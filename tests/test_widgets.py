@@ -1,0 +1,67 @@
+"""Every explorer: builds headless, has the public surface, and every control changes the picture."""
+import ipywidgets as W
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from course_lib.widgets import EXPLORERS
+
+
+def _another_value(control):
+    """A valid value different from the control's current one."""
+    if isinstance(control, (W.Dropdown, W.ToggleButtons, W.RadioButtons, W.Select)):
+        options = [o[1] if isinstance(o, tuple) else o for o in control.options]
+        return next(o for o in options if o != control.value)
+    if isinstance(control, W.Checkbox) or isinstance(control, W.ToggleButton):
+        return not control.value
+    if isinstance(control, (W.FloatLogSlider,)):
+        return control.base ** ((control.min + control.max) / 2) if \
+            not np.isclose(control.value, control.base ** ((control.min + control.max) / 2)) \
+            else control.base ** control.max
+    if hasattr(control, "min") and hasattr(control, "max"):
+        lo, hi = control.min, control.max
+        target = lo + (hi - lo) * 0.8
+        if isinstance(control, (W.IntSlider, W.BoundedIntText)):
+            target = int(round(target))
+        if np.isclose(target, control.value):
+            target = lo
+        return target
+    raise AssertionError(f"no rule for {type(control).__name__}")
+
+
+@pytest.mark.parametrize("name", sorted(EXPLORERS))
+def test_explorer_surface_and_every_control_redraws(name):
+    explorer = EXPLORERS[name]()
+    assert isinstance(explorer.figure, Figure)
+    assert isinstance(explorer.widget, W.Widget)
+    assert explorer.controls, "an explorer needs at least one control"
+    for key, control in explorer.controls.items():
+        assert isinstance(control, W.ValueWidget), key
+        before = explorer.image.value
+        control.value = _another_value(control)
+        assert explorer.image.value != before, f"{name}: moving {key!r} did not change the picture"
+        assert np.isfinite(explorer.last_update_ms)
+
+
+def test_three_steps_explorer_moves_the_right_artists():
+    from course_lib.widgets.lesson00 import KEYS, three_steps
+
+    explorer = EXPLORERS["three_steps"]()
+    fig = explorer.figure
+    ax_keys, ax_scores, ax_weights, ax_out = fig.axes[:4]
+    # Point the query straight at key 2: its weight must become the largest bar.
+    angle = np.degrees(np.arctan2(KEYS[1, 1], KEYS[1, 0]))
+    explorer.controls["angle_deg"].value = float(angle)
+    explorer.controls["length"].value = 4.0
+    heights = [bar.get_height() for bar in ax_weights.patches]
+    assert int(np.argmax(heights)) == 1 and heights[1] > 0.9
+    q, s, w, out = three_steps(angle, 4.0, 1.0)
+    assert np.allclose(heights, w)
+    assert np.allclose([b.get_height() for b in ax_scores.patches], s)
+    query_line = ax_keys.lines[0]
+    assert np.allclose(query_line.get_xydata()[1], q)
+    assert np.allclose(ax_out.lines[0].get_xydata()[0], out)
+    # A high temperature flattens the weights towards uniform.
+    explorer.controls["temperature"].value = 10.0
+    heights = [bar.get_height() for bar in ax_weights.patches]
+    assert max(heights) < 0.6 and np.isclose(sum(heights), 1.0)
