@@ -11,6 +11,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.course-installed
 # Extra arguments for `jupyter lab`, e.g. make lab LAB_ARGS="--no-browser --port 8890"
 LAB_ARGS ?=
+# JupyterLab refuses to start as root (containers, some cloud VMs) unless told it is deliberate.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
 NOTEBOOKS = $(filter-out %.updated.ipynb,$(wildcard notebooks/*.ipynb solutions/*.ipynb exercises/*.ipynb))
 
@@ -26,7 +28,8 @@ $(STAMP): pyproject.toml constraints.txt
 env: $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(LAB_ARGS)
+	$(BIN)/jupyter lab --ServerApp.root_dir=. \
+		--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(ROOT_FLAG) $(LAB_ARGS)
 
 test: unit nbval
 
