@@ -36,6 +36,7 @@ class Mistake:
 
     hint: str
     fn: Callable
+    nan: bool = False  # True: the mistake produces NaN on purpose; match NaN with NaN
 
 
 @dataclass
@@ -103,18 +104,21 @@ def _outputs(x, n: int):
     return x if isinstance(x, tuple) and len(x) == n else None
 
 
-def _close(got, expected, case: Case) -> bool:
+def _close(got, expected, case: Case, equal_nan: bool = False) -> bool:
+    rtol, atol = case.rtol, case.atol
+    if isinstance(got, np.ndarray) and got.dtype.kind == "f" and got.dtype.itemsize < 8:
+        rtol, atol = max(rtol, 1e-4), max(atol, 1e-5)  # float32 work is right to float32 precision
     return (
         got is not None
         and isinstance(got, np.ndarray)
         and got.shape == np.shape(expected)
         and got.dtype.kind in "biuf"
-        and np.allclose(got, expected, rtol=case.rtol, atol=case.atol, equal_nan=False)
+        and np.allclose(got, expected, rtol=rtol, atol=atol, equal_nan=equal_nan)
     )
 
 
-def _all_close(got, expected, case: Case) -> bool:
-    return all(_close(g, e, case) for g, e in zip(got, expected))
+def _all_close(got, expected, case: Case, equal_nan: bool = False) -> bool:
+    return all(_close(g, e, case, equal_nan) for g, e in zip(got, expected))
 
 
 def _describe(x) -> str:
@@ -151,7 +155,7 @@ def _diagnose(spec: CheckSpec, case: Case, got, expected) -> str:
                 wrong = _outputs(as_numpy(mistake.fn(*copy.deepcopy(case.args))), len(expected))
         except Exception:  # a mistake that cannot even run on this case is not the learner's
             continue
-        if wrong is not None and _all_close(got, wrong, case):
+        if wrong is not None and _all_close(got, wrong, case, equal_nan=mistake.nan):
             return mistake.hint
     for g, e in zip(got, expected):
         if not isinstance(g, np.ndarray) or g.dtype.kind not in "biuf":

@@ -44,3 +44,130 @@ def _scaled_dot_cases():
         q, k = rng.normal(size=q_shape), rng.normal(size=k_shape)
         cases.append(Case(label, (q, k), similarity(q, k, "scaled_dot")))
     return cases
+
+
+# ------------------------------------------------------------------------------------------
+# More exercises of lesson 01
+# ------------------------------------------------------------------------------------------
+def _unit(x, axis=-1):
+    return x / np.linalg.norm(x, axis=axis, keepdims=True)
+
+
+@register_check(
+    "cosine",
+    task="fn(q, k) -> scores: cosine similarity q.k / (|q| |k|), shape (..., n_q, n_k)",
+    mistakes=[
+        Mistake("Only the queries were normalised: divide every key by its length too, "
+                "k / |k| with the norm over the last axis.", lambda q, k: _unit(q) @ _swap(k)),
+        Mistake("Only the keys were normalised: divide every query by its length too, "
+                "q / |q| with the norm over the last axis.", lambda q, k: q @ _swap(_unit(k))),
+        Mistake("The norms were taken over the wrong axis (axis -2, across vectors): each vector's "
+                "length is the norm over its own features, axis=-1 with keepdims=True.",
+                lambda q, k: _unit(q, -2) @ _swap(_unit(k, -2))),
+        Mistake("You divided by the squared lengths |q|^2 |k|^2; divide by the lengths |q| |k| "
+                "(np.linalg.norm, or the square root of the sum of squares).",
+                lambda q, k: (q / (q * q).sum(-1, keepdims=True))
+                @ _swap(k / (k * k).sum(-1, keepdims=True))),
+        Mistake("That is the scaled dot product q.k / sqrt(d); cosine divides by the vectors' "
+                "lengths |q| |k| instead.", lambda q, k: q @ _swap(k) / np.sqrt(q.shape[-1])),
+    ],
+)
+def _cosine_cases():
+    rng = np.random.default_rng(11)
+    q = np.array([[1.0, 0.0], [1.0, 1.0]])
+    k = np.array([[3.0, 0.0], [0.0, 2.0], [-1.0, -1.0]])
+    cases = [Case("hand-worked: lengths must not matter", (q, k), similarity(q, k, "cosine"))]
+    q = rng.normal(size=(3, 6))
+    cases.append(Case("scaling a key by 100 must not change its cosine",
+                      (q, np.concatenate([q[:2], 100 * q[:2]])),
+                      similarity(q, np.concatenate([q[:2], 100 * q[:2]]), "cosine")))
+    for label, q_shape, k_shape in [("a batch of 2", (2, 4, 5), (2, 3, 5)),
+                                    ("two batch dimensions", (2, 3, 2, 8), (2, 3, 6, 8))]:
+        q, k = rng.normal(size=q_shape), rng.normal(size=k_shape)
+        cases.append(Case(label, (q, k), similarity(q, k, "cosine")))
+    return cases
+
+
+def _dist(q, k):
+    return np.sqrt(((q[..., :, None, :] - k[..., None, :, :]) ** 2).sum(-1))
+
+
+@register_check(
+    "neg_sq_euclidean",
+    task="fn(q, k) -> scores: -|q - k|^2 for every pair, shape (..., n_q, n_k)",
+    mistakes=[
+        Mistake("The sign is wrong: a *distance* is large for dissimilar vectors, so the score is "
+                "minus the squared distance.", lambda q, k: _dist(q, k) ** 2),
+        Mistake("You returned minus the distance, -|q - k|; the exercise asks for minus the "
+                "*squared* distance, -|q - k|^2 (no square root).", lambda q, k: -_dist(q, k)),
+        Mistake("The factor 2 is missing: |q - k|^2 = |q|^2 - 2 q.k + |k|^2.",
+                lambda q, k: q @ _swap(k) - (q * q).sum(-1)[..., :, None]
+                - (k * k).sum(-1)[..., None, :]),
+        Mistake("The squared lengths are added on the wrong axes: |q_i|^2 belongs to row i "
+                "(shape (..., n_q, 1)) and |k_j|^2 to column j (shape (..., 1, n_k)).",
+                lambda q, k: 2 * q @ _swap(k) - (k * k).sum(-1)[..., :, None]
+                - (q * q).sum(-1)[..., None, :]),
+    ],
+)
+def _neg_sq_euclidean_cases():
+    rng = np.random.default_rng(12)
+    q = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0]])
+    k = np.array([[3.0, 4.0], [1.0, 1.0], [0.0, 1.0]])
+    cases = [Case("hand-worked: distances 5 and 0 appear", (q, k), similarity(q, k, "neg_sq_euclidean"),
+                  atol=1e-6)]
+    for label, q_shape, k_shape in [("3 queries, 3 keys", (3, 4), (3, 4)),
+                                    ("a batch of 2, more keys than queries", (2, 2, 5), (2, 6, 5)),
+                                    ("two batch dimensions", (2, 3, 4, 3), (2, 3, 5, 3))]:
+        q, k = rng.normal(size=q_shape), rng.normal(size=k_shape)
+        cases.append(Case(label, (q, k), similarity(q, k, "neg_sq_euclidean"), atol=1e-6))
+    return cases
+
+
+def _top_matches_reference(vectors, index, n):
+    s = similarity(vectors[index:index + 1], vectors, "cosine")[0]
+    s[index] = -np.inf
+    return np.argsort(-s, kind="stable")[:n]
+
+
+def _top_matches_with(scores_fn, skip_self=True, descending=True):
+    def wrong(vectors, index, n):
+        s = np.array(scores_fn(vectors[index], vectors), dtype=float)
+        if skip_self:
+            s[index] = -np.inf if descending else np.inf
+        order = np.argsort(-s if descending else s, kind="stable")
+        return order[:n]
+    return wrong
+
+
+@register_check(
+    "top_matches",
+    task="fn(vectors, index, n) -> the indices of the n vectors most similar (cosine) to "
+         "vectors[index], best first, leaving out index itself",
+    mistakes=[
+        Mistake("The query itself is in your answer: every vector is most similar to itself, so "
+                "leave `index` out (e.g. set its score to -np.inf before sorting).",
+                _top_matches_with(lambda q, v: _unit(v) @ _unit(q), skip_self=False)),
+        Mistake("These are the *least* similar vectors: np.argsort sorts ascending, so sort "
+                "-scores (or reverse the order) to put the best match first.",
+                _top_matches_with(lambda q, v: _unit(v) @ _unit(q), descending=False)),
+        Mistake("You ranked by the plain dot product, which favours long vectors (bright patches); "
+                "the exercise asks for cosine similarity.",
+                _top_matches_with(lambda q, v: v @ q)),
+        Mistake("You ranked by the plain dot product and kept the query itself; use cosine "
+                "similarity and leave `index` out.",
+                _top_matches_with(lambda q, v: v @ q, skip_self=False)),
+    ],
+)
+def _top_matches_cases():
+    rng = np.random.default_rng(13)
+    v = np.array([[1.0, 0.0], [10.0, 1.0], [0.0, 1.0], [1.0, 0.2], [-1.0, 0.0]])
+    cases = [Case("hand-worked: 5 vectors in 2-D, the 2 best matches of vector 0", (v, 0, 2),
+                  _top_matches_reference(v, 0, 2))]
+    for label, shape, index, n in [("20 random vectors, d = 6", (20, 6), 7, 4),
+                                   ("64 vectors, d = 16, best 10", (64, 16), 63, 10),
+                                   ("vectors of very different lengths", (30, 4), 0, 5)]:
+        v = rng.normal(size=shape)
+        if "lengths" in label:
+            v = v * rng.uniform(0.1, 50, size=(shape[0], 1))
+        cases.append(Case(label, (v, index, n), _top_matches_reference(v, index, n)))
+    return cases

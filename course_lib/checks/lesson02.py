@@ -28,7 +28,7 @@ def _naive_softmax(s, t):
                 "weights sharper).", lambda s, t: _naive_softmax(s * t * t, t)),
         Mistake("You normalised the scores themselves (s / s.sum()) without exp: weights must be "
                 "positive, so exponentiate first.",
-                lambda s, t: (s / t) / (s / t).sum(axis=-1, keepdims=True)),
+                lambda s, t: (s / t) / (s / t).sum(axis=-1, keepdims=True), nan=True),
     ],
 )
 def _softmax_cases():
@@ -41,4 +41,132 @@ def _softmax_cases():
     cases.append(Case("a batch of score matrices, temperature 2", (s, 2.0), softmax_weights(s, 2.0)))
     s = np.array([[1000.0, 999.0, 0.0], [-1000.0, -1001.0, -1002.0]])
     cases.append(Case("huge scores (exp would overflow)", (s, 1.0), softmax_weights(s, 1.0)))
+    return cases
+
+
+# ------------------------------------------------------------------------------------------
+# More exercises of lesson 02
+# ------------------------------------------------------------------------------------------
+def _stable_softmax(s):
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _masked_nan_rows(s, mask):
+    # -inf for blocked scores plus max subtraction: right, except a fully blocked row is NaN
+    return _stable_softmax(np.where(mask, s, -np.inf))
+
+
+@register_check(
+    "masked_softmax",
+    task="fn(scores, mask) -> weights: softmax over the last axis where mask is True; blocked "
+         "entries get 0; a row with nothing allowed gets all zeros",
+    mistakes=[
+        Mistake("Blocked entries still get weight: setting a blocked score to 0 is not enough, "
+                "exp(0) = 1. Set blocked scores to -np.inf before the softmax (exp(-inf) = 0).",
+                lambda s, m: _stable_softmax(np.where(m, s, 0.0))),
+        Mistake("You zeroed the blocked weights after the softmax, so the remaining weights no "
+                "longer sum to 1. Mask the *scores* (-np.inf) before the softmax, or "
+                "renormalise the row.", lambda s, m: _stable_softmax(s) * m),
+        Mistake("The mask is inverted: True means 'may attend', False means 'blocked'.",
+                lambda s, m: _masked_nan_rows(s, ~m)),
+        Mistake("A row where every key is blocked came out as NaN: its maximum is -inf, and "
+                "-inf - (-inf) is NaN. Such a row has nothing to attend to: give it all-zero "
+                "weights (e.g. replace a -inf row maximum by 0 before subtracting, and guard the "
+                "division when the row sum is 0).", _masked_nan_rows, nan=True),
+        Mistake("A row where every key is blocked got equal weights: with a large negative number "
+                "(e.g. -1e9) instead of -inf, a fully blocked row looks like a row of equal scores. "
+                "Such a row has nothing to attend to and must get all-zero weights.",
+                lambda s, m: _stable_softmax(np.where(m, s, -1e9))),
+    ],
+)
+def _masked_softmax_cases():
+    from ..masks import causal_mask, padding_mask
+
+    rng = np.random.default_rng(21)
+    s = np.array([[1.0, 2.0, 3.0, 4.0]])
+    m = np.array([[True, True, False, True]])
+    cases = [Case("hand-worked: one row, key 3 blocked", (s, m), softmax_weights(s, mask=m))]
+    s = rng.normal(size=(4, 4))
+    cases.append(Case("a causal mask (each query sees itself and the past)", (s, causal_mask(4)),
+                      softmax_weights(s, mask=causal_mask(4))))
+    s = rng.normal(size=(3, 2, 5))
+    m = padding_mask(np.array([5, 3, 2]), 5)
+    cases.append(Case("a batch with padding: mask of shape (3, 1, 5) broadcasts over queries",
+                      (s, m), softmax_weights(s, mask=m)))
+    s = np.array([[1000.0, 990.0, -500.0], [-1000.0, -1001.0, 3.0]])
+    m = np.array([[True, True, False], [True, True, False]])
+    cases.append(Case("huge scores (exp would overflow)", (s, m), softmax_weights(s, mask=m)))
+    s = rng.normal(size=(3, 4))
+    m = np.array([[True, False, True, False], [False, False, False, False], [True] * 4])
+    cases.append(Case("row 2 has nothing allowed: all-zero weights, not NaN", (s, m),
+                      softmax_weights(s, mask=m)))
+    return cases
+
+
+@register_check(
+    "causal_mask",
+    task="fn(n) -> boolean (n, n) mask: query i may attend to keys j <= i",
+    mistakes=[
+        Mistake("This mask lets each position see the future (j >= i): it is the transpose of the "
+                "causal mask. Use np.tril (lower triangle): row i allows columns 0..i.",
+                lambda n: np.triu(np.ones((n, n), dtype=bool))),
+        Mistake("The diagonal is missing: a position may attend to itself (j <= i, not j < i).",
+                lambda n: np.tril(np.ones((n, n), dtype=bool), k=-1)),
+        Mistake("Everything is allowed: the causal mask must block the future, j > i.",
+                lambda n: np.ones((n, n), dtype=bool)),
+    ],
+)
+def _causal_mask_cases():
+    from ..masks import causal_mask
+
+    return [Case(f"n = {n}", (n,), causal_mask(n)) for n in (3, 1, 6)]
+
+
+def _topk_reference(s, k):
+    from ..weight_rules import topk_weights
+
+    return topk_weights(s, k)
+
+
+def _topk_wrong_rows(select):
+    def wrong(s, k):
+        w = np.zeros_like(s)
+        order = np.argsort(-s, axis=-1, kind="stable")
+        keep = select(order, k)
+        np.put_along_axis(w, keep, np.take_along_axis(s, keep, -1), -1)
+        chosen = np.zeros(s.shape, dtype=bool)
+        np.put_along_axis(chosen, keep, True, -1)
+        return softmax_weights(s, mask=chosen)
+    return wrong
+
+
+@register_check(
+    "topk_weights",
+    task="fn(scores, k) -> weights: softmax over the k largest scores of each row, 0 elsewhere",
+    mistakes=[
+        Mistake("You took the softmax over all keys and then zeroed all but the top k, so a row "
+                "no longer sums to 1. Take the softmax over the top k scores only (block the "
+                "others with -inf first).",
+                lambda s, k: np.where(s >= np.sort(s, -1)[..., -k:-k + 1 or None][..., :1],
+                                      _stable_softmax(s), 0.0)),
+        Mistake("You kept the k *smallest* scores: np.argsort sorts ascending, so take the last "
+                "k indices (or sort -scores).", _topk_wrong_rows(lambda o, k: o[..., ::-1][..., :k])),
+        Mistake("You kept k + 1 keys: with indices sorted best first, the top k are [:k].",
+                _topk_wrong_rows(lambda o, k: o[..., :k + 1])),
+        Mistake("You kept k - 1 keys: with indices sorted best first, the top k are [:k].",
+                _topk_wrong_rows(lambda o, k: o[..., :max(k - 1, 1)])),
+    ],
+)
+def _topk_cases():
+    rng = np.random.default_rng(22)
+    s = np.array([[1.0, 3.0, 2.0, 0.0]])
+    cases = [Case("hand-worked: top 2 of [1, 3, 2, 0]", (s, 2), _topk_reference(s, 2))]
+    s = rng.normal(size=(2, 3, 6))
+    cases.append(Case("a batch of score matrices, k = 3", (s, 3), _topk_reference(s, 3)))
+    s = rng.normal(size=(4, 5))
+    cases.append(Case("k = 1 is hard attention (argmax)", (s, 1), _topk_reference(s, 1)))
+    cases.append(Case("k = n_k is plain softmax", (s, 5), _topk_reference(s, 5)))
+    s = np.array([[1000.0, 999.0, 0.0, 998.0]])
+    cases.append(Case("huge scores (exp would overflow)", (s, 2), _topk_reference(s, 2)))
     return cases

@@ -1,0 +1,65 @@
+"""Masks: which keys each query may attend to (lesson 02).
+
+A mask is a boolean array, ``True`` = "may attend", ``False`` = "blocked". It is handed to
+:func:`course_lib.softmax_weights` (or :func:`course_lib.attend`), which gives blocked entries a
+weight of exactly 0 and shares the weight among the allowed ones. Masks change *where* a query
+may look, never *how much* it likes what it sees: the scores stay the same.
+
+All functions return NumPy boolean arrays; ``softmax_weights`` accepts them for NumPy and torch
+scores alike.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _require_count(value, name: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def causal_mask(n: int) -> np.ndarray:
+    """``(n, n)``: position ``i`` may attend to positions ``j <= i`` (itself and the past).
+
+    Used when a sequence is generated one step at a time: step ``i`` cannot see the future.
+    """
+    n = _require_count(n, "n")
+    return np.tril(np.ones((n, n), dtype=bool))
+
+
+def padding_mask(lengths, n_k: int) -> np.ndarray:
+    """``(B, 1, n_k)``: in sequence ``b`` only the first ``lengths[b]`` keys are real.
+
+    Batches hold sequences of different lengths padded to ``n_k``; padding must receive no weight.
+    The size-1 query axis broadcasts against scores of shape ``(B, n_q, n_k)``.
+    """
+    n_k = _require_count(n_k, "n_k")
+    lengths = np.asarray(lengths)
+    if lengths.ndim != 1 or lengths.dtype.kind not in "iu":
+        raise ValueError(f"lengths must be a 1-D array of integers (one per sequence), got "
+                         f"shape {lengths.shape} and dtype {lengths.dtype}")
+    if lengths.min() < 0 or lengths.max() > n_k:
+        raise ValueError(f"lengths must lie in [0, n_k={n_k}], got {lengths.tolist()}")
+    return (np.arange(n_k)[None, :] < lengths[:, None])[:, None, :]
+
+
+def window_mask(n: int, radius: int) -> np.ndarray:
+    """``(n, n)``: position ``i`` may attend to ``j`` with ``|i - j| <= radius`` (local attention)."""
+    n = _require_count(n, "n")
+    radius = _require_count(radius, "radius", minimum=0)
+    idx = np.arange(n)
+    return np.abs(idx[:, None] - idx[None, :]) <= radius
+
+
+def window_mask_2d(rows: int, cols: int, radius: int) -> np.ndarray:
+    """``(rows*cols, rows*cols)`` for a grid of patches in reading order: patch ``p`` may attend
+    to patch ``q`` when both their row and column differ by at most ``radius`` (a square window,
+    like a convolution's receptive field).
+    """
+    rows, cols = _require_count(rows, "rows"), _require_count(cols, "cols")
+    radius = _require_count(radius, "radius", minimum=0)
+    r, c = np.divmod(np.arange(rows * cols), cols)
+    return (np.abs(r[:, None] - r[None, :]) <= radius) & (np.abs(c[:, None] - c[None, :]) <= radius)

@@ -1,0 +1,155 @@
+"""Lesson 01 explorers: the same query scored by different similarity measures.
+
+``steer_query``      a 2-D query you steer against five fixed keys of different lengths;
+                     pick the measure and watch which key wins.
+``patch_similarity`` pick a patch of a real photo; see how similar every other patch is to it
+                     under each measure, and where its five best matches are.
+"""
+from __future__ import annotations
+
+import ipywidgets as W
+import numpy as np
+from matplotlib.patches import Rectangle
+
+from ..core import SIMILARITY_KINDS, similarity, softmax_weights
+from ..images import load_photo, patches
+from ..plotting import COLORS, OKABE_ITO, WEIGHT_CMAP, show_image
+from .base import Explorer, new_figure, register
+
+# Keys chosen so the measures disagree: k1 is long, k2 points the same way but is short,
+# k3 and k4 point elsewhere, k5 is long and between k1 and k3.
+KEYS = np.array([[2.4, 0.4], [0.7, 0.25], [-1.2, 1.2], [0.3, -1.5], [1.0, 2.0]])
+KEY_NAMES = [f"k{i + 1}" for i in range(len(KEYS))]
+MEASURE_LABELS = {"dot": "dot  q·k", "scaled_dot": "scaled dot  q·k/√d",
+                  "cosine": "cosine", "neg_sq_euclidean": "−|q−k|²"}
+SCORE_LIMITS = {"dot": (-7, 7), "scaled_dot": (-5, 5), "cosine": (-1.1, 1.1),
+                "neg_sq_euclidean": (-25, 1)}
+
+
+def query_vector(angle_deg: float, length: float) -> np.ndarray:
+    """The 2-D query ``length * (cos a, sin a)`` as a ``(1, 2)`` array."""
+    a = np.deg2rad(angle_deg)
+    return length * np.array([[np.cos(a), np.sin(a)]])
+
+
+@register("steer_query")
+def steer_query_explorer() -> Explorer:
+    """Steer a query; compare how dot, scaled dot, cosine and distance rank the same keys."""
+    fig = new_figure(10.0, 3.0)
+    ax_plane, ax_scores, ax_weights = fig.subplots(1, 3, width_ratios=[1.1, 1, 1])
+    for i, key in enumerate(KEYS):
+        ax_plane.annotate("", key, (0, 0), arrowprops=dict(arrowstyle="->", color=COLORS[i], lw=2))
+        ax_plane.text(*(key * 1.12 + 0.05), KEY_NAMES[i], color=COLORS[i], ha="center")
+    (query_line,) = ax_plane.plot([0, 1], [0, 0], color="black", lw=2.5, label="query")
+    (query_tip,) = ax_plane.plot([1], [0], "o", color="black", ms=5)
+    ax_plane.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal", xlabel="feature 1",
+                 ylabel="feature 2", title="query (black) and keys")
+    ax_plane.legend(loc="lower left", fontsize=8)
+
+    score_bars = ax_scores.bar(KEY_NAMES, np.zeros(len(KEYS)), color=COLORS[:len(KEYS)])
+    ax_scores.axhline(0, color="gray", lw=0.8)
+    ax_scores.set(ylabel="score")
+    weight_bars = ax_weights.bar(KEY_NAMES, np.zeros(len(KEYS)), color=COLORS[:len(KEYS)])
+    ax_weights.set(ylim=(0, 1), ylabel="weight", title="softmax of the scores")
+    best_text = ax_weights.text(0.98, 0.95, "", transform=ax_weights.transAxes, ha="right",
+                                va="top", fontsize=9)
+
+    controls = {
+        "angle_deg": W.FloatSlider(value=20.0, min=0.0, max=360.0, step=5.0,
+                                   description="query angle"),
+        "length": W.FloatSlider(value=1.5, min=0.2, max=3.0, step=0.1,
+                                description="query length"),
+        "measure": W.Dropdown(options=list(SIMILARITY_KINDS), value="dot", description="measure"),
+    }
+    shown = {"measure": None}
+
+    def update(angle_deg, length, measure):
+        q = query_vector(angle_deg, length)
+        scores = similarity(q, KEYS, kind=measure)[0]
+        weights = softmax_weights(scores)
+        query_line.set_data([0, q[0, 0]], [0, q[0, 1]])
+        query_tip.set_data([q[0, 0]], [q[0, 1]])
+        for bar, s in zip(score_bars, scores):
+            bar.set_height(s)
+        for bar, w in zip(weight_bars, weights):
+            bar.set_height(w)
+        best_text.set_text(f"best match: {KEY_NAMES[int(np.argmax(scores))]}")
+        if shown["measure"] != measure:  # new axis limits and title: redraw the background
+            shown["measure"] = measure
+            ax_scores.set(ylim=SCORE_LIMITS[measure], title=f"scores: {MEASURE_LABELS[measure]}")
+            return True
+        return False
+
+    return Explorer(fig, controls, update,
+                    "Point the query at k1 and k2 in turn, then switch the measure. The dot "
+                    "product favours long keys; cosine looks only at the direction; the distance "
+                    "favours keys whose tip is near the query's tip.",
+                    animated=[query_line, query_tip, *score_bars, *weight_bars, best_text])
+
+
+# ------------------------------------------------------------------------------------------
+PATCH = 8
+
+
+def photo_patch_scores(photo: str = "camera", size: int = 128, patch: int = PATCH):
+    """A grayscale photo, its patches ``(n, patch*patch)``, the grid shape and, for every
+    measure, the full ``(n, n)`` score matrix between patches (computed once)."""
+    image = load_photo(photo, size=size, gray=True)
+    vectors, grid = patches(image, patch)
+    scores = {kind: similarity(vectors, vectors, kind=kind) for kind in SIMILARITY_KINDS}
+    return image, vectors, grid, scores
+
+
+def best_matches(scores_row: np.ndarray, index: int, n: int = 5) -> np.ndarray:
+    """Indices of the ``n`` highest scores, leaving out the query patch itself."""
+    row = scores_row.astype(float).copy()
+    row[index] = -np.inf
+    return np.argsort(-row, kind="stable")[:n]
+
+
+@register("patch_similarity")
+def patch_similarity_explorer() -> Explorer:
+    """Pick a patch of the photo; see every patch's similarity to it under a chosen measure."""
+    image, _, (rows, cols), all_scores = photo_patch_scores()
+    fig = new_figure(8.0, 3.6)
+    ax_photo, ax_map = fig.subplots(1, 2)
+    show_image(ax_photo, image, title="query patch (box) and its 5 best matches")
+    query_box = Rectangle((0, 0), PATCH, PATCH, fill=False, ec=OKABE_ITO["orange"], lw=2)
+    ax_photo.add_patch(query_box)
+    (match_marks,) = ax_photo.plot([], [], "s", ms=7, mfc="none", mec=OKABE_ITO["sky"], mew=2)
+    score_map = ax_map.imshow(np.zeros((rows, cols)), cmap=WEIGHT_CMAP, vmin=0, vmax=1,
+                              interpolation="nearest")
+    fig.colorbar(score_map, ax=ax_map, fraction=0.046, pad=0.04,
+                 label="score (0 = lowest, 1 = highest)")
+    (map_query,) = ax_map.plot([0], [0], "s", ms=8, mfc="none", mec=OKABE_ITO["orange"], mew=2)
+    ax_map.set(xticks=[], yticks=[])
+
+    controls = {
+        "row": W.IntSlider(value=4, min=0, max=rows - 1, description="patch row"),
+        "col": W.IntSlider(value=11, min=0, max=cols - 1, description="patch column"),
+        "measure": W.Dropdown(options=list(SIMILARITY_KINDS), value="cosine",
+                              description="measure"),
+    }
+    shown = {"measure": None}
+
+    def update(row, col, measure):
+        index = row * cols + col
+        s = all_scores[measure][index]
+        span = s.max() - s.min()
+        score_map.set_data(((s - s.min()) / (span if span > 0 else 1.0)).reshape(rows, cols))
+        query_box.set_xy((col * PATCH - 0.5, row * PATCH - 0.5))
+        map_query.set_data([col], [row])
+        best = best_matches(s, index)
+        r, c = np.divmod(best, cols)
+        match_marks.set_data(c * PATCH + PATCH / 2 - 0.5, r * PATCH + PATCH / 2 - 0.5)
+        if shown["measure"] != measure:
+            shown["measure"] = measure
+            ax_map.set_title(f"similarity to the query: {MEASURE_LABELS[measure]}")
+            return True
+        return False
+
+    return Explorer(fig, controls, update,
+                    "Move the query patch over sky, coat and grass. The dot product prefers "
+                    "the same bright patches for every query; cosine ignores brightness scale "
+                    "and compares patterns; distance wants the same pattern and brightness.",
+                    animated=[score_map, query_box, match_marks, map_query])

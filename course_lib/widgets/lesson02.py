@@ -1,0 +1,113 @@
+"""Lesson 02 explorer: from scores to weights, with a temperature, a mask and a weighting rule.
+
+``temperature_mask``  twelve positions attend to each other. Choose the temperature, a mask
+                      (none, padding, causal, local window) and the rule (softmax, top-3,
+                      sparsemax, argmax); see one query's scores and weights, its entropy, and
+                      the whole weight matrix.
+"""
+from __future__ import annotations
+
+import ipywidgets as W
+import numpy as np
+
+from ..core import softmax_weights
+from ..masks import causal_mask, padding_mask, window_mask
+from ..plotting import OKABE_ITO, WEIGHT_CMAP
+from ..weight_rules import entropy, hard_weights, sparsemax, topk_weights
+from .base import Explorer, new_figure, register
+
+N = 12
+PAD_LENGTH = 8   # in the padding example only the first 8 of 12 positions are real
+WINDOW = 2
+MASKS = ("none", "padding", "causal", "local window")
+RULES = ("softmax", "top-3", "sparsemax", "argmax")
+
+
+def demo_scores(n: int = N, seed: int = 0) -> np.ndarray:
+    """A fixed ``(n, n)`` matrix of scaled dot-product scores between random vectors."""
+    rng = np.random.default_rng(seed)
+    q, k = rng.standard_normal((n, 8)), rng.standard_normal((n, 8))
+    return 1.5 * q @ k.T / np.sqrt(8)
+
+
+def make_mask(name: str, n: int = N) -> np.ndarray:
+    """The ``(n, n)`` boolean mask called ``name`` (one of ``MASKS``)."""
+    if name == "none":
+        return np.ones((n, n), dtype=bool)
+    if name == "padding":
+        return np.broadcast_to(padding_mask(np.array([PAD_LENGTH]), n)[0], (n, n))
+    if name == "causal":
+        return causal_mask(n)
+    if name == "local window":
+        return window_mask(n, WINDOW)
+    raise ValueError(f"mask={name!r} is not one of {MASKS}")
+
+
+def weigh(scores: np.ndarray, rule: str, temperature: float, mask: np.ndarray) -> np.ndarray:
+    """Weights from ``scores`` under ``rule`` (one of ``RULES``), temperature and mask."""
+    if rule == "softmax":
+        return softmax_weights(scores, temperature, mask)
+    # The other rules take the mask as "blocked scores are far below every allowed one".
+    blocked = np.where(mask, scores / temperature, scores.min() / temperature - 1e6)
+    if rule == "top-3":
+        return topk_weights(blocked, 3) * mask
+    if rule == "sparsemax":
+        return sparsemax(blocked) * mask
+    if rule == "argmax":
+        return hard_weights(blocked)
+    raise ValueError(f"rule={rule!r} is not one of {RULES}")
+
+
+@register("temperature_mask")
+def temperature_mask_explorer() -> Explorer:
+    """Temperature, mask and weighting rule: how the weights (and their entropy) respond."""
+    scores = demo_scores()
+    positions = np.arange(N)
+    fig = new_figure(10.5, 3.1)
+    ax_scores, ax_weights, ax_matrix = fig.subplots(1, 3, width_ratios=[1, 1, 0.9])
+
+    score_bars = ax_scores.bar(positions, scores[0], color=OKABE_ITO["sky"])
+    ax_scores.axhline(0, color="gray", lw=0.8)
+    lim = np.abs(scores).max() * 1.1
+    ax_scores.set(ylim=(-lim, lim), xlabel="key position", ylabel="score", xticks=positions[::2],
+                  title="scores of the chosen query\n(hatched = blocked by the mask)")
+    weight_bars = ax_weights.bar(positions, np.zeros(N), color=OKABE_ITO["blue"])
+    ax_weights.set(ylim=(0, 1), xlabel="key position", ylabel="weight", xticks=positions[::2],
+                   title="its weights")
+    info = ax_weights.text(0.97, 0.96, "", transform=ax_weights.transAxes, ha="right", va="top",
+                           fontsize=9)
+    matrix = ax_matrix.imshow(np.zeros((N, N)), cmap=WEIGHT_CMAP, vmin=0, vmax=1,
+                              interpolation="nearest")
+    fig.colorbar(matrix, ax=ax_matrix, fraction=0.046, pad=0.04, label="weight")
+    (row_marker,) = ax_matrix.plot([-0.5, N - 0.5], [0, 0], color=OKABE_ITO["orange"], lw=1.5)
+    ax_matrix.set(xlabel="key position", ylabel="query position",
+                  title="all weights (orange: chosen query)")
+
+    controls = {
+        "temperature": W.FloatLogSlider(value=1.0, base=10, min=-1.3, max=1.3, step=0.05,
+                                        description="temperature"),
+        "mask": W.Dropdown(options=list(MASKS), value="none", description="mask"),
+        "rule": W.Dropdown(options=list(RULES), value="softmax", description="rule"),
+        "query": W.IntSlider(value=6, min=0, max=N - 1, description="query"),
+    }
+
+    def update(temperature, mask, rule, query):
+        m = make_mask(mask)
+        weights = weigh(scores, rule, temperature, m)
+        for bar, s, allowed in zip(score_bars, scores[query], m[query]):
+            bar.set_height(s)
+            bar.set_hatch("" if allowed else "////")
+            bar.set_alpha(1.0 if allowed else 0.35)
+        for bar, w in zip(weight_bars, weights[query]):
+            bar.set_height(w)
+        h = float(entropy(weights[query]))
+        info.set_text(f"entropy {h:.2f} nats\n≈ {np.exp(h):.1f} keys in use\n"
+                      f"{int(np.count_nonzero(weights[query] > 1e-12))} nonzero")
+        matrix.set_data(weights)
+        row_marker.set_ydata([query, query])
+
+    return Explorer(fig, controls, update,
+                    "Lower the temperature: the weights sharpen towards the best key and the "
+                    "entropy falls; raise it: they spread out. A mask removes keys before the "
+                    "softmax; top-3, sparsemax and argmax give exact zeros.",
+                    animated=[*score_bars, *weight_bars, info, matrix, row_marker])

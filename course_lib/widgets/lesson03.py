@@ -1,0 +1,139 @@
+"""Lesson 03 explorers: attention as a weighted average.
+
+``kernel_regression``  Nadaraya-Watson regression on noisy 1-D data: move the query and the
+                       kernel width; see the weights on the training points and the prediction.
+``patch_attention``    self-attention of a photo's patches: pick a patch and a temperature; see
+                       where it attends, with or without positions added to the patch contents.
+"""
+from __future__ import annotations
+
+import ipywidgets as W
+import numpy as np
+from matplotlib.patches import Rectangle
+
+from ..core import softmax_weights
+from ..images import load_photo, patches
+from ..kernel_regression import make_1d_data, nadaraya_watson, toy_function
+from ..plotting import OKABE_ITO, WEIGHT_CMAP, show_image
+from ..positions import grid_positions
+from ..weight_rules import entropy
+from .base import Explorer, new_figure, register
+
+GRID = np.linspace(-0.5, 5.5, 121)
+
+
+@register("kernel_regression")
+def kernel_regression_explorer() -> Explorer:
+    """Move the query x and the kernel width; watch the weights and the fitted curve."""
+    x, y = make_1d_data(40, noise=0.3, seed=0)
+    fig = new_figure(10.0, 3.3)
+    ax_fit, ax_w = fig.subplots(1, 2)
+    ax_fit.plot(GRID, toy_function(GRID), ":", color="gray", label="true curve")
+    ax_fit.scatter(x, y, s=14, color=OKABE_ITO["sky"], label="training points (keys, values)")
+    (fit_line,) = ax_fit.plot(GRID, np.zeros_like(GRID), color=OKABE_ITO["blue"], lw=2,
+                              label="prediction f(x)")
+    query_line = ax_fit.axvline(2.5, color=OKABE_ITO["orange"], lw=1.5)
+    (query_point,) = ax_fit.plot([2.5], [0.0], "*", ms=14, color=OKABE_ITO["orange"],
+                                 label="prediction at the query")
+    ax_fit.set(xlim=(GRID[0], GRID[-1]), ylim=(-2.2, 3.2), xlabel="x", ylabel="y",
+               title="attention pooling = kernel regression")
+    ax_fit.legend(loc="upper left", fontsize=7)
+
+    weight_bars = ax_w.bar(x, np.zeros_like(x), width=0.1, color=OKABE_ITO["vermillion"])
+    query_line_w = ax_w.axvline(2.5, color=OKABE_ITO["orange"], lw=1.5)
+    info = ax_w.text(0.98, 0.95, "", transform=ax_w.transAxes, ha="right", va="top", fontsize=9)
+    ax_w.set(xlim=(GRID[0], GRID[-1]), ylim=(0, 1), xlabel="training point x_i",
+             ylabel="weight", title="the query's weights on the training points")
+
+    controls = {
+        "query_x": W.FloatSlider(value=2.5, min=0.0, max=5.0, step=0.05, description="query x"),
+        "width": W.FloatLogSlider(value=0.3, base=10, min=-1.5, max=0.5, step=0.05,
+                                  description="kernel width"),
+    }
+    shown = {"width": None}
+
+    def update(query_x, width):
+        if shown["width"] != width:  # the whole curve depends on the width only
+            shown["width"] = width
+            fit_line.set_ydata(nadaraya_watson(GRID, x, y, width)[0])
+        pred, w = nadaraya_watson(np.array([query_x]), x, y, width)
+        query_line.set_xdata([query_x, query_x])
+        query_line_w.set_xdata([query_x, query_x])
+        query_point.set_data([query_x], [pred[0]])
+        for bar, weight in zip(weight_bars, w[0]):
+            bar.set_height(weight)
+        info.set_text(f"width {width:.2f} (temperature 2 width² = {2 * width**2:.3f})\n"
+                      f"≈ {np.exp(float(entropy(w[0]))):.1f} points in use")
+
+    return Explorer(fig, controls, update,
+                    "Move the query: only nearby training points get weight. Shrink the width: "
+                    "fewer points count and the curve follows the noise; widen it: the curve "
+                    "flattens towards the mean of all y.",
+                    animated=[fit_line, query_line, query_point, *weight_bars, query_line_w, info])
+
+
+# ------------------------------------------------------------------------------------------
+PATCH = 8
+
+
+def patch_tokens(photo: str = "chelsea", size: int = 96, patch: int = PATCH):
+    """A grayscale photo, its patch tokens ``(n, patch*patch)`` and the grid shape. Each token is
+    a patch minus its mean brightness, scaled to length 1, so that the dot product of two tokens
+    is their correlation: attention then compares texture and edges, not brightness."""
+    image = load_photo(photo, size=size, gray=True)
+    vectors, grid = patches(image, patch)
+    tokens = vectors - vectors.mean(axis=1, keepdims=True)
+    tokens = tokens / np.maximum(np.linalg.norm(tokens, axis=1, keepdims=True), 1e-12)
+    return image, tokens, grid
+
+
+def with_positions(tokens: np.ndarray, grid, strength: float = 1.0) -> np.ndarray:
+    """Tokens plus ``strength`` times a unit-length 2-D sinusoidal code of their grid position,
+    rescaled to length 1."""
+    pos = grid_positions(*grid, tokens.shape[1])
+    pos = pos / np.linalg.norm(pos, axis=1, keepdims=True)
+    mixed = tokens + strength * pos
+    return mixed / np.linalg.norm(mixed, axis=1, keepdims=True)
+
+
+@register("patch_attention")
+def patch_attention_explorer() -> Explorer:
+    """Self-attention between a photo's patches: where does one patch look?"""
+    image, tokens, (rows, cols) = patch_tokens()
+    placed = with_positions(tokens, (rows, cols))
+    scores = {False: tokens @ tokens.T, True: placed @ placed.T}
+    others = ~np.eye(rows * cols, dtype=bool)  # a patch trivially matches itself: leave it out
+
+    fig = new_figure(8.0, 3.6)
+    ax_photo, ax_map = fig.subplots(1, 2)
+    show_image(ax_photo, image, title="query patch (orange box)")
+    box = Rectangle((0, 0), PATCH, PATCH, fill=False, ec=OKABE_ITO["orange"], lw=2)
+    ax_photo.add_patch(box)
+    weight_map = ax_map.imshow(np.zeros((rows, cols)), cmap=WEIGHT_CMAP, vmin=0, vmax=1,
+                               interpolation="nearest")
+    fig.colorbar(weight_map, ax=ax_map, fraction=0.046, pad=0.04, label="weight / largest weight")
+    (marker,) = ax_map.plot([0], [0], "s", ms=9, mfc="none", mec=OKABE_ITO["orange"], mew=2)
+    info = ax_map.text(0.02, 0.02, "", transform=ax_map.transAxes, color="white", fontsize=9)
+    ax_map.set(xticks=[], yticks=[], title="its attention weights over the other patches")
+
+    controls = {
+        "row": W.IntSlider(value=5, min=0, max=rows - 1, description="patch row"),
+        "col": W.IntSlider(value=5, min=0, max=cols - 1, description="patch column"),
+        "temperature": W.FloatLogSlider(value=0.1, base=10, min=-2, max=0, step=0.05,
+                                        description="temperature"),
+        "positions": W.Checkbox(value=False, description="add positions"),
+    }
+
+    def update(row, col, temperature, positions):
+        index = row * cols + col
+        w = softmax_weights(scores[positions][index], temperature, mask=others[index])
+        weight_map.set_data((w / w.max()).reshape(rows, cols))
+        box.set_xy((col * PATCH - 0.5, row * PATCH - 0.5))
+        marker.set_data([col], [row])
+        info.set_text(f"≈ {np.exp(float(entropy(w))):.1f} patches in use")
+
+    return Explorer(fig, controls, update,
+                    "Pick a patch on an edge or the fur: it attends to patches with similar "
+                    "texture anywhere in the image. Tick 'add positions': nearby patches gain "
+                    "weight, because the scores now also compare locations.",
+                    animated=[weight_map, box, marker, info])

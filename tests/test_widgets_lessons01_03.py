@@ -1,0 +1,148 @@
+"""Headless tests of the explorers of lessons 01-03.
+
+For every control of every explorer we set ``.value`` (as a learner moving a slider would) and
+check that (1) the rendered picture ``explorer.image.value`` changed, (2) the artists that depend on
+that control changed their data, and (3) artists that do not depend on it stayed as they were.
+Artists are named by their position in ``explorer.animated`` (the list each explorer declares).
+"""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+from matplotlib.image import AxesImage
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+from matplotlib.text import Text
+
+from course_lib.widgets import EXPLORERS
+
+
+def artist_state(artist):
+    """A comparable snapshot of what an artist shows."""
+    if isinstance(artist, Line2D):
+        return np.concatenate([np.ravel(artist.get_xdata()), np.ravel(artist.get_ydata())]).astype(float)
+    if isinstance(artist, Rectangle):
+        return np.array([artist.get_x(), artist.get_y(), artist.get_width(), artist.get_height()])
+    if isinstance(artist, AxesImage):
+        return np.array(artist.get_array(), dtype=float).copy()
+    if isinstance(artist, Text):
+        return artist.get_text()
+    raise TypeError(f"no snapshot for {type(artist).__name__}")
+
+
+def changed(before, after) -> bool:
+    if isinstance(before, str):
+        return before != after
+    return before.shape != after.shape or not np.array_equal(before, after, equal_nan=True)
+
+
+# explorer -> control -> (new value, indices in `animated` that must change, that must not change)
+N_KEYS = 5
+STEER_QUERY = [0, 1]
+STEER_SCORES = list(range(2, 2 + N_KEYS))
+STEER_WEIGHTS = list(range(2 + N_KEYS, 2 + 2 * N_KEYS))
+TM_SCORES, TM_WEIGHTS = list(range(12)), list(range(12, 24))
+KR_BARS = list(range(3, 43))
+SPEC = {
+    "steer_query": {
+        "angle_deg": (140.0, STEER_QUERY + STEER_SCORES + STEER_WEIGHTS, []),
+        "length": (2.7, STEER_QUERY + STEER_SCORES + STEER_WEIGHTS, []),
+        "measure": ("cosine", STEER_SCORES, STEER_QUERY),
+    },
+    "patch_similarity": {  # [score map, query box, match markers, query marker on the map]
+        "row": (9, [0, 1, 2, 3], []),
+        "col": (2, [0, 1, 2, 3], []),
+        "measure": ("neg_sq_euclidean", [0, 2], [1, 3]),
+    },
+    "temperature_mask": {  # [12 score bars, 12 weight bars, info text, weight matrix, row marker]
+        "temperature": (0.2, TM_WEIGHTS + [24, 25], TM_SCORES + [26]),
+        "mask": ("causal", TM_WEIGHTS + [24, 25], TM_SCORES + [26]),
+        "rule": ("top-3", TM_WEIGHTS + [24, 25], TM_SCORES + [26]),
+        "query": (9, TM_SCORES + TM_WEIGHTS + [24, 26], [25]),
+    },
+    "kernel_regression": {  # [fit curve, query line, query point, 40 weight bars, query line 2, info]
+        "query_x": (4.2, [1, 2, 43] + KR_BARS, [0]),
+        "width": (1.0, [0, 2, 44] + KR_BARS, [1, 43]),
+    },
+    "patch_attention": {  # [weight map, query box, query marker, info text]
+        "row": (9, [0, 1, 2], []),
+        "col": (1, [0, 1, 2], []),
+        "temperature": (0.5, [0, 3], [1, 2]),
+        "positions": (True, [0], [1, 2]),
+    },
+}
+
+
+def _cases():
+    for name, controls in SPEC.items():
+        for control, (value, must, must_not) in controls.items():
+            yield pytest.param(name, control, value, must, must_not, id=f"{name}-{control}")
+
+
+def test_every_lesson_explorer_is_registered_and_every_control_is_tested():
+    for name, controls in SPEC.items():
+        assert name in EXPLORERS
+        explorer = EXPLORERS[name]()
+        assert set(explorer.controls) == set(controls), name
+
+
+@pytest.mark.parametrize("name, control, value, must, must_not", list(_cases()))
+def test_setting_a_control_updates_the_right_artists(name, control, value, must, must_not):
+    explorer = EXPLORERS[name]()
+    assert explorer.controls[control].value != value
+    before = [artist_state(a) for a in explorer.animated]
+    image_before = explorer.image.value
+    explorer.controls[control].value = value
+    after = [artist_state(a) for a in explorer.animated]
+    assert explorer.image.value != image_before, "the picture did not change"
+    for i in must:
+        assert changed(before[i], after[i]), f"artist {i} ({explorer.animated[i]}) did not change"
+    for i in must_not:
+        assert not changed(before[i], after[i]), f"artist {i} changed but should not have"
+    assert np.isfinite(explorer.last_update_ms)
+
+
+def test_steer_query_scores_follow_the_library():
+    import course_lib as cl
+    from course_lib.widgets.lesson01 import KEYS, query_vector
+
+    explorer = EXPLORERS["steer_query"]()
+    explorer.controls["measure"].value = "neg_sq_euclidean"
+    explorer.controls["angle_deg"].value = 200.0
+    heights = [bar.get_height() for bar in explorer.animated[2:2 + N_KEYS]]
+    q = query_vector(200.0, explorer.controls["length"].value)
+    np.testing.assert_allclose(heights, cl.similarity(q, KEYS, "neg_sq_euclidean")[0])
+    weights = [bar.get_height() for bar in explorer.animated[2 + N_KEYS:2 + 2 * N_KEYS]]
+    np.testing.assert_allclose(sum(weights), 1.0)
+
+
+def test_temperature_mask_weights_follow_the_library():
+    import course_lib as cl
+    from course_lib.widgets.lesson02 import demo_scores, make_mask
+
+    explorer = EXPLORERS["temperature_mask"]()
+    explorer.controls["mask"].value = "local window"
+    explorer.controls["temperature"].value = 0.5
+    explorer.controls["query"].value = 3
+    expected = cl.softmax_weights(demo_scores(), 0.5, make_mask("local window"))
+    heights = [bar.get_height() for bar in explorer.animated[12:24]]
+    np.testing.assert_allclose(heights, expected[3])
+    np.testing.assert_allclose(explorer.animated[25].get_array(), expected)
+    explorer.controls["rule"].value = "argmax"
+    heights = np.array([bar.get_height() for bar in explorer.animated[12:24]])
+    assert heights.sum() == 1 and np.count_nonzero(heights) == 1
+    assert make_mask("local window")[3, heights.argmax()]   # argmax stays inside the window
+
+
+def test_kernel_regression_bars_are_the_library_weights():
+    from course_lib.kernel_regression import make_1d_data, nadaraya_watson
+
+    explorer = EXPLORERS["kernel_regression"]()
+    explorer.controls["query_x"].value = 1.3
+    explorer.controls["width"].value = 0.2
+    x, y = make_1d_data(40, noise=0.3, seed=0)
+    pred, w = nadaraya_watson(np.array([1.3]), x, y, 0.2)
+    np.testing.assert_allclose([b.get_height() for b in explorer.animated[3:43]], w[0])
+    np.testing.assert_allclose(explorer.animated[2].get_ydata(), pred)
