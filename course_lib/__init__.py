@@ -24,6 +24,15 @@ from .core import (
     similarity,
     softmax_weights,
 )
+from .conv_attention import conv2d_as_attention
+from .filters import (
+    bilateral_filter,
+    bilateral_weights,
+    gaussian_blur,
+    gaussian_weights,
+    nl_means,
+    nl_means_weights,
+)
 
 __version__ = "0.1.0"
 
@@ -54,7 +63,14 @@ __all__ = [
     "AdditiveScore",
     "MultiHeadAttention",
     "attend",
+    "bilateral_filter",
+    "bilateral_weights",
+    "conv2d_as_attention",
     "default_device",
+    "gaussian_blur",
+    "gaussian_weights",
+    "nl_means",
+    "nl_means_weights",
     "seed_everything",
     "similarity",
     "softmax_weights",
