@@ -126,7 +126,7 @@ def _describe(x) -> str:
         return "None"
     if not isinstance(x, np.ndarray):
         return f"{type(x).__name__} {x!r}"[:200]
-    if x.size <= 24:
+    if x.size <= 36:  # small enough to show whole: a partial view can hide the difference
         body = np.array2string(x, precision=4, suppress_small=True, separator=", ")
         return f"shape {x.shape}: " + body.replace("\n", "\n" + " " * 14)
     return f"shape {x.shape}, first row {np.array2string(x.reshape(-1, x.shape[-1])[0][:6], precision=4)}..."
@@ -136,14 +136,17 @@ def _shape_hint(got: np.ndarray, expected: np.ndarray) -> str | None:
     """Hints that any shape-returning exercise can share."""
     eshape = np.shape(expected)
     if got.ndim < len(eshape):
-        return ("Leading batch dimensions were lost. Use operations that work on the last axes "
-                "(x.swapaxes(-1, -2) or x.transpose(...) instead of x.T, sum(axis=-1), "
-                "keepdims=True) so that inputs of shape (..., n, d) keep their '...'.")
+        return ("Leading batch dimensions were lost, or a reduced axis was dropped. Use "
+                "operations that work on the last axes "
+                "(x.swapaxes(-1, -2) instead of x.T, sum(axis=-1)) and keep reduced axes with "
+                "keepdims=True, so that inputs of shape (..., n, d) keep their '...' and "
+                "reduced results still broadcast.")
     if got.ndim == len(eshape) and got.ndim >= 2 and got.shape[:-2] == eshape[:-2] \
             and got.shape[-2:] == eshape[-2:][::-1]:
         return "The last two axes are swapped: rows and columns are transposed."
     if got.ndim > len(eshape):
-        return "The result has extra dimensions; check keepdims and any broadcasting."
+        return ("The result has extra dimensions: check keepdims and any broadcasting "
+                "(np.dot does not broadcast batch dimensions; use @ / np.matmul).")
     return None
 
 
@@ -163,8 +166,10 @@ def _diagnose(spec: CheckSpec, case: Case, got, expected) -> str:
         if g.shape != np.shape(e):
             return _shape_hint(g, e) or "The shape differs from the expected one."
         if not np.all(np.isfinite(g)) and np.all(np.isfinite(e)):
-            return ("Your result contains inf or NaN although the right answer is finite: exp() of "
-                    "a large number overflows. Subtract each row's maximum before exponentiating.")
+            return ("Your result contains inf or NaN although the right answer is finite: exp() "
+                    "overflows for large scores (inf / inf) and underflows to 0 for very negative "
+                    "ones (0 / 0). Subtract each row's maximum (its own: axis=-1, keepdims=True) "
+                    "before exponentiating.")
     return "Compare your result with the expected one on this small case, step by step."
 
 
