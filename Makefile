@@ -4,6 +4,8 @@
 #
 # Authoring targets: make exercises (regenerate exercises from solutions and execute them),
 # make execute NB=path.ipynb (re-run a notebook in place), make bench (benchmarks).
+# Workshops: make site (static HTML in _site/), make guide (refresh the instructor guide's times),
+# make update (bring a learner's copy up to date; notebooks they changed are kept).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -16,7 +18,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
 NOTEBOOKS = $(filter-out %.updated.ipynb,$(wildcard notebooks/*.ipynb solutions/*.ipynb exercises/*.ipynb))
 
-.PHONY: env lab test unit nbval exercises execute bench clean-venv
+.PHONY: env lab test unit nbval exercises execute bench clean-venv site guide update
 
 # The environment is rebuilt when the dependency list changes. constraints.txt keeps torch on
 # a CPU-friendly release range (a bare `torch` pulls several GB of CUDA packages).
@@ -48,6 +50,18 @@ execute: $(STAMP)
 
 bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# Static HTML of every notebook (stored outputs, explorers in their last state) -> _site/index.html
+site: $(STAMP)
+	$(BIN)/python tools/build_site.py --out _site
+
+# Refresh the time table of docs/instructor_guide.md from the notebooks' measured run times
+guide: $(STAMP)
+	$(BIN)/python tools/lesson_times.py --update docs/instructor_guide.md
+
+# Bring this copy of the course up to date; notebooks you changed are kept, new versions go beside them
+update: $(STAMP)
+	$(BIN)/python tools/update_course.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,0 +1,111 @@
+"""Shared set-up for the tests that drive a real browser (Debian's Chromium through Playwright).
+
+The tests never download a browser: they use the system Chromium (``/usr/bin/chromium``, from
+``apt-get install chromium``; another path can be given in ``COURSE_CHROMIUM``). Without it they
+are skipped, unless ``COURSE_REQUIRE_BROWSER=1`` is set (CI sets it), which turns the skip into a
+failure so that a missing browser can never make a green run that tested nothing.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
+REQUIRED = os.environ.get("COURSE_REQUIRE_BROWSER", "") not in ("", "0")
+SCREENSHOTS = Path(os.environ.get("COURSE_SCREENSHOT_DIR", ROOT / "build" / "screenshots"))
+
+# Headless, and nothing that reaches the network: no sync, updates, field trials or QUIC probes.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+
+
+def skip_or_fail(reason: str):
+    """Skip the test, or fail it when a browser test is required (COURSE_REQUIRE_BROWSER=1)."""
+    if REQUIRED:
+        pytest.fail(f"browser test required (COURSE_REQUIRE_BROWSER=1) but: {reason}")
+    pytest.skip(reason)
+
+
+def require_browser():
+    """Return playwright's sync_playwright if Chromium and Playwright are available."""
+    if not CHROMIUM.exists():
+        skip_or_fail(f"{CHROMIUM} not found (install it: apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("the playwright package is not installed (pip install -e '.[dev]')")
+    return sync_playwright
+
+
+@contextlib.contextmanager
+def chromium_page(width: int = 1280, height: int = 900):
+    """A fresh headless Chromium (empty profile in a temporary folder) and one page."""
+    sync_playwright = require_browser()
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory(prefix="course-chromium-") as profile:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": width, "height": height})
+        try:
+            page = context.pages[0] if context.pages else context.new_page()
+            page.set_default_timeout(30_000)
+            yield page
+        finally:
+            context.close()
+
+
+def screenshot_path(name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS / name
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, process: subprocess.Popen, timeout: float, log: Path | None = None):
+    """Poll ``url`` until it answers 200; fail if the process exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (OSError, urllib.error.URLError):
+            pass
+        if process.poll() is not None:
+            tail = log.read_text()[-3000:] if log and log.exists() else ""
+            pytest.fail(f"the server exited early (code {process.returncode}):\n{tail}")
+        time.sleep(0.5)
+    pytest.fail(f"{url} did not answer within {timeout:.0f} s")
+
+
+def stop_process_tree(process: subprocess.Popen, timeout: float = 20.0):
+    """Stop a server we started and every process it started (kernels), by their ids."""
+    import psutil  # comes with ipykernel
+
+    try:
+        children = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    process.terminate()  # the server shuts its kernels down on SIGTERM
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
+    for child in children:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()

@@ -1,0 +1,63 @@
+"""tools/lesson_times.py: the instructor guide's time table comes from the notebooks' metadata."""
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import lesson_times
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("**Estimated time:** about 15 s to run, 45-60 minutes to study. Exercises: ...", (45, 60)),
+    ("**Estimated time:** runs in about 10 s; study time 20 minutes.", (20, 20)),
+    ("**Estimated time:** 30-45 minutes. Lesson: `notebooks/01_similarity.ipynb`.", (30, 45)),
+    ("**Estimated time:** about 20 s to run, 60 minutes to study.", (60, 60)),
+    ("No estimate here.", None),
+])
+def test_study_time_is_read_from_the_estimated_time_line(text, expected):
+    assert lesson_times.study_time("# Title\n\n" + text) == expected
+
+
+def _notebook(path: Path, first_cell: str, run_seconds=None, cells=()):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(first_cell)] + [nbformat.v4.new_code_cell(c) for c in cells]
+    if run_seconds is not None:
+        nb.metadata["course"] = {"run_seconds": run_seconds}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+
+
+def test_table_and_schedules_follow_the_metadata(tmp_path):
+    _notebook(tmp_path / "notebooks/01_similarity.ipynb",
+              "# 01 · Similarity\n\n**Estimated time:** about 15 s to run, 40-60 minutes to study.",
+              run_seconds=12.3)
+    _notebook(tmp_path / "exercises/01_similarity_exercises.ipynb", "> Exercise notebook.",
+              run_seconds=2.0, cells=["check('a', f)", "x = 1", "check('b', g)"])
+    _notebook(tmp_path / "solutions/01_similarity_solutions.ipynb",
+              "# 01 · exercises\n\n**Estimated time:** 30-45 minutes.")
+    (tmp_path / "README.md").write_text("| `02_weights` | softmax | 45 min |\n")
+    lessons = {l.stem: l for l in lesson_times.collect(tmp_path)}
+    one = lessons["01_similarity"]
+    assert (one.run_s, one.study, one.exercises, one.exercise_time) == (12.3, (40, 60), 2, (30, 45))
+    assert lessons["02_weights"].planned and lessons["02_weights"].study == (45, 45)
+    table = lesson_times.time_table(list(lessons.values()))
+    assert "| `01_similarity` | 12 s | 40–60 min | 2 | 30–45 min | 2 s |" in table
+    half = lesson_times.schedule(list(lessons.values()), "half")
+    assert "| 09:00 | 09:30 | `01_similarity`" in half  # 75 % of 40 min = 30 min
+
+
+def test_update_rewrites_only_the_generated_part(tmp_path):
+    guide = tmp_path / "guide.md"
+    guide.write_text(f"intro\n\n{lesson_times.BEGIN}\nold\n{lesson_times.END}\n\noutro\n")
+    assert lesson_times.update_file(guide, ROOT)
+    text = guide.read_text()
+    assert text.startswith("intro\n") and text.endswith("\noutro\n") and "old" not in text
+    assert "Measured times per lesson" in text
+    assert not lesson_times.update_file(guide, ROOT), "a second run changes nothing"
+
+
+def test_the_instructor_guide_has_the_generated_part():
+    text = (ROOT / "docs" / "instructor_guide.md").read_text()
+    assert lesson_times.BEGIN in text and lesson_times.END in text

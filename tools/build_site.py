@@ -1,0 +1,375 @@
+"""Build a static HTML version of the course: every lesson, exercise and solution notebook, with
+its stored outputs, plus an index page in course order.
+
+    python tools/build_site.py                 # -> _site/index.html
+    python tools/build_site.py --out DIR --no-solutions
+
+The pages need no kernel and no network for what matters: figures are embedded PNGs, and each
+explorer appears as its last state (the picture, the control values and a note that it is
+interactive in JupyterLab). Only MathJax (for formulas in the text) is loaded from a CDN, as
+nbconvert does by default; offline, formulas show as TeX source.
+
+Why not the official widget renderer (@jupyter-widgets/html-manager)? It is a JavaScript bundle from
+a CDN, so offline pages would show nothing where an explorer was; and its sliders would move
+without changing the picture (there is no Python behind a static page), which misleads a reader.
+Our explorers are PNGs in an ``ipywidgets.Image`` (see course_lib/widgets/base.py), so their last
+state renders faithfully as plain HTML from the widget state stored in the notebook
+(``tools/execute.py`` stores it).
+"""
+from __future__ import annotations
+
+import argparse
+import html
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import jinja2
+import nbformat
+from nbconvert import HTMLExporter
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lesson_times import study_time  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+FOLDERS = ("notebooks", "exercises", "solutions")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+COURSE_TITLE = "Attention as adaptive computation in computer vision"
+
+# nbconvert's "lab" template, minus require.js (only the widget renderer needs it, and it would be
+# fetched from a CDN on every page).
+SITE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block extra_css -%}{{ super() }}
+<style>
+.course-static-widget { border: 1px solid #ccc; border-radius: 4px; padding: 6px 8px; margin: 4px 0; }
+.course-static-widget img { max-width: 100%; height: auto; }
+.course-static-widget .course-widget-controls { display: flex; flex-wrap: wrap; gap: 4px 18px;
+  font-size: 0.9em; margin: 4px 0; }
+.course-static-widget .course-widget-note { font-size: 0.85em; color: #555; font-style: italic; margin: 2px 0 0; }
+.course-widget-progress { display: flex; align-items: center; font-family: monospace; font-size: 0.85em; }
+.course-site-nav { font-family: sans-serif; font-size: 0.9em; padding: 6px 12px; border-bottom: 1px solid #ddd; }
+</style>
+{%- endblock extra_css -%}
+"""
+
+CONTROLS = re.compile(r"(Slider|Dropdown|ToggleButtons|RadioButtons|Select|Checkbox|Text|Button)Model$")
+NOTE = ("Interactive explorer, shown in its last state. Run this notebook in JupyterLab "
+        "to move the controls.")
+
+
+# ----------------------------------------------------------------------------------------------
+# Widgets: render the stored widget state as static HTML
+# ----------------------------------------------------------------------------------------------
+
+def _ref(value):
+    """'IPY_MODEL_<id>' -> '<id>' (widget references inside the state)."""
+    return value[len("IPY_MODEL_"):] if isinstance(value, str) and value.startswith("IPY_MODEL_") else None
+
+
+def _format_value(state: dict):
+    """The value a control shows, formatted like its readout."""
+    value = state.get("value")
+    if "_options_labels" in state:  # Dropdown, SelectionSlider, ToggleButtons, RadioButtons, ...
+        labels = state["_options_labels"]
+        index = state.get("index")
+        if isinstance(index, int) and 0 <= index < len(labels):
+            return labels[index]
+        if isinstance(index, (list, tuple)):
+            return ", ".join(labels[i] for i in index if 0 <= i < len(labels))
+        return ""
+    if isinstance(value, float):
+        fmt = state.get("readout_format", ".3g" if "Log" in state.get("_model_name", "Log") else ".2f")
+        try:
+            return format(value, fmt)
+        except ValueError:
+            return f"{value:.3g}"
+    if isinstance(value, (list, tuple)):
+        return " – ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def _control_html(name: str, state: dict) -> str:
+    label = html.escape(str(state.get("description", "")))
+    shown = html.escape(_format_value(state))
+    if name.endswith("SliderModel") and not name.startswith("Selection") and "Range" not in name:
+        low, high, value = state.get("min", 0), state.get("max", 1), state.get("value", 0)
+        if name == "FloatLogSliderModel" and isinstance(value, (int, float)) and value > 0:
+            import math
+            value = math.log(value, state.get("base", 10))
+        control = (f'<input type="range" disabled min="{low}" max="{high}" '
+                   f'step="any" value="{value}">')
+    elif name == "CheckboxModel":
+        control = f'<input type="checkbox" disabled{" checked" if state.get("value") else ""}>'
+        shown = ""
+    else:
+        control = ""
+    return (f'<span class="course-widget-control"><b>{label}</b> {control} '
+            f'<span class="course-widget-value">{shown}</span></span>')
+
+
+def _render(model_id: str, models: dict, seen: set) -> str:
+    model = models.get(model_id)
+    if model is None or model_id in seen:
+        return ""
+    seen = seen | {model_id}
+    name = model.get("model_name", "")
+    state = model.get("state", {})
+    children = [_ref(c) for c in state.get("children", []) or []]
+    if name == "ImageModel":
+        buffers = {tuple(b["path"]): b for b in model.get("buffers", [])}
+        data = buffers.get(("value",))
+        if data is None or data.get("encoding") != "base64":
+            return ""
+        fmt = html.escape(state.get("format", "png"))
+        return (f'<img class="course-widget-image" src="data:image/{fmt};base64,{data["data"]}" '
+                f'alt="explorer figure">')
+    if name in ("HTMLModel", "HTMLMathModel"):
+        return f'<div>{state.get("value", "")}</div>'
+    if name == "LabelModel":
+        return f'<div>{html.escape(str(state.get("value", "")))}</div>'
+    if name == "OutputModel":
+        return "".join(_output_html(o) for o in state.get("outputs", []))
+    if name in ("FloatProgressModel", "IntProgressModel"):  # tqdm's bar
+        return (f'<progress max="{state.get("max", 1)}" value="{state.get("value", 0)}" '
+                f'style="margin:0 6px"></progress>')
+    if name == "ButtonModel":
+        return f'<button disabled>{html.escape(str(state.get("description", "")))}</button>'
+    if children:
+        parts = [_render(c, models, seen) for c in children if c]
+        if name == "HBoxModel" and all(p.startswith('<span class="course-widget-control"') for p in parts if p):
+            return f'<div class="course-widget-controls">{"".join(parts)}</div>'
+        if any(models.get(c, {}).get("model_name", "").endswith("ProgressModel") for c in children):
+            return f'<div class="course-widget-progress">{"".join(parts)}</div>'
+        direction = "row" if name == "HBoxModel" else "column"
+        return (f'<div style="display:flex;flex-direction:{direction};flex-wrap:wrap;gap:4px 18px">'
+                f'{"".join(parts)}</div>')
+    if CONTROLS.search(name) or "value" in state or "index" in state:
+        return _control_html(name, state)
+    return ""
+
+
+def _output_html(output: dict) -> str:
+    data = output.get("data", {})
+    if "image/png" in data:
+        return f'<img src="data:image/png;base64,{data["image/png"]}">'
+    if "text/html" in data:
+        return "".join(data["text/html"]) if isinstance(data["text/html"], list) else data["text/html"]
+    text = output.get("text") or data.get("text/plain", "")
+    text = "".join(text) if isinstance(text, list) else text
+    return f"<pre>{html.escape(text)}</pre>" if text else ""
+
+
+def _is_explorer(model_id: str, models: dict, seen: frozenset = frozenset()) -> bool:
+    """True if the widget tree holds a control a reader would want to move (not a progress bar)."""
+    model = models.get(model_id)
+    if model is None or model_id in seen:
+        return False
+    if CONTROLS.search(model.get("model_name", "")):
+        return True
+    children = [_ref(c) for c in model.get("state", {}).get("children", []) or []]
+    return any(_is_explorer(c, models, seen | {model_id}) for c in children if c)
+
+
+def static_widget_html(model_id: str, models: dict) -> str | None:
+    """HTML for one displayed widget from the notebook's stored state, or None if it is missing.
+
+    An explorer gets a frame and a note that it is interactive in JupyterLab; a progress bar
+    (tqdm) is shown as it ended, without either.
+    """
+    if model_id not in models:
+        return None
+    body = _render(model_id, models, set())
+    if not _is_explorer(model_id, models):
+        return f'<div class="course-static-output">{body}</div>'
+    return (f'<div class="course-static-widget" data-model-id="{html.escape(model_id)}">{body}'
+            f'<p class="course-widget-note">{NOTE}</p></div>')
+
+
+def render_widgets(nb) -> int:
+    """Replace every widget output by static HTML; drop the widget state.
+
+    Returns the number of explorers (widgets with controls) on the page."""
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {})
+    models = state.get("state", {})
+    count = 0
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET_VIEW not in data:
+                continue
+            model_id = data[WIDGET_VIEW].get("model_id", "")
+            rendered = static_widget_html(model_id, models)
+            if rendered is None:
+                plain = html.escape(str(data.get("text/plain", "")))
+                rendered = (f'<div class="course-static-widget"><pre>{plain}</pre>'
+                            f'<p class="course-widget-note">{NOTE}</p></div>')
+            output["data"] = {"text/html": rendered}
+            count += _is_explorer(model_id, models)
+    nb.metadata.pop("widgets", None)
+    return count
+
+
+# ----------------------------------------------------------------------------------------------
+# Pages
+# ----------------------------------------------------------------------------------------------
+
+LINK = re.compile(r'href="([^":#]+?)\.ipynb(#[^"]*)?"')
+CODE_SPAN = re.compile(r"`([^`]*\|[^`]*)`")
+
+
+def protect_table_pipes(nb) -> None:
+    """`|q - k|` inside a Markdown table row: JupyterLab renders it, but nbconvert's parser takes
+    the pipes for cell borders and drops the whole table. Write such code spans as HTML."""
+    for cell in nb.cells:
+        if cell.cell_type != "markdown" or "|" not in cell.source:
+            continue
+        lines = cell.source.split("\n")
+        for i, line in enumerate(lines):
+            if line.lstrip().startswith("|"):
+                lines[i] = CODE_SPAN.sub(
+                    lambda m: "<code>" + html.escape(m.group(1)).replace("|", "&#124;") + "</code>", line)
+        cell.source = "\n".join(lines)
+
+
+def _rewrite_links(page: str) -> str:
+    """Links between notebooks point at their pages."""
+    return LINK.sub(lambda m: f'href="{m.group(1)}.html{m.group(2) or ""}"', page)
+
+
+def title_of(nb, fallback: str) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return fallback
+
+
+def make_exporter(mathjax_url: str | None = None) -> HTMLExporter:
+    loader = jinja2.DictLoader({"course_site.html.j2": SITE_TEMPLATE})
+    exporter = HTMLExporter(template_name="lab", extra_loaders=[loader])
+    exporter.template_file = "course_site.html.j2"
+    if mathjax_url:
+        exporter.mathjax_url = mathjax_url
+    return exporter
+
+
+def notebook_page(path: Path, exporter: HTMLExporter) -> tuple[str, dict]:
+    """(html, info) for one notebook."""
+    nb = nbformat.read(path, as_version=4)
+    widgets = render_widgets(nb)
+    protect_table_pipes(nb)
+    title = title_of(nb, path.stem)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    nav = (f'<div class="course-site-nav"><a href="../index.html">&larr; {html.escape(COURSE_TITLE)}</a>'
+           f' &middot; {html.escape(path.parent.name)}/{html.escape(path.name)}</div>')
+    body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + nav, body, count=1)
+    first = "\n".join(c.source for c in nb.cells[:2] if c.cell_type == "markdown")
+    info = {"title": title, "widgets": widgets, "study": study_time(first),
+            "run_seconds": nb.metadata.get("course", {}).get("run_seconds")}
+    return _rewrite_links(body), info
+
+
+def course_notebooks(root: Path, solutions: bool = True) -> list[Path]:
+    folders = [f for f in FOLDERS if solutions or f != "solutions"]
+    found = []
+    for folder in folders:
+        found += sorted(p for p in (root / folder).glob("*.ipynb") if not p.name.endswith(".updated.ipynb"))
+    return found
+
+
+def lesson_key(path: Path) -> str:
+    """'01' for notebooks/01_similarity.ipynb and exercises/01_similarity_exercises.ipynb."""
+    match = re.match(r"(\d+)", path.name)
+    return match.group(1) if match else path.stem
+
+
+def index_page(pages: dict[Path, dict], root: Path) -> str:
+    lessons: dict[str, dict[str, tuple[Path, dict]]] = {}
+    for path, info in pages.items():
+        lessons.setdefault(lesson_key(path), {})[path.parent.name] = (path, info)
+    rows = []
+    for key in sorted(lessons):
+        group = lessons[key]
+        main = group.get("notebooks") or next(iter(group.values()))
+        path, info = main
+        title = html.escape(info["title"])
+        link = f'<a href="{path.parent.name}/{path.stem}.html">{title}</a>'
+        extras = []
+        for folder, label in (("exercises", "exercises"), ("solutions", "solutions")):
+            if folder in group and group[folder] is not main:
+                p, _ = group[folder]
+                extras.append(f'<a href="{folder}/{p.stem}.html">{label}</a>')
+        run = info.get("run_seconds")
+        run_text = f"{run:.0f} s" if isinstance(run, (int, float)) else "–"
+        study = info.get("study")
+        study_text = "" if not study else (f"{study[0]} min" if study[0] == study[1]
+                                           else f"{study[0]}–{study[1]} min")
+        explorers = info["widgets"] or ""
+        rows.append(f"<tr><td>{html.escape(key)}</td><td>{link}</td><td>{' · '.join(extras)}</td>"
+                    f"<td>{study_text}</td><td>{run_text}</td><td>{explorers}</td></tr>")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(COURSE_TITLE)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; }}
+table {{ border-collapse: collapse; width: 100%; }}
+th, td {{ text-align: left; padding: 0.35rem 0.6rem; border-bottom: 1px solid #ddd; }}
+</style></head>
+<body>
+<h1>{html.escape(COURSE_TITLE)}</h1>
+<p>Attention as a computation whose weights come from the input: similarity, weights, weighted
+aggregation. These pages show every notebook of the course with the outputs it produced when it was
+last run. Explorers (interactive figures) appear in their last state; to move their controls, run
+the notebooks in JupyterLab (see the README).</p>
+<table>
+<thead><tr><th>#</th><th>lesson</th><th>practice</th><th>study time</th><th>run time</th><th>explorers</th></tr></thead>
+<tbody>
+{chr(10).join(rows)}
+</tbody></table>
+</body></html>
+"""
+
+
+def build(out: Path, root: Path = ROOT, solutions: bool = True, mathjax_url: str | None = None,
+          quiet: bool = False) -> dict[Path, dict]:
+    """Write the site into ``out`` (replaced). Returns {notebook path: page info}."""
+    notebooks = course_notebooks(root, solutions)
+    if not notebooks:
+        raise SystemExit(f"no notebooks found under {', '.join(FOLDERS)}")
+    if out.exists():
+        shutil.rmtree(out)
+    exporter = make_exporter(mathjax_url)
+    pages: dict[Path, dict] = {}
+    for path in notebooks:
+        page, info = notebook_page(path, exporter)
+        target = out / path.parent.name / (path.stem + ".html")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(page, encoding="utf-8")
+        info["page"] = target
+        pages[path] = info
+        if not quiet:
+            print(f"  {path.relative_to(root)} -> {target.relative_to(out)}"
+                  f" ({info['widgets']} explorer(s))")
+    (out / "index.html").write_text(index_page(pages, root), encoding="utf-8")
+    return pages
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "_site", help="output folder (replaced)")
+    parser.add_argument("--no-solutions", action="store_true", help="leave the solutions out")
+    parser.add_argument("--mathjax-url", help="MathJax 2 URL (default: nbconvert's CDN URL)")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    pages = build(args.out, solutions=not args.no_solutions, mathjax_url=args.mathjax_url)
+    print(f"{len(pages)} pages in {time.perf_counter() - start:.1f} s: open {args.out / 'index.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
