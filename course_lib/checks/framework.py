@@ -80,8 +80,11 @@ class CheckResult:
 
 # ------------------------------------------------------------------------------------------
 def as_numpy(x):
-    """Tensors (also with gradients) and array-likes -> NumPy; tuples element-wise."""
-    if isinstance(x, (tuple, list)) and not _is_numeric_list(x):
+    """Tensors (also with gradients) and array-likes -> NumPy; tuples element-wise.
+
+    A tuple is always a structure (``return output, weights``); a list of numbers is data.
+    """
+    if isinstance(x, tuple) or (isinstance(x, list) and not _is_numeric_list(x)):
         return tuple(as_numpy(item) for item in x)
     if isinstance(x, torch.Tensor):
         return x.detach().cpu().numpy()
@@ -223,7 +226,8 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
                                f"{header}\n  expected {len(expected)} output(s) "
                                f"{'as a tuple ' if len(expected) > 1 else ''}but got "
                                f"{type(raw).__name__}"
-                               f"{' of length ' + str(len(raw)) if isinstance(raw, tuple) else ''}.",
+                               f"{' of length ' + str(len(raw)) if isinstance(raw, tuple) else ''}."
+                               + (f"\n  the task: {spec.task}" if spec.task else ""),
                                i, len(cases))
         if not _all_close(got, expected, case):
             lines = [header]

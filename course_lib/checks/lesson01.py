@@ -16,6 +16,12 @@ def _swap(x):
     return np.swapaxes(x, -1, -2)
 
 
+# np.dot works on 2-D inputs, so it passes the first cases and fails on the first batch
+_NP_DOT_HINT = ("np.dot does not broadcast batch dimensions: for q (3, 4, 16) and the keys "
+                "transposed to (3, 16, 6) it pairs every batch with every other batch and gives "
+                "shape (3, 4, 3, 6). Use @ (np.matmul), which treats the leading axes as a batch.")
+
+
 @register_check(
     "scaled_dot",
     task="fn(q, k) -> scores: q (..., n_q, d), k (..., n_k, d) -> (..., n_q, n_k), q.k / sqrt(d)",
@@ -29,6 +35,7 @@ def _swap(x):
                 "the last axis).", lambda q, k: q @ _swap(k) / np.sqrt(k.shape[-2])),
         Mistake("You computed k @ q^T: rows should be queries and columns keys, scores[i, j] = "
                 "q_i . k_j / sqrt(d).", lambda q, k: k @ _swap(q) / np.sqrt(q.shape[-1])),
+        Mistake(_NP_DOT_HINT, lambda q, k: np.dot(q, _swap(k)) / np.sqrt(q.shape[-1])),
     ],
 )
 def _scaled_dot_cases():
@@ -70,13 +77,23 @@ def _unit(x, axis=-1):
                 @ _swap(k / (k * k).sum(-1, keepdims=True))),
         Mistake("That is the scaled dot product q.k / sqrt(d); cosine divides by the vectors' "
                 "lengths |q| |k| instead.", lambda q, k: q @ _swap(k) / np.sqrt(q.shape[-1])),
+        Mistake("The norms lost their axis: np.linalg.norm(q, axis=-1) has shape (..., n) and "
+                "divides the *columns* of q (features), not its rows (vectors). Keep the axis with "
+                "keepdims=True, shape (..., n, 1), so each vector is divided by its own length.",
+                lambda q, k: (q / np.linalg.norm(q, axis=-1))
+                @ _swap(k / np.linalg.norm(k, axis=-1))),
     ],
 )
 def _cosine_cases():
     rng = np.random.default_rng(11)
+    # square inputs (n = d = 2): a norm without keepdims still broadcasts here, wrongly
+    q = np.array([[1.0, 0.0], [1.0, 1.0]])
+    k = np.array([[3.0, 0.0], [-1.0, -1.0]])
+    cases = [Case("hand-worked: lengths must not matter, opposite vectors give -1", (q, k),
+                  similarity(q, k, "cosine"))]
     q = np.array([[1.0, 0.0], [1.0, 1.0]])
     k = np.array([[3.0, 0.0], [0.0, 2.0], [-1.0, -1.0]])
-    cases = [Case("hand-worked: lengths must not matter", (q, k), similarity(q, k, "cosine"))]
+    cases.append(Case("hand-worked: 2 queries, 3 keys", (q, k), similarity(q, k, "cosine")))
     q = rng.normal(size=(3, 6))
     cases.append(Case("scaling a key by 100 must not change its cosine",
                       (q, np.concatenate([q[:2], 100 * q[:2]])),

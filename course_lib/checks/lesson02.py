@@ -86,7 +86,7 @@ def _masked_softmax_cases():
     rng = np.random.default_rng(21)
     s = np.array([[1.0, 2.0, 3.0, 4.0]])
     m = np.array([[True, True, False, True]])
-    cases = [Case("hand-worked: one row, key 3 blocked", (s, m), softmax_weights(s, mask=m))]
+    cases = [Case("hand-worked: one row, key index 2 blocked", (s, m), softmax_weights(s, mask=m))]
     s = rng.normal(size=(4, 4))
     cases.append(Case("a causal mask (each query sees itself and the past)", (s, causal_mask(4)),
                       softmax_weights(s, mask=causal_mask(4))))

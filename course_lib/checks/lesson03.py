@@ -27,7 +27,8 @@ def _attend_wrong_axis(q, k, v):
 
 @register_check(
     "attend",
-    task="fn(q, k, v) -> (output, weights): scaled dot-product attention",
+    task="fn(q, k, v) -> a tuple (output, weights) of two arrays: scaled dot-product attention; "
+         "output (..., n_q, d_v), weights (..., n_q, n_k)",
     mistakes=[
         Mistake("The 1/sqrt(d) scale is missing from the scores.",
                 _attend_with(lambda q, k: q @ _swap(k))),
@@ -65,8 +66,9 @@ def _kernel(xq, x, width, denom):
 
 @register_check(
     "nadaraya_watson",
-    task="fn(x_query, x_train, y_train, width) -> predictions (n_q,): Gaussian-kernel weighted "
-         "average of y_train",
+    task="fn(x_query, x_train, y_train, width) -> only the predictions, one array (n_q,): "
+         "Gaussian-kernel weighted average of y_train (the lesson's helper also returns the "
+         "weights; this exercise does not)",
     mistakes=[
         Mistake("The weights are not normalised: divide each query's kernel values by their sum, "
                 "so that the prediction is a weighted *average* of y_train.",

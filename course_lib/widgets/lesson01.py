@@ -40,10 +40,12 @@ def steer_query_explorer() -> Explorer:
     for i, key in enumerate(KEYS):
         ax_plane.annotate("", key, (0, 0), arrowprops=dict(arrowstyle="->", color=COLORS[i], lw=2))
         ax_plane.text(*(key * 1.12 + 0.05), KEY_NAMES[i], color=COLORS[i], ha="center")
-    (query_line,) = ax_plane.plot([0, 1], [0, 0], color="black", lw=2.5, label="query")
-    (query_tip,) = ax_plane.plot([1], [0], "o", color="black", ms=5)
+    # the query dashed: pointed at a key (k2 at the start) it must not hide it
+    (query_line,) = ax_plane.plot([0, 1], [0, 0], color="black", lw=1.5, ls=(0, (3, 2)),
+                                  label="query")
+    (query_tip,) = ax_plane.plot([1], [0], "o", color="black", ms=4)
     ax_plane.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal", xlabel="feature 1",
-                 ylabel="feature 2", title="query (black) and keys")
+                 ylabel="feature 2", title="query (black, dashed) and keys")
     ax_plane.legend(loc="lower left", fontsize=8)
 
     score_bars = ax_scores.bar(KEY_NAMES, np.zeros(len(KEYS)), color=COLORS[:len(KEYS)])

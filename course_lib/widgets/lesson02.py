@@ -80,8 +80,8 @@ def temperature_mask_explorer() -> Explorer:
                               interpolation="nearest")
     fig.colorbar(matrix, ax=ax_matrix, fraction=0.046, pad=0.04, label="weight")
     (row_marker,) = ax_matrix.plot([-0.5, N - 0.5], [0, 0], color=OKABE_ITO["orange"], lw=1.5)
-    ax_matrix.set(xlabel="key position", ylabel="query position",
-                  title="all weights (orange: chosen query)")
+    ax_matrix.set(xlabel="key position", ylabel="query position", xticks=positions[::2],
+                  yticks=positions[::2], title="all weights (orange: chosen query)")
 
     controls = {
         "temperature": W.FloatLogSlider(value=1.0, base=10, min=-1.3, max=1.3, step=0.05,
