@@ -4,9 +4,9 @@ A ``K x K`` convolution computes, at every pixel p,
 
     out(p) = sum over offsets d of  W[:, :, d] @ x(p + d)
 
-Read it as ``K*K`` attention heads. Head ``d`` attends from query pixel p to key pixel q with a
-score that depends only on positions, ``score_d(p, q) = -sharpness * |q - (p + d)|^2``. As the
-sharpness grows, softmax puts all of head d's weight on the one key ``q = p + d``, so the head
+Read it as ``K*K`` attention heads. Head ``d`` attends from query pixel p to key pixel p' with a
+score that depends only on positions, ``score_d(p, p') = -sharpness * |p' - (p + d)|^2``. As the
+sharpness grows, softmax puts all of head d's weight on the one key ``p' = p + d``, so the head
 returns ``x(p + d)``: a shifted copy of the image. Multi-head attention then mixes its heads'
 outputs with an output projection; choosing head d's projection to be the kernel slice
 ``W[:, :, d]`` gives back the convolution exactly. With a finite sharpness each head spreads its
@@ -47,7 +47,7 @@ def pixel_positions(height: int, width: int, offset: int = 0) -> torch.Tensor:
 
 
 def positional_scores(height: int, width: int, shift, radius: int, sharpness: float):
-    """Scores of one head: ``-sharpness * |q - (p + shift)|^2`` for every query p and key q.
+    """Scores of one head: ``-sharpness * |p' - (p + shift)|^2`` for every query p and key p'.
 
     Queries are the ``H*W`` pixels of the image; keys are the ``(H+2r)*(W+2r)`` pixels of the
     image zero-padded by ``radius``. Returns ``(H*W, (H+2r)*(W+2r))`` float64. The scores use
@@ -69,7 +69,7 @@ def head_weights(height: int, width: int, kernel_size: int, sharpness: float = m
     r = kernel_size // 2
     heads = []
     for shift in kernel_offsets(kernel_size):
-        scores = positional_scores(height, width, shift, r, 1.0)     # -|q - (p + shift)|^2
+        scores = positional_scores(height, width, shift, r, 1.0)     # -|p' - (p + shift)|^2
         if math.isinf(sharpness):
             heads.append((scores == 0).double())                       # the limit: one-hot
         else:
@@ -165,7 +165,7 @@ def effective_kernel(kernel, sharpness: float):
 def _linear_mixing(apply, x: torch.Tensor) -> torch.Tensor:
     """The matrix M of a map that is linear in x once its weights are fixed: ``out = M x``.
 
-    Returns ``(C_out, H*W, C_in, H*W)``: M[o, p, i, q] = how much input channel i at pixel q
+    Returns ``(C_out, H*W, C_in, H*W)``: M[o, p, i, p'] = how much input channel i at pixel p'
     contributes to output channel o at pixel p. Found by feeding one-hot inputs.
     """
     c, h, w = x.shape

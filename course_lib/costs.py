@@ -209,25 +209,9 @@ def loglog_slope(x, y) -> float:
     return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
 
 
-def crossover(x, y_a, y_b) -> float:
-    """Where the fitted power laws of ``y_a`` and ``y_b`` cross (x such that both are equal).
-
-    Fits ``log y = p log x + c`` to each and solves; returns ``nan`` for parallel fits.
-    """
-    x, y_a, y_b = (np.asarray(v, float) for v in (x, y_a, y_b))
-    keep = np.isfinite(y_a) & np.isfinite(y_b)
-    lx = np.log(x[keep])
-    pa, ca = np.polyfit(lx, np.log(y_a[keep]), 1)
-    pb, cb = np.polyfit(lx, np.log(y_b[keep]), 1)
-    if math.isclose(pa, pb):
-        return float("nan")
-    return float(np.exp((cb - ca) / (pa - pb)))
-
-
 __all__ = [
     "conv_layer",
     "cost_sweep",
-    "crossover",
     "flops",
     "from_windows",
     "global_attention",

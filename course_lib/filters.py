@@ -1,12 +1,12 @@
 """Three classical image filters, from fixed local weights to adaptive non-local ones.
 
-Every filter here replaces a pixel ``p`` by a weighted average of pixels ``q`` in a window
+Every filter here replaces a pixel ``p`` by a weighted average of pixels ``p'`` in a window
 around it. They differ only in *where the weights come from*:
 
-    filter            score of neighbour q for pixel p                        weights are
-    gaussian_blur     -|p - q|^2 / (2 sigma^2)                                fixed, local
-    bilateral_filter  -|p - q|^2 / (2 s_sp^2) - |I(p) - I(q)|^2 / (2 s_c^2)   adaptive, local
-    nl_means          -d2(patch(p), patch(q)) / h^2                           adaptive, non-local
+    filter            score of neighbour p' for pixel p                         weights are
+    gaussian_blur     -|p - p'|^2 / (2 sigma^2)                                 fixed, local
+    bilateral_filter  -|p - p'|^2 / (2 s_sp^2) - |I(p) - I(p')|^2 / (2 s_c^2)   adaptive, local
+    nl_means          -d2(patch(p), patch(p')) / h^2                            adaptive, non-local
 
 and the weights are always ``softmax(scores)`` over the window: ``exp(score)`` normalised to sum
 to 1. That is attention's step 2 (:func:`course_lib.core.softmax_weights`), and step 3 is the
@@ -26,11 +26,12 @@ Conventions:
 
 Nothing loops over pixels. The filters loop over the K*K *offsets* of the window instead: for one
 offset (dy, dx) every pixel's score, weight and contribution is computed at once, and a running
-numerator and denominator are updated ("streaming" softmax, the trick FlashAttention uses). This
-never stores all K*K weights per pixel, so it is fast and lean. :func:`nl_means_as_attention`
-spells out the same computation as one big attention (scores -> ``softmax_weights`` -> average),
-and the tests check that both agree. The cost is ``H * W * K^2``: linear in the number of pixels,
-like a convolution.
+numerator and denominator are updated ("streaming" softmax: the streaming idea behind
+FlashAttention (Dao et al., 2022), which also keeps a running maximum because its largest score is
+not known in advance; here it is 0, the pixel itself). This never stores all K*K weights per pixel,
+so it is fast and lean. :func:`nl_means_as_attention` spells out the same computation as one big
+attention (scores -> ``softmax_weights`` -> average), and the tests check that both agree. The
+cost is ``H * W * K^2``: linear in the number of pixels, like a convolution.
 """
 from __future__ import annotations
 
@@ -163,7 +164,7 @@ def _window(image: torch.Tensor, row: int, col: int, radius: int):
 
 
 def _spatial_scores(radius: int, sigma: float, like: torch.Tensor) -> torch.Tensor:
-    """``-|p - q|^2 / (2 sigma^2)`` for every offset of the window, shape ``(K*K,)``."""
+    """``-|p - p'|^2 / (2 sigma^2)`` for every offset of the window, shape ``(K*K,)``."""
     offsets = window_offsets(radius, device=like.device, dtype=like.dtype)
     return -(offsets**2).sum(dim=1) / (2 * sigma**2)
 
@@ -179,7 +180,8 @@ def streaming_window_average(image: torch.Tensor, radius: int, score_of_offset):
             score (offset (0, 0)) must be 0.
 
     Returns:
-        ``(C, H, W)``: ``sum_q exp(score_q) I(q) / sum_q exp(score_q)`` over in-image neighbours q.
+        ``(C, H, W)``: ``sum_p' exp(score_p') I(p') / sum_p' exp(score_p')``, summed over the
+        in-image neighbours p'.
 
     Why this is exactly ``softmax_weights``: a stable softmax subtracts each row's largest score
     before ``exp``. Here that maximum is known in advance: it is the pixel's own score, 0. So
@@ -211,9 +213,9 @@ def gaussian_radius(sigma: float) -> int:
 
 
 def gaussian_blur(image, sigma):
-    """Blur with fixed Gaussian weights: ``w(p, q) ~ exp(-|p - q|^2 / (2 sigma^2))``.
+    """Blur with fixed Gaussian weights: ``w(p, p') ~ exp(-|p - p'|^2 / (2 sigma^2))``.
 
-    The weights depend only on the offset ``q - p``, never on the image: this is a convolution
+    The weights depend only on the offset ``p' - p``, never on the image: this is a convolution
     with a Gaussian kernel over ``|dy|, |dx| <= ceil(3 sigma)``, normalised to sum to 1.
 
     Border rule: only in-image neighbours count and the weights are renormalised over them
@@ -268,10 +270,11 @@ def _bilateral_params(sigma_spatial, sigma_color, radius):
 def bilateral_filter(image, sigma_spatial, sigma_color, radius=None):
     """Edge-preserving smoothing: neighbours count if they are close *and* look alike.
 
-    ``w(p, q) ~ exp(-|p - q|^2 / (2 sigma_spatial^2)) * exp(-|I(p) - I(q)|^2 / (2 sigma_color^2))``
-    over ``|dy|, |dx| <= radius`` (default ``ceil(3 sigma_spatial)``), normalised to sum to 1;
-    ``|I(p) - I(q)|`` is the Euclidean distance over the channels. Across an edge the colour
-    term is tiny, so the edge is not blurred. The weights depend on the image: adaptive, but local.
+    ``w(p, p') ~ exp(-|p - p'|^2 / (2 s_sp^2)) * exp(-|I(p) - I(p')|^2 / (2 s_c^2))`` with
+    ``s_sp = sigma_spatial`` and ``s_c = sigma_color``, over ``|dy|, |dx| <= radius`` (default
+    ``ceil(3 sigma_spatial)``), normalised to sum to 1; ``|I(p) - I(p')|`` is the Euclidean
+    distance over the channels. Across an edge the colour term is tiny, so the edge is not blurred.
+    The weights depend on the image: adaptive, but local.
 
     Border rule: only in-image neighbours count; the weights are renormalised over them.
 
@@ -286,7 +289,7 @@ def bilateral_filter(image, sigma_spatial, sigma_color, radius=None):
 
     def scores(dy, dx, shifted):  # log of the product of the two Gaussians
         spatial = -(dy * dy + dx * dx) / (2 * sigma_spatial**2)       # the same for every pixel
-        colour_d2 = ((shifted - img) ** 2).sum(dim=0)                 # |I(p) - I(q)|^2, per pixel
+        colour_d2 = ((shifted - img) ** 2).sum(dim=0)                 # |I(p) - I(p')|^2, per pixel
         return spatial - colour_d2 / (2 * sigma_color**2)
 
     return _finish(streaming_window_average(img, radius, scores), gray, from_numpy)
@@ -344,13 +347,13 @@ def box_sum(x: torch.Tensor, size: int) -> torch.Tensor:
 
 
 def patch_distances(image: torch.Tensor, patch_radius: int, search_radius: int) -> torch.Tensor:
-    """``d2(p, q)`` for every pixel p and every q in its search window: shape ``(K*K, H, W)``.
+    """``d2(p, p')`` for every pixel p and every p' in its search window: shape ``(K*K, H, W)``.
 
     ``d2`` is the mean, over the ``(2 patch_radius + 1)^2`` patch offsets u and the channels, of
-    ``(I(p + u) - I(q + u))^2``. Instead of cutting out patches we square the difference between
+    ``(I(p + u) - I(p' + u))^2``. Instead of cutting out patches we square the difference between
     the image and its shifted copy *once per pixel*, then a box filter averages those squares over
     the patch. Offsets are in :func:`window_offsets` order. ``image`` is ``(C, H, W)``; entries for
-    q outside the image are meaningless (mask them). Memory: K*K numbers per pixel.
+    p' outside the image are meaningless (mask them). Memory: K*K numbers per pixel.
     """
     pr = patch_radius
     padded = _reflect_pad(image, pr)                              # (C, H + 2pr, W + 2pr)
@@ -362,9 +365,9 @@ def patch_distances(image: torch.Tensor, patch_radius: int, search_radius: int) 
 def nl_means_as_attention(image, h, patch_radius=1, search_radius=5):
     """NL-means written literally as attention; the same result as :func:`nl_means`.
 
-    1. similarity: ``scores = -d2(p, q) / h^2`` for every pixel p and every q in its window;
-    2. weights:    ``softmax_weights(scores)`` over the window (in-image q only);
-    3. aggregate:  the weighted average of the pixels q.
+    1. similarity: ``scores = -d2(p, p') / h^2`` for every pixel p and every p' in its window;
+    2. weights:    ``softmax_weights(scores)`` over the window (in-image p' only);
+    3. aggregate:  the weighted average of the pixels p'.
 
     It stores all ``K*K`` scores of every pixel (``K = 2 search_radius + 1``), so it needs
     ``K*K`` times the image's memory; :func:`nl_means` streams over the offsets instead.
@@ -380,15 +383,15 @@ def nl_means_as_attention(image, h, patch_radius=1, search_radius=5):
 def nl_means(image, h, patch_radius=1, search_radius=5):
     """Non-local means denoising (Buades, Coll & Morel, 2005): attention between patches.
 
-    Each pixel p averages the pixels q of its search window ``|dy|, |dx| <= search_radius``
-    with weights ``softmax_q(-d2(p, q) / h^2)``, i.e. ``exp(-d2 / h^2)`` normalised, where ``d2``
+    Each pixel p averages the pixels p' of its search window ``|dy|, |dx| <= search_radius``
+    with weights ``softmax_p'(-d2(p, p') / h^2)``, i.e. ``exp(-d2 / h^2)`` normalised, where ``d2``
     is the mean (over the ``(2 patch_radius + 1)^2`` patch and the channels) of the squared
-    differences between the patches around p and q. In attention words: query = the patch around
-    p, key = the patch around q, value = the pixel q, similarity = negative squared distance / h^2.
+    differences between the patches around p and p'. In attention words: query = the patch around
+    p, key = the patch around p', value = the pixel p', similarity = -(squared distance) / h^2.
     A pixel trusts pixels whose *surroundings* look like its own, wherever they are in the window:
     the weights adapt to the content and are not tied to nearby positions.
 
-    Border rule: only in-image neighbours q are averaged (weights renormalised over them);
+    Border rule: only in-image neighbours p' are averaged (weights renormalised over them);
     patches that stick out of the image are completed by mirror reflection.
 
     Args:
@@ -396,7 +399,7 @@ def nl_means(image, h, patch_radius=1, search_radius=5):
         h: filtering strength in the units of the image (> 0); about the noise's standard
             deviation is a good start. Larger h averages more.
         patch_radius: patches are ``(2 patch_radius + 1)^2`` pixels.
-        search_radius: q ranges over a ``(2 search_radius + 1)^2`` window around p.
+        search_radius: p' ranges over a ``(2 search_radius + 1)^2`` window around p.
 
     Computed by streaming over the offsets (see :func:`streaming_window_average`);
     :func:`nl_means_as_attention` is the same computation written as one attention.

@@ -75,7 +75,6 @@ def test_loglog_slope_recovers_known_exponents():
     assert costs.loglog_slope(n, 3 * n) == pytest.approx(1.0)
     assert costs.loglog_slope(n, 0.1 * n**2) == pytest.approx(2.0)
     assert costs.loglog_slope(np.append(n, 9e4), np.append(n**2, np.nan)) == pytest.approx(2.0)
-    assert costs.crossover(n, 1e-3 * n**2, n) == pytest.approx(1000.0)
 
 
 def test_cost_sweep_shapes_and_restores_threads():

@@ -24,9 +24,9 @@ from .framework import Case, Mistake, register_check
 def _nlm_reference(query, keys, h):
     """-d2 / h^2 with d2 = mean squared difference: the negative squared Euclidean distance of the
     flattened patches (lesson 01), divided by the number of pixels and by h^2."""
-    p = query.size
-    flat_q, flat_k = query.reshape(1, p), keys.reshape(len(keys), p)
-    return similarity(flat_q, flat_k, "neg_sq_euclidean")[0] / (p * h**2)
+    size = query.size
+    flat_q, flat_k = query.reshape(1, size), keys.reshape(len(keys), size)
+    return similarity(flat_q, flat_k, "neg_sq_euclidean")[0] / (size * h**2)
 
 
 def _sq(query, keys):
@@ -35,13 +35,13 @@ def _sq(query, keys):
 
 @register_check(
     "nlm_score",
-    task="fn(query (p, p), keys (n, p, p), h) -> (n,) scores -mean((key - query)^2) / h^2",
+    task="fn(query (s, s), keys (n, s, s), h) -> (n,) scores -mean((key - query)^2) / h^2",
     mistakes=[
         Mistake("The sign is wrong: a large patch distance must give a *low* score, so that softmax "
                 "gives dissimilar patches little weight. Use minus the distance.",
                 lambda q, k, h: _sq(q, k).mean(axis=(-2, -1)) / h**2),
         Mistake("You summed the squared differences over the patch; NL-means uses their *mean* "
-                "(divide by the number of pixels p*p), so that h keeps the same meaning for any "
+                "(divide by the number of pixels s*s), so that h keeps the same meaning for any "
                 "patch size.", lambda q, k, h: -_sq(q, k).sum(axis=(-2, -1)) / h**2),
         Mistake("You divided by h; the score is -d2 / h^2 (h is in units of the image, like the "
                 "distance's square root).", lambda q, k, h: -_sq(q, k).mean(axis=(-2, -1)) / h),
@@ -52,6 +52,9 @@ def _sq(query, keys):
         Mistake("You averaged over the wrong axes: the mean is over each patch's own pixels "
                 "(the last two axes), giving one score per key patch.",
                 lambda q, k, h: -_sq(q, k).mean(axis=0).ravel()[: len(k)] / h**2),
+        Mistake("You averaged over every axis and got one number; average over the two patch "
+                "axes only, .mean(axis=(-2, -1)), leaving one score per key.",
+                lambda q, k, h: -_sq(q, k).mean() / h**2),
     ],
 )
 def _nlm_score_cases():
@@ -60,10 +63,10 @@ def _nlm_score_cases():
     keys = np.stack([q, q[:, ::-1], np.full((3, 3), 0.5)])
     cases = [Case("hand-worked: the same patch, the mirrored patch, a flat patch",
                   (q, keys, 0.5), _nlm_reference(q, keys, 0.5))]
-    for label, p, n, h in [("11 random 3x3 key patches, h = 0.1", 3, 11, 0.1),
+    for label, s, n, h in [("11 random 3x3 key patches, h = 0.1", 3, 11, 0.1),
                            ("5x5 patches, h = 0.3", 5, 7, 0.3),
                            ("1x1 patches: NL-means becomes a range filter", 1, 6, 0.2)]:
-        q, keys = rng.random((p, p)), rng.random((n, p, p))
+        q, keys = rng.random((s, s)), rng.random((n, s, s))
         cases.append(Case(label, (q, keys, h), _nlm_reference(q, keys, h)))
     return cases
 
@@ -210,6 +213,9 @@ def _conv_as_shifts_cases():
                 lambda n, t: np.polyfit(n, t, 1)[0]),
         Mistake("np.polyfit returns [slope, intercept]: take element [0], the slope.",
                 lambda n, t: np.polyfit(np.log(n), np.log(t), 1)[1]),
+        Mistake("np.polyfit returns [slope, intercept]; return only the slope, "
+                "np.polyfit(...)[0].",
+                lambda n, t: np.polyfit(np.log(n), np.log(t), 1)),
         Mistake("You used only the first and last points; fit all points (np.polyfit) so that one "
                 "noisy measurement does not decide the answer.",
                 lambda n, t: np.log(t[-1] / t[0]) / np.log(n[-1] / n[0])),

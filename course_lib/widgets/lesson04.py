@@ -18,7 +18,7 @@ from .base import Explorer, new_figure, register
 SIZE = 128          # the photo is SIZE x SIZE
 CROP = 15           # the maps show (2 CROP + 1)^2 pixels around the chosen one
 NOISE = 0.1
-EDGE_PIXEL = (48, 48)  # on the edge between the bright sky and the dark coat (128 x 128 photo)
+EDGE_PIXEL = (48, 48)  # on the edge between the dark coat and the bright collar (128 x 128 photo)
 FLAT_PIXEL = (20, 100)  # in the smooth sky
 
 
