@@ -11,5 +11,6 @@ from .framework import CHECKS, Case, CheckResult, Mistake, check, register_check
 # Importing a lesson module registers its checks.
 from . import lesson01, lesson02, lesson03  # noqa: F401,E402
 from . import lesson04  # noqa: F401,E402
+from . import lesson05, lesson06  # noqa: F401,E402
 
 __all__ = ["CHECKS", "Case", "CheckResult", "Mistake", "check", "register_check"]

@@ -1,0 +1,249 @@
+"""Synthetic data for lessons 05-06: small, seeded, generated in milliseconds.
+
+Every generator takes ``seed`` and returns the same tensors on every machine (NumPy's
+``default_rng`` is platform independent). Images are float32 in [0, 1], channel-first
+``(N, 1, H, W)``; labels are int64. Each generator also returns the *ground truth of where the
+evidence is* (a boolean mask), so that we can measure whether a model's attention lands there.
+
+    clutter_scenes   one target (a "+" or an "x") among distractors     -> which target?
+    moving_videos    a square moves for a few frames over a static texture -> which direction?
+    sequences        toy token sequences: reverse or sort them
+    two_marks        a "+" and an "x" far apart                            -> is the "+" on the left?
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+# 3x3 shapes. The two targets have the same number of bright pixels, so that only their
+# arrangement (a local pattern) tells them apart.
+SHAPES = {
+    "plus": np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=np.float32),
+    "cross": np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], dtype=np.float32),
+    "hbar": np.array([[0, 0, 0], [1, 1, 1], [0, 0, 0]], dtype=np.float32),
+    "vbar": np.array([[0, 1, 0], [0, 1, 0], [0, 1, 0]], dtype=np.float32),
+    "block": np.array([[1, 1, 0], [1, 1, 0], [0, 0, 0]], dtype=np.float32),
+    "corner": np.array([[1, 1, 0], [1, 0, 0], [0, 0, 0]], dtype=np.float32),
+}
+TARGETS = ("plus", "cross")                       # class 0, class 1
+DISTRACTORS = ("hbar", "vbar", "block", "corner")  # never the answer
+DIRECTIONS = ("up", "down", "left", "right")
+_STEPS = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
+
+
+def _check_count(value, name, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _place(canvas, occupied, shape, rng, rows, cols, brightness):
+    """Stamp a 3x3 ``shape`` at a free spot with top-left corner in ``rows x cols``.
+
+    ``occupied`` marks pixels already used (with a one-pixel margin), so shapes never touch.
+    Returns the (row, col) of the top-left corner.
+    """
+    for _ in range(200):
+        r, c = int(rng.integers(*rows)), int(rng.integers(*cols))
+        if not occupied[max(r - 1, 0) : r + 4, max(c - 1, 0) : c + 4].any():
+            break
+    else:  # a crowded canvas: accept an overlap rather than loop forever
+        pass
+    region = canvas[r : r + 3, c : c + 3]
+    np.maximum(region, shape * brightness, out=region)
+    occupied[r : r + 3, c : c + 3] = True
+    return r, c
+
+
+def _noise_background(rng, size, level=0.25):
+    return (level * rng.random((size, size))).astype(np.float32)
+
+
+def clutter_scenes(n=512, size=24, n_distractors=6, seed=0):
+    """Cluttered scenes with exactly one target.
+
+    Each ``size x size`` image holds one target (a "+" = class 0, or an "x" = class 1) and
+    ``n_distractors`` other 3x3 shapes (bars, blocks, corners) on a noisy background. The class
+    is decided by a 3x3 region somewhere in the image: the rest is clutter to be ignored.
+
+    Returns:
+        images ``(n, 1, size, size)`` float32, labels ``(n,)`` int64,
+        target_masks ``(n, size, size)`` bool (True on the target's 3x3 box).
+    """
+    n, size = _check_count(n, "n"), _check_count(size, "size", 8)
+    n_distractors = _check_count(n_distractors, "n_distractors", 0)
+    rng = np.random.default_rng(seed)
+    images = np.zeros((n, 1, size, size), np.float32)
+    masks = np.zeros((n, size, size), bool)
+    labels = rng.integers(0, len(TARGETS), size=n)
+    for i in range(n):
+        canvas = _noise_background(rng, size)
+        occupied = np.zeros((size, size), bool)
+        r, c = _place(canvas, occupied, SHAPES[TARGETS[labels[i]]], rng, (0, size - 2),
+                      (0, size - 2), rng.uniform(0.7, 1.0))
+        masks[i, r : r + 3, c : c + 3] = True
+        for _ in range(n_distractors):
+            shape = SHAPES[DISTRACTORS[rng.integers(len(DISTRACTORS))]]
+            _place(canvas, occupied, shape, rng, (0, size - 2), (0, size - 2),
+                   rng.uniform(0.7, 1.0))
+        images[i, 0] = canvas
+    return torch.from_numpy(images), torch.from_numpy(labels), torch.from_numpy(masks)
+
+
+def two_marks(n=512, size=24, min_gap=10, relation="left_of", seed=0):
+    """Two marks far apart; the label is a relation between them.
+
+    One "+" and one "x" are placed anywhere in the image, their columns at least ``min_gap``
+    pixels apart (and any rows). With ``relation="left_of"`` the label is 1 when the "+" is left of
+    the "x". Neither mark alone decides the label: the answer depends on where the *other* mark is.
+
+    With ``relation="same"`` the two marks are each a "+" or an "x" at random and the label is 1
+    when they are the same shape (a harder, XOR-like relation: see the lesson 06 exercises).
+
+    Returns:
+        images ``(n, 1, size, size)`` float32, labels ``(n,)`` int64,
+        mark_masks ``(n, 2, size, size)`` bool: the 3x3 box of the "+" (``relation="same"``: of the
+        first mark) and of the "x" (the second mark). ``mark_masks.any(1)`` covers both.
+    """
+    n, size = _check_count(n, "n"), _check_count(size, "size", 8)
+    min_gap = _check_count(min_gap, "min_gap", 3)
+    if min_gap > size - 3:
+        raise ValueError(f"min_gap={min_gap} does not fit in size={size}; expected <= {size - 3}")
+    if relation not in ("left_of", "same"):
+        raise ValueError(f"relation={relation!r} is not known; expected 'left_of' or 'same'")
+    rng = np.random.default_rng(seed)
+    images = np.zeros((n, 1, size, size), np.float32)
+    masks = np.zeros((n, 2, size, size), bool)
+    labels = np.zeros(n, np.int64)
+    for i in range(n):
+        canvas = _noise_background(rng, size)
+        while True:  # two columns at least min_gap apart
+            c1, c2 = rng.integers(0, size - 2, size=2)
+            if abs(int(c1) - int(c2)) >= min_gap:
+                break
+        r1, r2 = rng.integers(0, size - 2, size=2)
+        if relation == "left_of":
+            kinds = (0, 1)                         # the "+" goes to (r1, c1), the "x" to (r2, c2)
+            labels[i] = int(c1 < c2)
+        else:
+            kinds = tuple(int(k) for k in rng.integers(0, 2, size=2))
+            labels[i] = int(kinds[0] == kinds[1])
+        for j, (kind, r, c) in enumerate(zip(kinds, (r1, r2), (c1, c2))):
+            region = canvas[r : r + 3, c : c + 3]
+            np.maximum(region, SHAPES[TARGETS[kind]] * rng.uniform(0.7, 1.0), out=region)
+            masks[i, j, r : r + 3, c : c + 3] = True
+        images[i, 0] = canvas
+    return torch.from_numpy(images), torch.from_numpy(labels), torch.from_numpy(masks)
+
+
+def draw_marks(marks, size=24, background=None):
+    """Draw 3x3 shapes on a canvas: ``marks`` is a list of ``(shape_name, row, col)`` (top-left).
+
+    ``background``: an ``(size, size)`` array to draw on (default: black). Returns ``(1, size, size)``
+    float32, ready to stack into a batch. Handy for controlled experiments, e.g. swapping two marks.
+    """
+    canvas = np.zeros((size, size), np.float32) if background is None else \
+        np.array(background, dtype=np.float32, copy=True)
+    for name, r, c in marks:
+        if name not in SHAPES:
+            raise ValueError(f"shape {name!r} is not known; expected one of {sorted(SHAPES)}")
+        if not (0 <= r <= size - 3 and 0 <= c <= size - 3):
+            raise ValueError(f"a 3x3 shape at (row={r}, col={c}) does not fit in size={size}")
+        region = canvas[r : r + 3, c : c + 3]
+        np.maximum(region, SHAPES[name], out=region)
+    return torch.from_numpy(canvas[None])
+
+
+def textured_background(size, rng, cell=4):
+    """A smooth random texture: coarse random values, upsampled, plus fine grain."""
+    coarse = rng.random((size // cell + 1, size // cell + 1))
+    smooth = np.kron(coarse, np.ones((cell, cell)))[:size, :size]
+    return (0.15 + 0.45 * smooth + 0.1 * rng.random((size, size))).astype(np.float32)
+
+
+def moving_videos(n=256, frames=8, size=16, burst=3, speed=2, seed=0):
+    """Short videos: a bright square rests, moves for ``burst`` frames, rests again.
+
+    The background texture is different for each video but identical in all its frames (a static
+    camera). The square is still, then moves ``speed`` pixels per frame for ``burst`` frames in
+    one of four directions (the label: 0 up, 1 down, 2 left, 3 right), then is still again.
+    Only the frames where it moves say which way it went.
+
+    Returns:
+        videos ``(n, frames, 1, size, size)`` float32, labels ``(n,)`` int64,
+        motion_masks ``(n, frames, size, size)`` bool: pixels that changed since the previous
+        frame (all False in frame 0), moving ``(n, frames)`` bool: frames that differ from the
+        previous one.
+    """
+    n, frames, size = _check_count(n, "n"), _check_count(frames, "frames", 3), _check_count(size, "size", 8)
+    burst, speed = _check_count(burst, "burst"), _check_count(speed, "speed")
+    if burst >= frames:
+        raise ValueError(f"burst={burst} must be smaller than frames={frames}")
+    travel = burst * speed
+    if travel + 3 > size:
+        raise ValueError(f"burst * speed = {travel} does not fit in size={size} with a 3x3 object")
+    rng = np.random.default_rng(seed)
+    videos = np.zeros((n, frames, 1, size, size), np.float32)
+    labels = rng.integers(0, 4, size=n)
+    moving = np.zeros((n, frames), bool)
+    for i in range(n):
+        background = textured_background(size, rng)
+        dr, dc = _STEPS[DIRECTIONS[labels[i]]]
+        # start so that the whole trajectory stays inside the frame
+        r_lo, r_hi = (travel, size - 3) if dr < 0 else (0, size - 3 - travel * max(dr, 0))
+        c_lo, c_hi = (travel, size - 3) if dc < 0 else (0, size - 3 - travel * max(dc, 0))
+        r, c = int(rng.integers(r_lo, r_hi + 1)), int(rng.integers(c_lo, c_hi + 1))
+        start = int(rng.integers(1, frames - burst + 1))  # first frame that shows a new position
+        brightness = rng.uniform(0.85, 1.0)
+        for t in range(frames):
+            steps = min(max(t - start + 1, 0), burst)
+            rr, cc = r + dr * speed * steps, c + dc * speed * steps
+            frame = background.copy()
+            frame[rr : rr + 3, cc : cc + 3] = brightness
+            videos[i, t, 0] = frame
+        moving[i, start : start + burst] = True
+    diffs = np.abs(np.diff(videos[:, :, 0], axis=1)) > 1e-6
+    motion_masks = np.concatenate([np.zeros_like(diffs[:, :1]), diffs], axis=1)
+    return (torch.from_numpy(videos), torch.from_numpy(labels), torch.from_numpy(motion_masks),
+            torch.from_numpy(moving))
+
+
+# Token ids for the sequence tasks: 0 = start-of-sequence, symbols are 1..n_symbols.
+BOS = 0
+
+
+def sequences(n=1024, length=6, n_symbols=8, task="reverse", seed=0):
+    """Toy sequence-to-sequence data.
+
+    Args:
+        task: ``"reverse"`` (output the input backwards) or ``"sort"`` (output it in ascending
+            order). In both, output step ``i`` copies one input position, so a decoder that attends
+            well puts its weight on exactly that position: reverse -> an anti-diagonal, the same
+            for every input; sort -> a permutation that depends on the input.
+
+    Returns:
+        src ``(n, length)`` int64 symbols in 1..n_symbols, tgt ``(n, length)`` int64,
+        source_index ``(n, length)`` int64: which input position output step ``i`` copies.
+    """
+    n, length = _check_count(n, "n"), _check_count(length, "length", 2)
+    n_symbols = _check_count(n_symbols, "n_symbols", 2)
+    if task not in ("reverse", "sort"):
+        raise ValueError(f"task={task!r} is not known; expected 'reverse' or 'sort'")
+    rng = np.random.default_rng(seed)
+    src = rng.integers(1, n_symbols + 1, size=(n, length))
+    if task == "reverse":
+        index = np.broadcast_to(np.arange(length)[::-1], (n, length)).copy()
+    else:
+        index = np.argsort(src, axis=1, kind="stable")
+    tgt = np.take_along_axis(src, index, axis=1)
+    return torch.from_numpy(src), torch.from_numpy(tgt), torch.from_numpy(index)
+
+
+def shift_right(tgt: torch.Tensor) -> torch.Tensor:
+    """Decoder input for teacher forcing: ``[BOS, tgt_0, ..., tgt_{L-2}]``."""
+    return torch.cat([torch.full_like(tgt[:, :1], BOS), tgt[:, :-1]], dim=1)
+
+
+def split(n_train, *tensors):
+    """Split tensors along the first axis into ``(train, test)`` tuples."""
+    return tuple(t[:n_train] for t in tensors), tuple(t[n_train:] for t in tensors)

@@ -1,0 +1,105 @@
+"""Lesson 06 explorer: what one unit can see, in a CNN and in a vision transformer.
+
+``reach_cnn_vs_vit``  pick an image and a place in it: the box shows the window one unit of the
+                      CNN's last layer sees (its receptive field), the heat map shows where the
+                      transformer's tile at that place attends (anywhere in the image, from the
+                      first layer on).
+
+Pass trained models from the lesson notebook; without them, a freshly initialised (seeded) TinyViT
+shows that attention *can* reach the whole image before it has learned where to look.
+"""
+from __future__ import annotations
+
+import ipywidgets as W
+import numpy as np
+import torch
+from matplotlib.patches import Rectangle
+
+from .. import data as D
+from ..models import TinyCNN, TinyViT
+from ..plotting import OKABE_ITO, WEIGHT_CMAP, show_image
+from .base import Explorer, new_figure, register
+
+
+@register("reach_cnn_vs_vit")
+def reach_explorer(vit=None, cnn=None, n_images: int = 12, seed: int = 1) -> Explorer:
+    """An image, a CNN receptive field and a ViT attention map from the same place.
+
+    Args:
+        vit: a :class:`~course_lib.models.TinyViT` for 24 x 24 images (trained or not); None
+            builds an untrained one with ``torch.manual_seed(0)``.
+        cnn: a :class:`~course_lib.models.TinyCNN`; only its receptive field is used (None: depth 3).
+    """
+    images, labels, masks = D.two_marks(n_images, seed=seed, min_gap=12)
+    masks = masks.any(1)  # both marks
+    if vit is None:
+        state = torch.random.get_rng_state()
+        torch.manual_seed(0)
+        vit = TinyViT(image_size=images.shape[-1], patch=4)
+        torch.random.set_rng_state(state)
+        source = "untrained ViT"
+    else:
+        source = "trained ViT"
+    rf = (cnn or TinyCNN()).receptive_field
+    vit.eval()
+    with torch.no_grad():
+        _, weights = vit(images)
+    weights = torch.stack(weights, 1).mean(2).numpy()  # (n, layers, 1 + n_tiles, 1 + n_tiles)
+    grid, size = vit.grid, images.shape[-1]
+    patch = size // grid
+
+    fig = new_figure(8.0, 3.4)
+    ax_img, ax_att = fig.subplots(1, 2)
+    img_artist = show_image(ax_img, images[0, 0].numpy())
+    rf_box = Rectangle((0, 0), rf, rf, fill=False, ec=OKABE_ITO["orange"], lw=2,
+                       label=f"CNN receptive field ({rf}x{rf})")
+    tile_box = Rectangle((0, 0), patch, patch, fill=False, ec=OKABE_ITO["sky"], lw=2,
+                         label="the ViT tile asking")
+    ax_img.add_patch(rf_box)
+    ax_img.add_patch(tile_box)
+    ax_img.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), fontsize=8, ncols=1)
+    att_artist = ax_att.imshow(np.zeros((grid, grid)), cmap=WEIGHT_CMAP, vmin=0, vmax=1,
+                               interpolation="nearest",
+                               extent=(-0.5, size - 0.5, size - 0.5, -0.5))
+    att_box = Rectangle((0, 0), patch, patch, fill=False, ec=OKABE_ITO["sky"], lw=2)
+    ax_att.add_patch(att_box)
+    ax_att.set_xticks([])
+    ax_att.set_yticks([])
+    fig.colorbar(att_artist, ax=ax_att, fraction=0.046, pad=0.04, label="attention weight")
+
+    controls = {
+        "image": W.IntSlider(value=0, min=0, max=n_images - 1, description="image"),
+        "row": W.IntSlider(value=grid // 2, min=0, max=grid - 1, description="tile row"),
+        "col": W.IntSlider(value=0, min=0, max=grid - 1, description="tile col"),
+        "layer": W.IntSlider(value=1, min=1, max=weights.shape[1], description="layer"),
+    }
+
+    def update(image, row, col, layer):
+        img_artist.set_data(images[image, 0].numpy())
+        top, left = row * patch, col * patch
+        tile_box.set_xy((left - 0.5, top - 0.5))
+        att_box.set_xy((left - 0.5, top - 0.5))
+        centre_r, centre_c = top + patch // 2, left + patch // 2
+        rf_box.set_xy((centre_c - rf // 2 - 0.5, centre_r - rf // 2 - 0.5))
+        query = 1 + row * grid + col                      # token 0 is the class token
+        w = weights[image, layer - 1, query, 1:].reshape(grid, grid)
+        att_artist.set_data(w)
+        att_artist.set_clim(0, max(w.max(), 1e-6))
+        on_marks = (w * _tile_mask(masks[image], grid)).sum()
+        relation = "+ left of x" if labels[image] else "x left of +"
+        ax_img.set_title(f"image {image}: {relation}")
+        ax_att.set_title(f"{source}, layer {layer}: where this tile looks\n"
+                         f"weight on the two marks: {on_marks:.2f}")
+
+    explorer = Explorer(fig, controls, update,
+                        "Move the tile (blue) over one mark: the orange box is all a CNN unit there "
+                        "can see; the heat map shows where the transformer's tile looks, anywhere in "
+                        "the image. With the trained model, a mark's tile looks at the other mark.")
+    fig.set_layout_engine("none")  # keep the first layout: redraws are twice as fast
+    return explorer
+
+
+def _tile_mask(mask: torch.Tensor, grid: int) -> np.ndarray:
+    """(H, W) boolean -> (grid, grid): which tiles overlap the mask."""
+    h = mask.shape[-1] // grid
+    return mask.reshape(grid, h, grid, h).any(3).any(1).numpy()

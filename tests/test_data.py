@@ -1,0 +1,116 @@
+"""Synthetic data of lessons 05-06: shapes, determinism, and that the ground truth is true."""
+import numpy as np
+import pytest
+import torch
+
+from course_lib import data as D
+
+
+def _same(a, b):
+    return all(torch.equal(x, y) for x, y in zip(a, b))
+
+
+@pytest.mark.parametrize("make", [
+    lambda s: D.clutter_scenes(20, seed=s),
+    lambda s: D.two_marks(20, seed=s),
+    lambda s: D.moving_videos(10, seed=s),
+    lambda s: D.sequences(20, seed=s),
+])
+def test_generators_are_deterministic_and_depend_on_seed(make):
+    assert _same(make(0), make(0))
+    assert not _same(make(0), make(1))
+
+
+def test_clutter_target_box_holds_the_labelled_shape():
+    images, labels, masks = D.clutter_scenes(200, size=24, n_distractors=6, seed=3)
+    assert images.shape == (200, 1, 24, 24) and images.dtype == torch.float32
+    assert labels.dtype == torch.int64 and set(labels.tolist()) == {0, 1}
+    assert bool((masks.sum(dim=(1, 2)) == 9).all())
+    for img, label, mask in zip(images, labels, masks):
+        box = img[0][mask].reshape(3, 3).numpy()
+        bright = (box > 0.5).astype(np.float32)  # background <= 0.25, shapes >= 0.7
+        np.testing.assert_array_equal(bright, D.SHAPES[D.TARGETS[label]])
+    # the rest of the image holds the distractors: 6 shapes of 3 or 4 pixels (they never touch)
+    outside = (images[:, 0] > 0.5) & ~masks
+    counts = outside.sum(dim=(1, 2))
+    assert bool(((counts >= 6 * 3) & (counts <= 6 * 4)).all())
+
+
+def test_two_marks_left_of_labels_and_gap():
+    images, labels, masks = D.two_marks(200, size=24, min_gap=10, seed=1)
+    assert 0.35 < labels.float().mean() < 0.65
+    assert masks.shape == (200, 2, 24, 24)
+    assert bool((masks.sum(dim=(2, 3)) == 9).all())
+    for img, label, mask in zip(images, labels, masks):
+        plus_cols = torch.nonzero(mask[0].any(0))[:, 0]
+        cross_cols = torch.nonzero(mask[1].any(0))[:, 0]
+        assert abs(int(plus_cols.min()) - int(cross_cols.min())) >= 10
+        assert (int(plus_cols.min()) < int(cross_cols.min())) == bool(label)
+        for j, name in enumerate(("plus", "cross")):
+            box = img[0][mask[j]].reshape(3, 3) > 0.5
+            assert torch.equal(box, torch.from_numpy(D.SHAPES[name] > 0))
+
+
+def test_two_marks_same_relation():
+    images, labels, masks = D.two_marks(100, relation="same", seed=2)
+    assert 0.3 < labels.float().mean() < 0.7
+    for img, label, mask in zip(images, labels, masks):
+        a, b = (img[0][mask[j]].reshape(3, 3) > 0.5 for j in range(2))
+        assert torch.equal(a, b) == bool(label)
+    with pytest.raises(ValueError, match="relation"):
+        D.two_marks(4, relation="above")
+    with pytest.raises(ValueError, match="min_gap"):
+        D.two_marks(4, size=12, min_gap=11)
+
+
+def test_videos_static_background_and_motion():
+    videos, labels, motion, moving = D.moving_videos(50, frames=8, size=16, burst=3, speed=2,
+                                                     seed=0)
+    assert videos.shape == (50, 8, 1, 16, 16)
+    assert bool((moving.sum(1) == 3).all()) and not bool(moving[:, 0].any())
+    # motion masks are exactly the pixels that changed; nothing changes in still frames
+    diff = (videos[:, 1:, 0] - videos[:, :-1, 0]).abs() > 0
+    assert torch.equal(motion[:, 1:], diff)
+    assert not bool(motion[~moving].any())
+    assert bool(motion[moving].flatten(1).any(1).all())
+    # the bright object's centre moves in the labelled direction
+    steps = {0: (-1, 0), 1: (1, 0), 2: (0, -1), 3: (0, 1)}
+    for v, label in zip(videos, labels):
+        bright = v[:, 0] > 0.8  # the object (>= 0.85) is brighter than any background pixel (< 0.75)
+        first, last = (torch.nonzero(bright[t]).float().mean(0) for t in (0, -1))
+        delta = (last - first).round().long().tolist()
+        assert delta == [3 * 2 * s for s in steps[int(label)]]
+
+
+def test_sequences_reverse_and_sort():
+    src, tgt, index = D.sequences(30, length=5, n_symbols=6, task="reverse")
+    assert torch.equal(tgt, src.flip(1))
+    src, tgt, index = D.sequences(30, length=5, n_symbols=6, task="sort")
+    assert torch.equal(tgt, src.sort(1).values)
+    assert torch.equal(torch.gather(src, 1, index), tgt)
+    assert int(src.min()) >= 1 and int(src.max()) <= 6
+    assert torch.equal(D.shift_right(tgt)[:, 1:], tgt[:, :-1])
+    assert bool((D.shift_right(tgt)[:, 0] == D.BOS).all())
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: D.clutter_scenes(0), "n must be"),
+    (lambda: D.moving_videos(4, frames=3, burst=3), "burst"),
+    (lambda: D.moving_videos(4, size=8, burst=3, speed=2), "does not fit"),
+    (lambda: D.sequences(4, task="shuffle"), "task"),
+])
+def test_bad_arguments_explain_themselves(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_draw_marks():
+    img = D.draw_marks([("plus", 0, 0), ("cross", 5, 6)], size=10)
+    assert img.shape == (1, 10, 10)
+    np.testing.assert_array_equal(img[0, :3, :3].numpy(), D.SHAPES["plus"])
+    np.testing.assert_array_equal(img[0, 5:8, 6:9].numpy(), D.SHAPES["cross"])
+    assert img.sum() == D.SHAPES["plus"].sum() + D.SHAPES["cross"].sum()
+    with pytest.raises(ValueError, match="does not fit"):
+        D.draw_marks([("plus", 8, 0)], size=10)
+    with pytest.raises(ValueError, match="not known"):
+        D.draw_marks([("star", 0, 0)], size=10)

@@ -1,0 +1,259 @@
+"""Attention modules and tiny models of lessons 05-06, checked against independent references."""
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from course_lib import modules as Mo
+from course_lib import models as M
+
+
+def _seeded(seed=0):
+    torch.manual_seed(seed)
+
+
+# ---------------------------------------------------------------------------------- gates
+def test_squeeze_excitation_matches_hand_computation():
+    _seeded()
+    se = Mo.SqueezeExcitation(8, reduction=2)
+    x = torch.randn(3, 8, 5, 6)
+    out, gates = se(x)
+    mean = x.mean(dim=(2, 3))
+    expected_gates = torch.sigmoid(se.fc2(torch.relu(se.fc1(mean))))
+    torch.testing.assert_close(gates, expected_gates)
+    torch.testing.assert_close(out, x * expected_gates[:, :, None, None])
+    assert gates.shape == (3, 8)
+    assert bool(((gates > 0) & (gates < 1)).all())
+
+
+def test_se_gates_depend_on_the_input_and_do_not_sum_to_one():
+    _seeded()
+    se = Mo.SqueezeExcitation(8)
+    _, g = se(torch.randn(4, 8, 5, 5))
+    assert (g[0] - g[1]).abs().max() > 1e-4        # adaptive: another image, other gates
+    assert not torch.allclose(g.sum(1), torch.ones(4))  # independent gates, not a softmax
+
+
+def test_spatial_attention_matches_conv_reference():
+    _seeded()
+    sa = Mo.SpatialAttention(kernel_size=5)
+    x = torch.randn(2, 3, 7, 9)
+    out, gates = sa(x)
+    pooled = torch.stack([x.mean(1), x.max(1).values], dim=1)
+    ref = torch.sigmoid(F.conv2d(pooled, sa.conv.weight, sa.conv.bias, padding=2))
+    torch.testing.assert_close(gates, ref)
+    torch.testing.assert_close(out, x * ref)
+    with pytest.raises(ValueError, match="odd"):
+        Mo.SpatialAttention(kernel_size=4)
+
+
+# ---------------------------------------------------------------------------------- dynamic conv
+def test_dynamic_conv_equals_per_image_conv_with_its_own_kernel():
+    _seeded()
+    dc = Mo.DynamicConv2d(3, 5, kernel_size=3, num_experts=4)
+    x = torch.randn(4, 3, 8, 8)
+    out, w = dc(x)
+    kernels = dc.kernels(x)
+    torch.testing.assert_close(w.sum(1), torch.ones(4))
+    for i in range(4):
+        ref = F.conv2d(x[i : i + 1], kernels[i], padding=1)
+        torch.testing.assert_close(out[i : i + 1], ref, atol=1e-5, rtol=1e-5)
+    # different images get different kernels
+    assert (kernels[0] - kernels[1]).abs().max() > 1e-5
+
+
+def test_dynamic_conv_with_one_expert_is_an_ordinary_conv():
+    _seeded()
+    dc = Mo.DynamicConv2d(2, 3, kernel_size=3, num_experts=1)
+    x = torch.randn(5, 2, 6, 6)
+    out, w = dc(x)
+    torch.testing.assert_close(w, torch.ones(5, 1))
+    torch.testing.assert_close(out, F.conv2d(x, dc.experts[0], padding=1), atol=1e-5, rtol=1e-5)
+
+
+def test_dynamic_conv_rejects_wrong_channels():
+    dc = Mo.DynamicConv2d(3, 4)
+    with pytest.raises(ValueError, match=r"\(B, C, H, W\).*C=3.*\(2, 5, 8, 8\)"):
+        dc(torch.randn(2, 5, 8, 8))
+
+
+# ---------------------------------------------------------------------------------- pooling
+def test_attention_pool_matches_torch_sdpa():
+    _seeded()
+    pool = Mo.AttentionPool(6, key_dim=4)
+    tokens = torch.randn(3, 10, 6)
+    pooled, w = pool(tokens)
+    q = pool.query.expand(3, 1, 4)
+    ref = F.scaled_dot_product_attention(q, pool.to_key(tokens), pool.to_value(tokens))
+    torch.testing.assert_close(pooled, ref[:, 0], atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(w.sum(1), torch.ones(3))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(2, 12), st.integers(0, 10_000))
+def test_attention_pool_ignores_token_order(n, seed):
+    torch.manual_seed(seed)
+    pool = Mo.AttentionPool(4)
+    tokens = torch.randn(2, n, 4)
+    perm = torch.randperm(n)
+    a, wa = pool(tokens)
+    b, wb = pool(tokens[:, perm])
+    torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(wa[:, perm], wb)
+
+
+def test_temporal_attention_weights_over_frames():
+    _seeded()
+    ta = Mo.TemporalAttention(8, max_frames=10)
+    pooled, w = ta(torch.randn(2, 7, 8))
+    assert pooled.shape == (2, 8) and w.shape == (2, 7)
+    torch.testing.assert_close(w.sum(1), torch.ones(2))
+    with pytest.raises(ValueError, match="frames"):
+        ta(torch.randn(2, 7))
+
+
+def test_transformer_block_shapes_and_rows_sum_to_one():
+    _seeded()
+    block = Mo.TransformerBlock(8, heads=2)
+    x, w = block(torch.randn(2, 5, 8))
+    assert x.shape == (2, 5, 8) and w.shape == (2, 2, 5, 5)
+    torch.testing.assert_close(w.sum(-1), torch.ones(2, 2, 5))
+
+
+# ---------------------------------------------------------------------------------- models
+def test_attention_pool_classifier_shapes():
+    _seeded()
+    model = M.AttentionPoolClassifier(num_classes=3)
+    logits, w = model(torch.rand(4, 1, 12, 16))
+    assert logits.shape == (4, 3) and w.shape == (4, 6, 8)
+    torch.testing.assert_close(w.sum(dim=(1, 2)), torch.ones(4))
+    with pytest.raises(ValueError, match="images"):
+        model(torch.rand(4, 12, 16))
+
+
+def test_video_classifier_shapes():
+    _seeded()
+    model = M.VideoAttentionClassifier(num_classes=4, dim=8)
+    logits, spatial, temporal = model(torch.rand(2, 6, 1, 8, 10))
+    assert logits.shape == (2, 4)
+    assert spatial.shape == (2, 5, 4, 5) and temporal.shape == (2, 5)
+    torch.testing.assert_close(spatial.sum(dim=(2, 3)), torch.ones(2, 5))
+    torch.testing.assert_close(temporal.sum(1), torch.ones(2))
+
+
+def test_video_classifier_gives_a_still_video_equal_weights_over_time():
+    # Every step of a still video looks the same, so only the time embedding (zero at
+    # initialisation) could make one step win: the weights must be uniform.
+    _seeded()
+    model = M.VideoAttentionClassifier(dim=8)
+    still = torch.rand(1, 1, 1, 8, 8).expand(1, 5, 1, 8, 8)
+    _, _, ta = model(still)
+    torch.testing.assert_close(ta, torch.full((1, 4), 0.25))
+
+
+def test_decoder_shapes_and_generate():
+    _seeded()
+    model = M.AdditiveAttentionDecoder(n_symbols=5, hidden=8)
+    src = torch.randint(1, 6, (3, 4))
+    tgt_in = torch.randint(0, 6, (3, 4))
+    logits, w = model(src, tgt_in)
+    assert logits.shape == (3, 4, 6) and w.shape == (3, 4, 4)
+    torch.testing.assert_close(w.sum(-1), torch.ones(3, 4))
+    tokens, wg = model.generate(src)
+    assert tokens.shape == (3, 4) and wg.shape == (3, 4, 4)
+    assert bool((tokens >= 1).all())  # BOS is never produced
+
+
+def test_decoder_attention_is_additive_score_softmax():
+    _seeded()
+    model = M.AdditiveAttentionDecoder(n_symbols=5, hidden=8)
+    src = torch.randint(1, 6, (2, 5))
+    memory = model.encode(src)
+    state, context = model.start(memory)
+    token = torch.zeros(2, dtype=torch.long)
+    _, new_state, _, w = model.step(token, state, context, memory)
+    scores = model.score(new_state[:, None], memory)[:, 0]  # (2, 5)
+    torch.testing.assert_close(w, torch.softmax(scores, -1))
+
+
+def test_tiny_vit_shapes_and_cls_attention():
+    _seeded()
+    model = M.TinyViT(image_size=12, patch=4, dim=8, depth=2, heads=2)
+    logits, weights = model(torch.rand(3, 1, 12, 12))
+    assert logits.shape == (3, 2) and len(weights) == 2
+    assert weights[0].shape == (3, 2, 10, 10)
+    cls = model.cls_attention(weights)
+    assert cls.shape == (3, 3, 3)
+    assert bool((cls.sum(dim=(1, 2)) <= 1 + 1e-6).all())
+    with pytest.raises(ValueError, match="H=12"):
+        model(torch.rand(3, 1, 16, 16))
+    with pytest.raises(ValueError, match="multiple"):
+        M.TinyViT(image_size=10, patch=4)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 4])
+def test_tiny_cnn_receptive_field_matches_gradient_footprint(depth):
+    # Independent reference: the pixels whose value can change one output unit are exactly those
+    # with a non-zero gradient. Use positive weights so no gradient cancels by accident.
+    _seeded()
+    model = M.TinyCNN(width=4, depth=depth)
+    for p in model.parameters():
+        p.data = p.data.abs() + 0.01
+    x = torch.rand(1, 1, 32, 32, requires_grad=True)
+    f = model.features(x)
+    centre = f.shape[-1] // 2
+    f[0, 0, centre, centre].backward()
+    rows = torch.nonzero(x.grad[0, 0].abs().sum(1))
+    assert rows.max() - rows.min() + 1 == model.receptive_field
+
+
+def test_tiny_cnn_logits_are_the_mean_of_class_maps():
+    _seeded()
+    model = M.TinyCNN(num_classes=3)
+    x = torch.rand(2, 1, 16, 16)
+    logits, maps = model(x)
+    assert maps.shape == (2, 3, 8, 8)
+    torch.testing.assert_close(logits, model.head(model.features(x).mean(dim=(2, 3))),
+                               atol=1e-5, rtol=1e-5)
+
+
+def test_count_macs_linear_and_conv():
+    lin = torch.nn.Linear(3, 4)
+    assert M.count_macs(lin, torch.rand(2, 3)) == 2 * 3 * 4
+    conv = torch.nn.Conv2d(2, 5, 3, padding=1)
+    assert M.count_macs(conv, torch.rand(1, 2, 6, 6)) == 6 * 6 * 5 * 2 * 9
+    assert M.count_parameters(lin) == 16
+
+
+def test_mass_on_mask_hand_case():
+    w = torch.zeros(1, 2, 2)
+    w[0, 0, 0], w[0, 1, 1] = 0.75, 0.25
+    mask = torch.zeros(1, 4, 4, dtype=torch.bool)
+    mask[0, 1, 1] = True  # inside cell (0, 0)
+    mass, chance = M.mass_on_mask(w, mask)
+    assert math.isclose(mass, 0.75) and math.isclose(chance, 0.25)
+
+
+def test_circular_cnn_cannot_tell_where_things_are():
+    # With wrap-around padding, shifting the image (by a multiple of the stride) shifts every
+    # feature map, and the global average does not change: the logits are identical.
+    _seeded()
+    model = M.TinyCNN(padding_mode="circular")
+    x = torch.rand(2, 1, 16, 16)
+    shifted = torch.roll(x, shifts=(4, -6), dims=(2, 3))
+    torch.testing.assert_close(model(x)[0], model(shifted)[0], atol=1e-5, rtol=1e-5)
+    zero_padded = M.TinyCNN()
+    assert not torch.allclose(zero_padded(x)[0], zero_padded(shifted)[0], atol=1e-5)
+
+
+def test_mass_on_mask_rim_grows_the_region():
+    w = torch.zeros(1, 4, 4)
+    w[0, 0, 0] = 1.0                        # all weight on the top-left cell (pixels 0-1)
+    mask = torch.zeros(1, 8, 8, dtype=torch.bool)
+    mask[0, 2, 2] = True                    # the target pixel is in cell (1, 1)
+    assert M.mass_on_mask(w, mask)[0] == 0.0
+    mass, chance = M.mass_on_mask(w, mask, rim=1)  # the rim reaches pixel (1, 1): cell (0, 0)
+    assert mass == 1.0 and math.isclose(chance, 4 / 16)
