@@ -29,6 +29,8 @@ def to_tensor(x, name: str) -> tuple[torch.Tensor, bool]:
         arr = np.asarray(x)
         if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
             raise TypeError(f"{name} must hold numbers, got a NumPy array of dtype {arr.dtype}")
+        if not arr.flags.writeable:  # e.g. np.broadcast_to views; torch wants writable memory
+            arr = arr.copy()
         t, from_numpy = torch.from_numpy(np.ascontiguousarray(arr)), True
     else:
         raise TypeError(

@@ -251,8 +251,9 @@ def _arg_summary(a) -> str:
 def _error_hint(error: Exception) -> str:
     text = str(error)
     if "matmul" in text or "shapes" in text or "broadcast" in text or "dimension" in text:
-        return ("a shape problem: print the shapes of your intermediate arrays; remember inputs may "
-                "have leading batch dimensions (..., n, d), so use x.swapaxes(-1, -2), not x.T.")
+        return ("a shape problem: print the shapes of your intermediate arrays; inputs may have "
+                "leading batch dimensions (..., n, d): to swap their last two axes use "
+                "x.swapaxes(-1, -2), not x.T (on a 2-D weight matrix, w.T is right).")
     if isinstance(error, (AttributeError, TypeError)):
         return ("your function receives NumPy arrays; use NumPy operations (np.exp, x.max(axis=-1)) "
                 "or convert with torch.as_tensor first.")

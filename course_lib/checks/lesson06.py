@@ -52,7 +52,7 @@ def _receptive_field_cases():
                           ("lesson 06's TinyCNN: strides 1, 2, 1", [3, 3, 3], [1, 2, 1]),
                           ("a stride-2 stem, then 3x3 layers", [5, 3, 3], [2, 2, 1]),
                           ("four stride-2 layers", [3, 3, 3, 3], [2, 2, 2, 2])]:
-        ks, ss = np.array(ks, dtype=float), np.array(ss, dtype=float)
+        ks, ss = np.array(ks, dtype=int), np.array(ss, dtype=int)  # sizes are whole numbers
         cases.append(Case(label, (ks, ss), _measured_receptive_field(ks, ss)))
     return cases
 
@@ -92,7 +92,7 @@ def _conv_macs_cases():
     for label, args in [("1 -> 16 channels, 3x3, 24x24 output", (1, 16, 3, 24, 24)),
                         ("16 -> 16 channels, 3x3, 12x12 output", (16, 16, 3, 12, 12)),
                         ("3 -> 8 channels, 5x5, 7x9 output", (3, 8, 5, 7, 9))]:
-        cases.append(Case(label, tuple(float(a) for a in args), _conv_reference(*args)))
+        cases.append(Case(label, tuple(int(a) for a in args), _conv_reference(*args)))
     return cases
 
 
@@ -126,5 +126,5 @@ def _attention_reference(n, d):
     ],
 )
 def _attention_macs_cases():
-    return [Case(f"{n} tokens of size {d}", (float(n), float(d)), _attention_reference(n, d))
+    return [Case(f"{n} tokens of size {d}", (int(n), int(d)), _attention_reference(n, d))
             for n, d in [(5, 2), (37, 16), (144, 16), (10, 64)]]

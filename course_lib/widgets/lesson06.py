@@ -22,15 +22,17 @@ from .base import Explorer, new_figure, register
 
 
 @register("reach_cnn_vs_vit")
-def reach_explorer(vit=None, cnn=None, n_images: int = 12, seed: int = 1) -> Explorer:
+def reach_explorer(vit=None, cnn=None, n_images: int = 12, seed: int = 1,
+                   relation: str = "left_of") -> Explorer:
     """An image, a CNN receptive field and a ViT attention map from the same place.
 
     Args:
         vit: a :class:`~course_lib.models.TinyViT` for 24 x 24 images (trained or not); None
             builds an untrained one with ``torch.manual_seed(0)``.
         cnn: a :class:`~course_lib.models.TinyCNN`; only its receptive field is used (None: depth 3).
+        relation: the long-range task of :func:`course_lib.data.two_marks` to show images of.
     """
-    images, labels, masks = D.two_marks(n_images, seed=seed, min_gap=12)
+    images, labels, masks = D.two_marks(n_images, seed=seed, min_gap=12, relation=relation)
     masks = masks.any(1)  # both marks
     if vit is None:
         state = torch.random.get_rng_state()
@@ -42,9 +44,11 @@ def reach_explorer(vit=None, cnn=None, n_images: int = 12, seed: int = 1) -> Exp
         source = "trained ViT"
     rf = (cnn or TinyCNN()).receptive_field
     vit.eval()
+    device = next(vit.parameters()).device  # a model trained on a GPU stays there
     with torch.no_grad():
-        _, weights = vit(images)
-    weights = torch.stack(weights, 1).mean(2).numpy()  # (n, layers, 1 + n_tiles, 1 + n_tiles)
+        _, weights = vit(images.to(device))
+    # (n, layers, 1 + n_tiles, 1 + n_tiles), averaged over heads; computed once, not per move
+    weights = torch.stack(weights, 1).mean(2).cpu().numpy()
     grid, size = vit.grid, images.shape[-1]
     patch = size // grid
 
@@ -58,7 +62,11 @@ def reach_explorer(vit=None, cnn=None, n_images: int = 12, seed: int = 1) -> Exp
     ax_img.add_patch(rf_box)
     ax_img.add_patch(tile_box)
     ax_img.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), fontsize=8, ncols=1)
-    att_artist = ax_att.imshow(np.zeros((grid, grid)), cmap=WEIGHT_CMAP, vmin=0, vmax=1,
+    # One colour scale for every tile, layer and image: the largest weight any of them shows.
+    # It keeps the colour bar true without redrawing it, and an untrained ViT's nearly uniform
+    # weights (about 1 / number of tiles) still show up.
+    vmax = float(weights[:, :, 1:, 1:].max())
+    att_artist = ax_att.imshow(np.zeros((grid, grid)), cmap=WEIGHT_CMAP, vmin=0, vmax=vmax,
                                interpolation="nearest",
                                extent=(-0.5, size - 0.5, size - 0.5, -0.5))
     att_box = Rectangle((0, 0), patch, patch, fill=False, ec=OKABE_ITO["sky"], lw=2)
@@ -84,19 +92,24 @@ def reach_explorer(vit=None, cnn=None, n_images: int = 12, seed: int = 1) -> Exp
         query = 1 + row * grid + col                      # token 0 is the class token
         w = weights[image, layer - 1, query, 1:].reshape(grid, grid)
         att_artist.set_data(w)
-        att_artist.set_clim(0, max(w.max(), 1e-6))
         on_marks = (w * _tile_mask(masks[image], grid)).sum()
-        relation = "+ left of x" if labels[image] else "x left of +"
-        ax_img.set_title(f"image {image}: {relation}")
+        ax_img.set_title(f"image {image}: {_label_text(relation, labels[image])}")
         ax_att.set_title(f"{source}, layer {layer}: where this tile looks\n"
-                         f"weight on the two marks: {on_marks:.2f}")
+                         f"largest weight {w.max():.2f}; on the two marks {on_marks:.2f}")
 
     explorer = Explorer(fig, controls, update,
                         "Move the tile (blue) over one mark: the orange box is all a CNN unit there "
                         "can see; the heat map shows where the transformer's tile looks, anywhere in "
-                        "the image. With the trained model, a mark's tile looks at the other mark.")
-    fig.set_layout_engine("none")  # keep the first layout: redraws are twice as fast
+                        "the image. A trained model's mark tile can learn to look at the other mark.",
+                        animated=[img_artist, rf_box, tile_box, att_artist, att_box,
+                                  ax_img.title, ax_att.title])
     return explorer
+
+
+def _label_text(relation: str, label) -> str:
+    if relation == "left_of":
+        return "+ left of x" if label else "x left of +"
+    return f"{relation}: {bool(label)}"
 
 
 def _tile_mask(mask: torch.Tensor, grid: int) -> np.ndarray:
