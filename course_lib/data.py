@@ -8,7 +8,7 @@ evidence is* (a boolean mask), so that we can measure whether a model's attentio
     clutter_scenes   one target (a "+" or an "x") among distractors     -> which target?
     moving_videos    a square moves for a few frames over a static texture -> which direction?
     sequences        toy token sequences: reverse or sort them
-    two_marks        a "+" and an "x" far apart                            -> is the "+" on the left?
+    two_marks        two marks far apart            -> are they in the same row? (or: is the "+" left?)
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ SHAPES = {
     "corner": np.array([[1, 1, 0], [1, 0, 0], [0, 0, 0]], dtype=np.float32),
 }
 TARGETS = ("plus", "cross")                       # class 0, class 1
+CLASSES = TARGETS + ("none",)                     # with clutter_scenes(no_target=...): class 2
 DISTRACTORS = ("hbar", "vbar", "block", "corner")  # never the answer
 DIRECTIONS = ("up", "down", "left", "right")
 _STEPS = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
@@ -47,8 +48,11 @@ def _place(canvas, occupied, shape, rng, rows, cols, brightness):
         r, c = int(rng.integers(*rows)), int(rng.integers(*cols))
         if not occupied[max(r - 1, 0) : r + 4, max(c - 1, 0) : c + 4].any():
             break
-    else:  # a crowded canvas: accept an overlap rather than loop forever
-        pass
+    else:  # no free spot after 200 tries: the canvas is too crowded. Overlapping shapes would
+        # silently corrupt the ground truth (a distractor inside the target's box), so we refuse.
+        raise ValueError(f"could not place a 3x3 shape without overlap on a {canvas.shape[0]}x"
+                         f"{canvas.shape[1]} canvas after 200 tries; use fewer shapes "
+                         "(n_distractors) or a larger size")
     region = canvas[r : r + 3, c : c + 3]
     np.maximum(region, shape * brightness, out=region)
     occupied[r : r + 3, c : c + 3] = True
@@ -59,19 +63,27 @@ def _noise_background(rng, size, level=0.25):
     return (level * rng.random((size, size))).astype(np.float32)
 
 
-def clutter_scenes(n=512, size=24, n_distractors=6, seed=0):
-    """Cluttered scenes with exactly one target.
+def clutter_scenes(n=512, size=24, n_distractors=6, no_target=0.0, seed=0):
+    """Cluttered scenes with (at most) one target.
 
     Each ``size x size`` image holds one target (a "+" = class 0, or an "x" = class 1) and
     ``n_distractors`` other 3x3 shapes (bars, blocks, corners) on a noisy background. The class
     is decided by a 3x3 region somewhere in the image: the rest is clutter to be ignored.
 
+    With ``no_target > 0`` about that fraction of the scenes has its target erased (painted over
+    with background noise) and gets class 2, "none". A third class closes a shortcut: with only
+    "+" and "x", "is there an x anywhere? if not, say +" is enough, and a model need not find
+    the "+" at all. (The other scenes are the same as with ``no_target=0``.)
+
     Returns:
         images ``(n, 1, size, size)`` float32, labels ``(n,)`` int64,
-        target_masks ``(n, size, size)`` bool (True on the target's 3x3 box).
+        target_masks ``(n, size, size)`` bool (True on the target's 3x3 box; all False when
+        the scene has no target).
     """
     n, size = _check_count(n, "n"), _check_count(size, "size", 8)
     n_distractors = _check_count(n_distractors, "n_distractors", 0)
+    if not 0.0 <= no_target < 1.0:
+        raise ValueError(f"no_target must be a fraction in [0, 1), got {no_target!r}")
     rng = np.random.default_rng(seed)
     images = np.zeros((n, 1, size, size), np.float32)
     masks = np.zeros((n, size, size), bool)
@@ -87,47 +99,81 @@ def clutter_scenes(n=512, size=24, n_distractors=6, seed=0):
             _place(canvas, occupied, shape, rng, (0, size - 2), (0, size - 2),
                    rng.uniform(0.7, 1.0))
         images[i, 0] = canvas
+    if no_target > 0:  # a separate generator, so that the scenes themselves do not change
+        erase_rng = np.random.default_rng([seed, 1])
+        for i in np.nonzero(erase_rng.random(n) < no_target)[0]:
+            r, c = np.argwhere(masks[i])[0]
+            images[i, 0, r : r + 3, c : c + 3] = _noise_background(erase_rng, 3)
+            masks[i] = False
+            labels[i] = len(TARGETS)                 # class 2: "none"
     return torch.from_numpy(images), torch.from_numpy(labels), torch.from_numpy(masks)
 
 
-def two_marks(n=512, size=24, min_gap=10, relation="left_of", seed=0):
+def two_marks(n=512, size=24, min_gap=10, relation="left_of", row_step=8, seed=0):
     """Two marks far apart; the label is a relation between them.
 
-    One "+" and one "x" are placed anywhere in the image, their columns at least ``min_gap``
-    pixels apart (and any rows). With ``relation="left_of"`` the label is 1 when the "+" is left of
-    the "x". Neither mark alone decides the label: the answer depends on where the *other* mark is.
+    ``relation="same_row"``: two marks (each a "+" or an "x" at random) whose columns are at least
+    ``min_gap`` apart both directly and around the border (so that no window narrower than
+    ``min_gap + 3`` pixels holds both, even with wrap-around padding);
+    their rows are multiples of ``row_step`` (0, 8, 16 for 24 x 24 images: crisp rows, aligned
+    with 4 x 4 tiles). The label is 1 when the two marks are in the same row. The first mark's
+    row is uniform; the second copies it with probability 1/2, else it is uniform over the other
+    rows. So each mark's row alone is uniform whatever the label, and ``P(label = 1 | row of one
+    mark) = 1/2`` for every row: no single mark settles the label, only the pair does.
 
-    With ``relation="same"`` the two marks are each a "+" or an "x" at random and the label is 1
-    when they are the same shape (a harder, XOR-like relation: see the lesson 06 exercises).
+    ``relation="left_of"``: one "+" and one "x", their columns at least ``min_gap`` apart (and any
+    rows); the label is 1 when the "+" is left of the "x". Beware: when ``min_gap`` is large
+    compared with ``size``, the column of the "+" alone nearly settles this label (a "+" near the
+    left border always has the "x" on its right): a model that knows absolute position can solve it
+    from one mark.
+
+    ``relation="same"``: two marks, each a "+" or an "x" at random (columns as for ``left_of``);
+    the label is 1 when they are the same shape (an XOR-like relation: see the lesson 06 exercises).
 
     Returns:
         images ``(n, 1, size, size)`` float32, labels ``(n,)`` int64,
-        mark_masks ``(n, 2, size, size)`` bool: the 3x3 box of the "+" (``relation="same"``: of the
-        first mark) and of the "x" (the second mark). ``mark_masks.any(1)`` covers both.
+        mark_masks ``(n, 2, size, size)`` bool: the 3x3 box of the first mark (``left_of``: the "+")
+        and of the second (``left_of``: the "x"). ``mark_masks.any(1)`` covers both.
     """
     n, size = _check_count(n, "n"), _check_count(size, "size", 8)
     min_gap = _check_count(min_gap, "min_gap", 3)
     if min_gap > size - 3:
         raise ValueError(f"min_gap={min_gap} does not fit in size={size}; expected <= {size - 3}")
-    if relation not in ("left_of", "same"):
-        raise ValueError(f"relation={relation!r} is not known; expected 'left_of' or 'same'")
+    if relation not in ("left_of", "same", "same_row"):
+        raise ValueError(f"relation={relation!r} is not known; expected 'left_of', 'same' or 'same_row'")
+    rows = np.arange(0, size - 2, _check_count(row_step, "row_step"))
+    if relation == "same_row":
+        if 2 * min_gap > size:
+            raise ValueError(f"relation='same_row' needs min_gap <= size / 2 (the gap is also "
+                             f"kept around the border), got min_gap={min_gap}, size={size}")
+        if len(rows) < 2:
+            raise ValueError(f"row_step={row_step} leaves fewer than 2 rows in size={size}")
     rng = np.random.default_rng(seed)
     images = np.zeros((n, 1, size, size), np.float32)
     masks = np.zeros((n, 2, size, size), bool)
     labels = np.zeros(n, np.int64)
     for i in range(n):
         canvas = _noise_background(rng, size)
-        while True:  # two columns at least min_gap apart
-            c1, c2 = rng.integers(0, size - 2, size=2)
-            if abs(int(c1) - int(c2)) >= min_gap:
+        while True:  # two columns at least min_gap apart (same_row: also around the border)
+            c1, c2 = (int(c) for c in rng.integers(0, size - 2, size=2))
+            gap = abs(c1 - c2)
+            if gap >= min_gap and (relation != "same_row" or size - gap >= min_gap):
                 break
-        r1, r2 = rng.integers(0, size - 2, size=2)
-        if relation == "left_of":
-            kinds = (0, 1)                         # the "+" goes to (r1, c1), the "x" to (r2, c2)
-            labels[i] = int(c1 < c2)
-        else:
+        if relation == "same_row":
+            k1 = int(rng.integers(len(rows)))
+            same = bool(rng.random() < 0.5)
+            k2 = k1 if same else int((k1 + rng.integers(1, len(rows))) % len(rows))
+            r1, r2 = rows[k1], rows[k2]
+            labels[i] = int(same)
             kinds = tuple(int(k) for k in rng.integers(0, 2, size=2))
-            labels[i] = int(kinds[0] == kinds[1])
+        else:
+            r1, r2 = rng.integers(0, size - 2, size=2)
+            if relation == "left_of":
+                kinds = (0, 1)                     # the "+" goes to (r1, c1), the "x" to (r2, c2)
+                labels[i] = int(c1 < c2)
+            else:
+                kinds = tuple(int(k) for k in rng.integers(0, 2, size=2))
+                labels[i] = int(kinds[0] == kinds[1])
         for j, (kind, r, c) in enumerate(zip(kinds, (r1, r2), (c1, c2))):
             region = canvas[r : r + 3, c : c + 3]
             np.maximum(region, SHAPES[TARGETS[kind]] * rng.uniform(0.7, 1.0), out=region)

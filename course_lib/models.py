@@ -141,7 +141,8 @@ class VideoAttentionClassifier(nn.Module):
 # Sequences: attention that moves with the decoder's state
 # --------------------------------------------------------------------------------------------
 class AdditiveAttentionDecoder(nn.Module):
-    """An encoder-decoder with additive attention (Bahdanau et al., 2015), for toy sequences.
+    """An encoder-decoder with attention, for toy sequences: the additive score of Bahdanau et
+    al. (2015); the query is the state *after* this step's update, as in Luong et al. (2015).
 
     The encoder (a bidirectional GRU) gives one vector per input position. At every output step
     the decoder's current state is the *query*: :class:`~course_lib.core.AdditiveScore` compares
@@ -194,7 +195,11 @@ class AdditiveAttentionDecoder(nn.Module):
 
     @torch.no_grad()
     def generate(self, src: torch.Tensor, length: int | None = None, bos: int = 0):
-        """Greedy decoding: feed back the model's own predictions. -> ``(tokens, weights)``."""
+        """Greedy decoding: feed back the model's own predictions. -> ``(tokens, weights)``.
+
+        ``src`` may live on any device; the results come back on the CPU (like ``training.predict``).
+        """
+        src = src.to(next(self.parameters()).device)  # training may have moved us to the GPU
         memory = self.encode(src)
         state, context = self.start(memory)
         token = torch.full_like(src[:, 0], bos)
@@ -205,7 +210,7 @@ class AdditiveAttentionDecoder(nn.Module):
             token = out.argmax(-1)
             tokens.append(token)
             weights.append(w)
-        return torch.stack(tokens, 1), torch.stack(weights, 1)
+        return torch.stack(tokens, 1).cpu(), torch.stack(weights, 1).cpu()
 
 
 # --------------------------------------------------------------------------------------------

@@ -101,12 +101,15 @@ class DynamicConv2d(nn.Module):
 
     The layer keeps ``num_experts`` ordinary kernels. For each image it
 
-    1. scores the experts from the image's average colour per channel (similarity),
+    1. scores the experts from the average value of each input channel (similarity),
     2. turns the scores into softmax weights over the experts (weight allocation),
     3. mixes the experts' kernels with those weights (weighted aggregation)
 
     and convolves the image with its own mixed kernel. An ordinary ``nn.Conv2d`` is the special
     case of one expert: the same kernel for every image.
+
+    The router here is a single linear layer on the channel averages, the smallest that shows the
+    idea; Chen et al. use average pooling -> FC -> ReLU -> FC -> softmax with a temperature.
 
     Returns ``(output (B, C_out, H', W'), expert_weights (B, num_experts))``;
     :meth:`kernels` gives the per-image kernels ``(B, C_out, C_in, K, K)``.
@@ -276,11 +279,13 @@ def edge_filters() -> torch.Tensor:
     return torch.stack([h, h.T, d, d.flip(1)])[:, None]
 
 
-def competing_channels_se(channels: int, sharpness: float = 20.0) -> SqueezeExcitation:
+def relative_channels_se(channels: int, sharpness: float = 20.0) -> SqueezeExcitation:
     """An SE block with hand-set weights: keep the channels stronger than the image's average.
 
-    gate_c = sigmoid(sharpness * (mean_c - mean over channels of mean_c)): the second layer
-    compares each channel with the others, so which channels are kept depends on the image.
+    gate_c = sigmoid(sharpness * (mean_c - mean over channels of mean_c)). The sigmoid itself
+    never makes gates compete; this hand-set second layer subtracts the channel average on
+    purpose, so that which channels pass depends on the image. A trained SE block learns
+    whatever channel interactions help.
     """
     se = SqueezeExcitation(channels, reduction=1)
     with torch.no_grad():

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ..core import attend
+from ..models import mass_on_mask
 from ..modules import SqueezeExcitation, motion_attention
 from .framework import Case, Mistake, register_check
 
@@ -30,6 +31,15 @@ def _flat(w):
     task="fn(weights (n_inputs, ...)) -> mean over weights of the std across inputs (ddof=1), "
          "divided by the mean |weight|",
     mistakes=[
+        Mistake("A fixed kernel must give 0: take the std across inputs for each weight "
+                "separately (axis=0), not over all numbers at once.",
+                lambda w: _flat(w).std(ddof=1) / np.abs(w).mean()),
+        Mistake("You returned one number per weight: average the stds over the weights "
+                "(.mean()) before dividing, to get one number for the module.",
+                lambda w: _flat(w).std(axis=0, ddof=1) / np.abs(w).mean()),
+        Mistake("Average the per-weight stds (.mean()), not their maximum: one weight that varies "
+                "a lot should not decide the whole module's score.",
+                lambda w: _flat(w).std(axis=0, ddof=1).max() / np.abs(w).mean()),
         Mistake("You took the standard deviation within each input (axis=1): we want, for every "
                 "single weight, how much it changes from one input to the next, so the std is over "
                 "axis 0 (the inputs).",
@@ -50,8 +60,10 @@ def _variation_cases():
     same = np.broadcast_to(rng.standard_normal((1, 3, 3)), (5, 3, 3)).copy()
     cases = [Case("a conv kernel used for 5 inputs: identical copies", (same,),
                   _variation_reference(same), atol=1e-12)]
-    hand = np.array([[1.0, 0.0], [3.0, 0.0]])
-    cases.append(Case("hand-worked: 2 inputs, 2 weights", (hand,), _variation_reference(hand)))
+    # std across inputs per weight: [sqrt 2, 0, 0] -> mean sqrt(2)/3, mean |w| = 4/3:
+    # sqrt(2)/4 = 0.354 (ddof=0: 0.25, max: 1.06, axis=1: 0.95, std of all numbers: 0.87)
+    hand = np.array([[1.0, 0.0, 2.0], [3.0, 0.0, 2.0]])
+    cases.append(Case("hand-worked: 2 inputs, 3 weights", (hand,), _variation_reference(hand)))
     for label, shape in [("SE-like gates, 4 inputs x 8 channels", (4, 8)),
                          ("signed maps, 6 inputs x 5 x 5", (6, 5, 5))]:
         w = rng.random(shape) if len(shape) == 2 else rng.standard_normal(shape)
@@ -102,6 +114,11 @@ def _se_variant(x, w1, b1, w2, b2, pool="mean", relu=True, final="sigmoid"):
                 lambda *a: _se_variant(*a, pool="max")),
         Mistake("The ReLU between the two layers is missing: np.maximum(h, 0).",
                 lambda *a: _se_variant(*a, relu=False)),
+        Mistake("The second bias b2 is missing: the gates are sigmoid(h @ w2.T + b2).",
+                lambda x, w1, b1, w2, b2: _se_variant(x, w1, b1, w2, np.zeros_like(b2))),
+        Mistake("Return the gates (B, C), not the rescaled input x * gates: the exercise asks for "
+                "the weights the block computes for this input.",
+                lambda *a: a[0] * _se_variant(*a)[:, :, None, None]),
     ],
 )
 def _se_cases():
@@ -137,12 +154,16 @@ def _pool_variant(tokens, query, w_k, w_v, scale=True, axis=-1, aggregate="value
 
 @register_check(
     "attention_pool",
-    task="fn(tokens (B, n, d), query (d_k,), w_k (d, d_k), w_v (d, d_v)) -> (pooled (B, d_v), "
-         "weights (B, n)): keys = tokens @ w_k, scaled dot product with the query, softmax over "
+    task="fn(tokens (B, n, d), query (d_k,), w_k (d, d_k), w_v (d, d_v)) -> return (pooled "
+         "(B, d_v), weights (B, n)) in that order: keys = tokens @ w_k, scaled dot product with the query, softmax over "
          "the n tokens, weighted average of values = tokens @ w_v",
     mistakes=[
         Mistake("The scores are not scaled: divide q . k by sqrt(d_k) (query.shape[-1]), as in "
                 "lesson 01.", lambda *a: _pool_variant(*a, scale=False)),
+        Mistake("Scale by sqrt(d_k) = query.shape[-1] (the size of the query and keys), not by "
+                "the token size d = tokens.shape[-1].",
+                lambda t, q, wk, wv: _pool_variant(t, q * np.sqrt(len(q)) / np.sqrt(t.shape[-1]),
+                                                   wk, wv)),
         Mistake("The softmax runs over the batch (axis 0); each image needs its own distribution "
                 "over its n tokens: softmax over axis -1 of the (B, n) scores.",
                 lambda *a: _pool_variant(*a, axis=0)),
@@ -191,6 +212,11 @@ def _softmax(z):
         Mistake("You compared every frame with the first frame; motion is change since the "
                 "*previous* frame: np.diff(video, axis=0).",
                 lambda v, t: _softmax(((v[1:] - v[0]) ** 2).sum(axis=(1, 2)) / t)),
+        Mistake("You averaged the squared changes; the motion energy *sums* them over the pixels "
+                "(a mean divides every score by H * W, which acts like a much higher temperature).",
+                lambda v, t: _softmax((np.diff(v, axis=0) ** 2).mean(axis=(1, 2)) / t)),
+        Mistake("One weight per step frame t-1 -> t: T-1 weights for T frames (you returned T).",
+                lambda v, t: _softmax(np.concatenate([[0.0], (np.diff(v, axis=0) ** 2).sum(axis=(1, 2))]) / t)),
         Mistake("You used absolute differences; the motion energy squares them.",
                 lambda v, t: _softmax(np.abs(np.diff(v, axis=0)).sum(axis=(1, 2)) / t)),
         Mistake("Those are the raw energies: step 2 turns scores into weights with a softmax, "
@@ -212,4 +238,61 @@ def _motion_cases():
     for label, shape, t in [("random 6-frame video", (6, 5, 5), 2.0), ("random 3-frame video", (3, 8, 6), 0.7)]:
         v = rng.random(shape)
         cases.append(Case(label, (v, t), _motion_reference(v, t)))
+    return cases
+
+
+# ------------------------------------------------------------------------------------------
+# Exercise 5: attention on the target, class by class
+# ------------------------------------------------------------------------------------------
+def _mass_reference(weights, on_target, labels, n_classes):
+    # mass_on_mask at the maps' own resolution, once per class
+    out = []
+    for c in range(n_classes):
+        scenes = torch.from_numpy(np.asarray(labels) == c)
+        out.append(mass_on_mask(torch.from_numpy(weights)[scenes],
+                                torch.from_numpy(on_target)[scenes])[0])
+    return np.array(out)
+
+
+def _per_scene(weights, on_target):
+    return (weights * on_target).reshape(len(weights), -1).sum(1)  # (n,): weight on the target
+
+
+@register_check(
+    "mass_per_class",
+    task="fn(weights (n, h, w), on_target (n, h, w) bool, labels (n,), n_classes) -> "
+         "(n_classes,): for each class, the mean over its scenes of the weight on the target",
+    mistakes=[
+        Mistake("You averaged over all scenes: every class got the same number. Select the scenes "
+                "of one class first (labels == c), then average.",
+                lambda w, m, y, k: np.full(k, _per_scene(w, m).mean())),
+        Mistake("You summed over the scenes of a class; take their mean, so that a class with "
+                "more scenes does not get a larger number (each scene's weights sum to 1).",
+                lambda w, m, y, k: np.array([_per_scene(w, m)[y == c].sum() for c in range(k)])),
+        Mistake("That is the average weight of one target cell. We want the total weight on the "
+                "target in each scene (sum over its cells), then the mean over the scenes.",
+                lambda w, m, y, k: np.array([w[y == c][m[y == c]].mean() for c in range(k)])),
+    ],
+)
+def _mass_cases():
+    rng = np.random.default_rng(55)
+    # hand-worked: scene 0 (class 0) puts 0.5 on its target, scene 1 (class 1) 1.0, scene 2
+    # (class 1) 0.25 -> [0.5, 0.625]
+    w = np.zeros((3, 2, 2))
+    w[0] = [[0.5, 0.5], [0.0, 0.0]]
+    w[1] = [[0.0, 0.0], [1.0, 0.0]]
+    w[2] = [[0.25, 0.25], [0.25, 0.25]]
+    m = np.zeros((3, 2, 2), bool)
+    m[0, 0, 0] = True
+    m[1, 1, 0] = m[1, 1, 1] = True
+    m[2, 0, 0] = True
+    y = np.array([0, 1, 1])
+    cases = [Case("hand-worked: 3 scenes of 2 x 2 cells", (w, m, y, 2), _mass_reference(w, m, y, 2))]
+    for label, (n, h, k) in [("10 scenes, 3 classes", (10, 4, 3)), ("12 scenes, 2 classes", (12, 6, 2))]:
+        weights = rng.random((n, h, h))
+        weights /= weights.sum(axis=(1, 2), keepdims=True)
+        on = rng.random((n, h, h)) < 0.2
+        labels = np.arange(n) % k
+        rng.shuffle(labels)
+        cases.append(Case(label, (weights, on, labels, k), _mass_reference(weights, on, labels, k)))
     return cases

@@ -16,7 +16,6 @@ import torch
 from matplotlib.patches import Rectangle
 
 from .. import data as D
-from ..models import mass_on_mask
 from ..modules import motion_attention, template_attention
 from ..plotting import OKABE_ITO, WEIGHT_CMAP, show_image
 from .base import Explorer, new_figure, register
@@ -57,17 +56,21 @@ def attention_vs_kernel_explorer(model=None, n_scenes: int = 24, seed: int = 1) 
         weights = template_attention(images, template, temperature=0.3)
         kernel = template.numpy()
         kernel_title = "the conv kernel (template)\nsame for every scene"
-        source = "hand-made template attention"
+        source = "template attention"
     else:
         model.eval()
+        device = next(model.parameters()).device  # training may have moved it to the GPU
         with torch.no_grad():
-            _, weights = model(images)
-        kernel = model.stem[0].weight[0, 0].detach().numpy()
+            _, weights = model(images.to(device))
+        weights = weights.cpu()
+        kernel = model.stem[0].weight[0, 0].detach().cpu().numpy()
         kernel_title = "a conv kernel of its stem\nsame for every scene"
-        source = "trained attention pooling"
+        source = "trained attention"
     log_w = _log_weights(weights)
     cells = weights.shape[-1]
     factor = images.shape[-1] // cells
+    # which map cells hold the target (as in mass_on_mask), computed once, not on every update
+    on_target = torch.nn.functional.max_pool2d(masks[:, None].float(), factor)[:, 0].numpy() > 0
 
     fig = new_figure(9.0, 3.1)
     ax_img, ax_w, ax_k = fig.subplots(1, 3, width_ratios=[1, 1, 0.8])
@@ -75,8 +78,11 @@ def attention_vs_kernel_explorer(model=None, n_scenes: int = 24, seed: int = 1) 
     box = Rectangle((0, 0), 3, 3, fill=False, ec=OKABE_ITO["orange"], lw=2)
     ax_img.add_patch(box)
     ax_img.set_title("scene\n(orange box: the target)")
-    w_artist = ax_w.imshow(np.zeros((cells, cells)), cmap=WEIGHT_CMAP, vmin=0, vmax=1,
-                           interpolation="nearest")
+    # One fixed colour scale for every scene (0 to the largest weight of any scene at
+    # temperature 1): maps stay comparable, and a fixed scale lets the update redraw only the
+    # changed artists. Sharper maps saturate; the title gives the peak.
+    w_artist = ax_w.imshow(np.zeros((cells, cells)), cmap=WEIGHT_CMAP, vmin=0,
+                           vmax=float(weights.max()), interpolation="nearest")
     ax_w.set_xticks([])
     ax_w.set_yticks([])
     fig.colorbar(w_artist, ax=ax_w, fraction=0.046, pad=0.04, label="weight")
@@ -99,14 +105,16 @@ def attention_vs_kernel_explorer(model=None, n_scenes: int = 24, seed: int = 1) 
         rows, cols = np.nonzero(masks[scene].numpy())
         box.set_xy((cols.min() - 0.5, rows.min() - 0.5))
         w_artist.set_data(w)
-        w_artist.set_clim(0, w.max())
-        mass, chance = mass_on_mask(torch.from_numpy(w)[None], masks[scene][None])
-        ax_w.set_title(f"{source}\non target: {mass:.2f} (uniform {chance:.2f})")
+        mass, chance = (w * on_target[scene]).sum(), on_target[scene].mean()
+        ax_w.set_title(f"{source}: on target {mass:.2f}\n(uniform {chance:.2f}), peak {w.max():.2f}")
 
+    ax_w.set_title(" \n ")  # reserve the title's room for the first layout
     return _frozen(Explorer(fig, controls, update,
-                    "Move through the scenes: the weights go wherever this scene's target is, "
-                    "while the kernel (right) never changes. The temperature sharpens or "
-                    f"flattens the weights (each map cell is a {factor}x{factor} patch)."))
+                    "Move through the scenes: this scene's weights differ from the last one's, "
+                    "while the kernel (right) never changes. Where the weights go is what the "
+                    "scoring rewards (for the '+' template: '+'-like patches). The temperature "
+                    f"sharpens or flattens the weights (each map cell is a {factor}x{factor} patch).",
+                    animated=[img_artist, box, w_artist, ax_w.title]))
 
 
 @register("video_attention")
@@ -120,14 +128,14 @@ def video_attention_explorer(model=None, n_clips: int = 8, seed: int = 1) -> Exp
     videos, labels, motion, moving = D.moving_videos(n_clips, seed=seed)
     if model is None:
         spatial, temporal = motion_attention(videos)
-        source = "hand-made motion attention"
+        source = "hand-made"
     else:
         model.eval()
+        device = next(model.parameters()).device  # training may have moved it to the GPU
         with torch.no_grad():
-            _, spatial, temporal = model(videos)
-        source = "trained model"
-    spatial, temporal = spatial.numpy(), temporal.numpy()
-    spatial_max = spatial.reshape(len(spatial), -1).max(1)  # one colour scale per clip
+            _, spatial, temporal = model(videos.to(device))
+        source = "trained"
+    spatial, temporal = spatial.detach().cpu().numpy(), temporal.detach().cpu().numpy()
     steps = temporal.shape[1]
     size = videos.shape[-1]
 
@@ -135,7 +143,8 @@ def video_attention_explorer(model=None, n_clips: int = 8, seed: int = 1) -> Exp
     ax_frame, ax_sp, ax_t = fig.subplots(1, 3, width_ratios=[1, 1, 1.3])
     frame_artist = show_image(ax_frame, videos[0, 1, 0].numpy())
     contour = ax_frame.imshow(np.zeros((size, size, 4)), interpolation="nearest")
-    sp_artist = ax_sp.imshow(spatial[0, 0], cmap=WEIGHT_CMAP, vmin=0, vmax=1,
+    # one fixed colour scale for all clips and steps (0 to the largest spatial weight)
+    sp_artist = ax_sp.imshow(spatial[0, 0], cmap=WEIGHT_CMAP, vmin=0, vmax=float(spatial.max()),
                              interpolation="nearest", extent=(-0.5, size - 0.5, size - 0.5, -0.5))
     ax_sp.set_xticks([])
     ax_sp.set_yticks([])
@@ -160,9 +169,8 @@ def video_attention_explorer(model=None, n_clips: int = 8, seed: int = 1) -> Exp
         contour.set_data(overlay)
         ax_frame.set_title(f"frame {step}\n(orange: changed since {step - 1})")
         w = spatial[clip, step - 1]
-        sp_artist.set_data(w)
-        sp_artist.set_clim(0, spatial_max[clip])
-        ax_sp.set_title(f"spatial weights, step {step}\n{source}")
+        sp_artist.set_data(w)  # fixed colour scale: steps and clips stay comparable
+        ax_sp.set_title(f"spatial weights, step {step}\n({source}), peak {w.max():.2f}")
         for i, bar in enumerate(bars):
             bar.set_height(temporal[clip, i])
             bar.set_color(OKABE_ITO["blue"] if i == step - 1 else OKABE_ITO["sky"])
@@ -170,7 +178,14 @@ def video_attention_explorer(model=None, n_clips: int = 8, seed: int = 1) -> Exp
         on_motion = temporal[clip][moving[clip, 1:].numpy()].sum()
         ax_t.set_title(f"weight on steps with motion: {on_motion:.2f}")
 
+    ax_frame.set_title(" \n ")  # reserve the titles' room for the first layout
+    ax_sp.set_title(" \n ")
+    ax_t.set_title(" ")
     return _frozen(Explorer(fig, controls, update,
                     "Scrub through the steps: where the object moves, the spatial weights sit on "
-                    "it; in still steps there is nothing to pick. The bars show which steps the "
-                    "clip's summary listens to (dark bar: the step shown)."))
+                    "the changed pixels. In still steps nothing changed: those steps get little "
+                    "temporal weight, whatever their spatial weights show (a trained model keeps "
+                    "them on the resting square, hand-made motion attention spreads them evenly). The bars "
+                    "show which steps the clip's summary listens to (dark bar: the step shown).",
+                    animated=[frame_artist, contour, ax_frame.title, sp_artist, ax_sp.title,
+                              *bars, marks, ax_t.title]))

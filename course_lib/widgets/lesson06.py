@@ -109,6 +109,8 @@ def reach_explorer(vit=None, cnn=None, n_images: int = 12, seed: int = 1,
 def _label_text(relation: str, label) -> str:
     if relation == "left_of":
         return "+ left of x" if label else "x left of +"
+    if relation == "same_row":
+        return "marks in the same row" if label else "marks in different rows"
     return f"{relation}: {bool(label)}"
 
 
