@@ -6,3 +6,4 @@ from pathlib import Path
 os.environ.setdefault("MPLBACKEND", "Agg")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT / "tests"))  # shared test helpers (_artists.py, _browser.py)

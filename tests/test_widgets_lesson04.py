@@ -5,29 +5,12 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
-from matplotlib.image import AxesImage
-from matplotlib.lines import Line2D
-from matplotlib.text import Text
 
 from course_lib.filters import bilateral_weights, gaussian_weights, nl_means_weights
 from course_lib.widgets import EXPLORERS
+
+from _artists import artist_state, changed
 from course_lib.widgets.lesson04 import CROP, crop_around, demo_image
-
-
-def artist_state(artist):
-    if isinstance(artist, Line2D):
-        return np.concatenate([np.ravel(artist.get_xdata()), np.ravel(artist.get_ydata())]).astype(float)
-    if isinstance(artist, AxesImage):
-        return np.array(artist.get_array(), dtype=float).copy()
-    if isinstance(artist, Text):
-        return artist.get_text()
-    raise TypeError(f"no snapshot for {type(artist).__name__}")
-
-
-def changed(before, after) -> bool:
-    if isinstance(before, str):
-        return before != after
-    return before.shape != after.shape or not np.allclose(before, after, equal_nan=True)
 
 
 # animated = [pixel marker, crop box, Gaussian map, bilateral map, NL-means map, 3 titles]

@@ -11,31 +11,10 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
-from matplotlib.image import AxesImage
-from matplotlib.lines import Line2D
-from matplotlib.patches import Rectangle
-from matplotlib.text import Text
 
 from course_lib.widgets import EXPLORERS
 
-
-def artist_state(artist):
-    """A comparable snapshot of what an artist shows."""
-    if isinstance(artist, Line2D):
-        return np.concatenate([np.ravel(artist.get_xdata()), np.ravel(artist.get_ydata())]).astype(float)
-    if isinstance(artist, Rectangle):
-        return np.array([artist.get_x(), artist.get_y(), artist.get_width(), artist.get_height()])
-    if isinstance(artist, AxesImage):
-        return np.array(artist.get_array(), dtype=float).copy()
-    if isinstance(artist, Text):
-        return artist.get_text()
-    raise TypeError(f"no snapshot for {type(artist).__name__}")
-
-
-def changed(before, after) -> bool:
-    if isinstance(before, str):
-        return before != after
-    return before.shape != after.shape or not np.array_equal(before, after, equal_nan=True)
+from _artists import artist_state, changed
 
 
 # explorer -> control -> (new value, indices in `animated` that must change, that must not change)

@@ -1,0 +1,28 @@
+"""Snapshots of what a matplotlib artist shows, so explorer tests can assert what changed."""
+import numpy as np
+from matplotlib.image import AxesImage
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+from matplotlib.text import Text
+
+
+def artist_state(artist):
+    """A comparable snapshot of what an artist shows."""
+    if isinstance(artist, Line2D):
+        return np.concatenate([np.ravel(artist.get_xdata()), np.ravel(artist.get_ydata())]).astype(float)
+    if isinstance(artist, Rectangle):
+        return np.array([artist.get_x(), artist.get_y(), artist.get_width(), artist.get_height()])
+    if isinstance(artist, AxesImage):
+        return np.array(artist.get_array(), dtype=float).copy()
+    if isinstance(artist, Text):
+        return artist.get_text()
+    raise TypeError(f"no snapshot for {type(artist).__name__}")
+
+
+def changed(before, after) -> bool:
+    """True if two snapshots differ by more than float round-off (relative, so that tiny weights
+    count too: a bar going from 1e-16 to 1e-44 did change)."""
+    if isinstance(before, str):
+        return before != after
+    return before.shape != after.shape or not np.allclose(before, after, rtol=1e-9, atol=0.0,
+                                                          equal_nan=True)
