@@ -26,3 +26,21 @@ def changed(before, after) -> bool:
         return before != after
     return before.shape != after.shape or not np.allclose(before, after, rtol=1e-9, atol=0.0,
                                                           equal_nan=True)
+
+
+def assert_control_updates(explorer, control, value, must, must_not):
+    """Set one control and check that exactly the expected animated artists changed.
+
+    ``must`` / ``must_not``: indices into ``explorer.animated``.
+    """
+    assert explorer.controls[control].value != value
+    before = [artist_state(a) for a in explorer.animated]
+    image_before = explorer.image.value
+    explorer.controls[control].value = value
+    after = [artist_state(a) for a in explorer.animated]
+    assert explorer.image.value != image_before, "the picture did not change"
+    for i in must:
+        assert changed(before[i], after[i]), f"artist {i} ({explorer.animated[i]}) did not change"
+    for i in must_not:
+        assert not changed(before[i], after[i]), f"artist {i} changed but should not have"
+    assert np.isfinite(explorer.last_update_ms)

@@ -48,7 +48,7 @@ def pick_lesson() -> Path:
 
 
 def prepare_root(lesson: Path, tmp: Path) -> tuple[Path, int]:
-    """Copy the lesson, outputs cleared, into tmp/root/notebooks/. Returns (root, code cells)."""
+    """Copy the lesson, outputs cleared, into <tmp>/course/notebooks/. Returns (root, code cells)."""
     nb = nbformat.read(lesson, as_version=4)
     code_cells = 0
     for cell in nb.cells:
@@ -56,7 +56,7 @@ def prepare_root(lesson: Path, tmp: Path) -> tuple[Path, int]:
             cell.outputs, cell.execution_count = [], None
             code_cells += bool(cell.source.strip())
     nb.metadata.pop("widgets", None)
-    root = tmp / "root"
+    root = tmp / "course"
     (root / "notebooks").mkdir(parents=True)
     nbformat.write(nb, root / "notebooks" / lesson.name)
     return root, code_cells

@@ -9,7 +9,7 @@ import pytest
 from course_lib.filters import bilateral_weights, gaussian_weights, nl_means_weights
 from course_lib.widgets import EXPLORERS
 
-from _artists import artist_state, changed
+from _artists import assert_control_updates
 from course_lib.widgets.lesson04 import CROP, crop_around, demo_image
 
 
@@ -35,17 +35,7 @@ def test_every_control_is_tested():
 @pytest.mark.parametrize("control", list(SPEC))
 def test_setting_a_control_updates_the_right_artists(control):
     value, must, must_not = SPEC[control]
-    explorer = EXPLORERS["filter_weights"]()
-    assert explorer.controls[control].value != value
-    before = [artist_state(a) for a in explorer.animated]
-    image_before = explorer.image.value
-    explorer.controls[control].value = value
-    after = [artist_state(a) for a in explorer.animated]
-    assert explorer.image.value != image_before, "the picture did not change"
-    for i in must:
-        assert changed(before[i], after[i]), f"artist {i} did not change"
-    for i in must_not:
-        assert not changed(before[i], after[i]), f"artist {i} changed but should not have"
+    assert_control_updates(EXPLORERS["filter_weights"](), control, value, must, must_not)
 
 
 def test_maps_are_the_library_weights_around_the_pixel():
