@@ -224,6 +224,21 @@ class TransformerBlock(nn.Module):
 # --------------------------------------------------------------------------------------------
 # Hand-made attention: a fixed similarity, input-dependent weights (no training needed)
 # --------------------------------------------------------------------------------------------
+def variation_across_inputs(weights) -> float:
+    """How much a module's weights change from input to input: one number, 0 for a fixed kernel.
+
+    Args:
+        weights: the weights the module used for each of n inputs, shape ``(n, ...)``.
+
+    Returns:
+        the standard deviation across the inputs (sample std) of every single weight, averaged
+        over the weights and divided by their mean absolute size, so that modules of different
+        scales compare. A convolution kernel, the same tensor for every input, gives exactly 0.
+    """
+    w = torch.as_tensor(weights, dtype=torch.float64).flatten(1)  # (n_inputs, number of weights)
+    return (w.std(dim=0).mean() / w.abs().mean()).item()
+
+
 def template_attention(images: torch.Tensor, template: torch.Tensor, temperature: float = 0.1):
     """Where in each image does ``template`` fit best? Attention with a hand-made query.
 

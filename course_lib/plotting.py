@@ -36,16 +36,3 @@ def show_image(ax, image, title=None, **kwargs):
     if title:
         ax.set_title(title)
     return artist
-
-
-def show_weights(ax, weights, title=None, colorbar=True, vmin=0.0, vmax=None, **kwargs):
-    """Heat map of a weight matrix or map (non-negative) with a labelled colour bar."""
-    weights = np.asarray(weights)
-    artist = ax.imshow(weights, cmap=WEIGHT_CMAP, vmin=vmin,
-                       vmax=weights.max() if vmax is None else vmax,
-                       interpolation="nearest", **kwargs)
-    if title:
-        ax.set_title(title)
-    if colorbar:
-        ax.figure.colorbar(artist, ax=ax, fraction=0.046, pad=0.04, label="weight")
-    return artist

@@ -10,7 +10,7 @@ import torch
 
 from ..core import attend
 from ..models import mass_on_mask
-from ..modules import SqueezeExcitation, motion_attention
+from ..modules import SqueezeExcitation, motion_attention, variation_across_inputs
 from .framework import Case, Mistake, register_check
 
 
@@ -18,8 +18,7 @@ from .framework import Case, Mistake, register_check
 # Exercise 1: how much do weights vary across inputs?
 # ------------------------------------------------------------------------------------------
 def _variation_reference(weights):
-    w = torch.as_tensor(weights, dtype=torch.float64).flatten(1)
-    return np.asarray((w.std(dim=0).mean() / w.abs().mean()).item())
+    return np.asarray(variation_across_inputs(weights))
 
 
 def _flat(w):
