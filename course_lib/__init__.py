@@ -24,6 +24,7 @@ from .core import (
     similarity,
     softmax_weights,
 )
+from .threads import cpu_budget, use_course_threads
 from .conv_attention import conv2d_as_attention
 from .filters import (
     bilateral_filter,
@@ -66,6 +67,7 @@ __all__ = [
     "bilateral_filter",
     "bilateral_weights",
     "conv2d_as_attention",
+    "cpu_budget",
     "default_device",
     "gaussian_blur",
     "gaussian_weights",
@@ -74,4 +76,5 @@ __all__ = [
     "seed_everything",
     "similarity",
     "softmax_weights",
+    "use_course_threads",
 ]
