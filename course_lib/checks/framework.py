@@ -18,6 +18,8 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from . import progress
+
 
 @dataclass
 class Case:
@@ -187,6 +189,7 @@ def check(name: str, fn: Callable, verbose: bool = True) -> CheckResult:
         raise ValueError(f"name={name!r} is not a known check; known checks: {sorted(CHECKS)}")
     spec = CHECKS[name]
     result = _run(spec, fn)
+    progress.record(result)  # remembered for progress.show_progress(); never raises
     if verbose:
         print(result.message)
     return result
