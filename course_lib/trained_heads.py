@@ -99,7 +99,7 @@ class TwoJobModel(nn.Module):
         return logits, weights
 
 
-def train_two_jobs(num_heads: int = 2, seed: int = 0, uniform: bool = False, steps: int = 300,
+def train_two_jobs(num_heads: int = 2, seed: int = 0, uniform: bool = False, steps: int = 200,
                    attention: nn.Module | None = None, progress: bool = True) -> TwoJobModel:
     """Build (seeded) and train a :class:`TwoJobModel` on 8000 sequences: Adam, ``steps``
     mini-batches of 128. Every rival gets the same data, steps and parameter count."""
@@ -108,7 +108,7 @@ def train_two_jobs(num_heads: int = 2, seed: int = 0, uniform: bool = False, ste
     data = make_sequences(8000, seed)
     label = "uniform weights" if uniform else f"{num_heads} head{'s' * (num_heads > 1)}"
     train(model, ((data["letters"], data["digits"]), data["targets"]), steps=steps,
-          batch_size=128, lr=1e-2, seed=seed, progress=progress, desc=f"training, {label}")
+          batch_size=128, lr=2e-2, seed=seed, progress=progress, desc=f"training, {label}")
     return model.cpu().eval()
 
 

@@ -137,3 +137,23 @@ def patch_attention_explorer() -> Explorer:
                     "texture anywhere in the image. Tick 'add positions': nearby patches gain "
                     "weight, because the scores now also compare locations.",
                     animated=[weight_map, box, marker, info])
+
+
+# ------------------------------------------------------------------------------------------
+@register("trained_heads")
+def trained_heads_explorer() -> Explorer:
+    """The head view of lesson 03's trained two-head model on five test sequences."""
+    from ..trained_heads import JOBS, TEST_SEED, evaluate, head_roles, token_labels, trained_model
+    from .heads import head_view
+
+    model = trained_model(0)                       # trained once per session, then remembered
+    roles = head_roles(evaluate(model))            # measured on 2000 test sequences
+    names = [f"head {h}" + (f" ({JOBS[int(r.argmax())]})" if r.max() >= 0.5 else "")
+             for h, r in enumerate(roles)]
+    shown = evaluate(model, n_seq=5, seed=TEST_SEED + 1)
+    tokens = [token_labels(l, d) for l, d in zip(shown["letters"], shown["digits"])]
+    return head_view(shown["weights"][:, None], tokens, head_names=names,
+                     description="Each token is a letter carrying a digit. Pick a query: one "
+                                 "head looks one place to the left, the other finds the next "
+                                 "letter of the alphabet wherever it is. Change the example: "
+                                 "only the second head's lines move.")
