@@ -157,3 +157,24 @@ def trained_heads_explorer() -> Explorer:
                                  "head looks one place to the left, the other finds the next "
                                  "letter of the alphabet wherever it is. Change the example: "
                                  "only the second head's lines move.")
+
+
+# ------------------------------------------------------------------------------------------
+SENTENCES = ("the cat sat on the mat because it was tired",
+             "the ball hit the old dog because it was tired",
+             "the cat sat on the mat because it was soft")
+
+
+@register("word_heads")
+def word_heads_explorer() -> Explorer:
+    """The head view of the two hand-built heads of course_lib.words on three sentences."""
+    from ..words import HEADS, sentence_attention
+    from .heads import head_view
+
+    results = [sentence_attention(s) for s in SENTENCES]
+    weights = np.stack([r["weights"] for r in results])[:, None]   # (sentences, 1 layer, 2, n, n)
+    return head_view(weights, [r["words"] for r in results], head_names=list(HEADS),
+                     description="Pick the query 'it' (position 7): the content head finds the "
+                                 "animate noun, wherever it is; the position head looks one word "
+                                 "back. Change the sentence. In the third, 'it' means the mat, "
+                                 "but one hand-built layer cannot know that.")
