@@ -6,6 +6,7 @@ lines and markers; ``WEIGHT_CMAP`` (cividis) for weights and attention maps; gra
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.colors import LogNorm
 
 from .images import to_hwc
 
@@ -36,3 +37,14 @@ def show_image(ax, image, title=None, **kwargs):
     if title:
         ax.set_title(title)
     return artist
+
+
+def weight_log_norm(floor: float = 1e-3) -> LogNorm:
+    """One fixed colour scale for attention weights, logarithmic from ``floor`` to 1.
+
+    Weights over many keys span orders of magnitude: uniform weights over 143 patches are 0.007
+    each, a sharp map puts 0.9 on one. Scaling each map by its own largest weight would make a
+    nearly uniform map look as busy as a sharp one; a fixed log scale shows both honestly.
+    Weights below ``floor`` (and exact zeros: clip them to ``floor``) get the darkest colour.
+    """
+    return LogNorm(vmin=floor, vmax=1.0, clip=True)
