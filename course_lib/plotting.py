@@ -48,3 +48,22 @@ def weight_log_norm(floor: float = 1e-3) -> LogNorm:
     Weights below ``floor`` (and exact zeros: clip them to ``floor``) get the darkest colour.
     """
     return LogNorm(vmin=floor, vmax=1.0, clip=True)
+
+
+def overlay_weights(ax, image, weights, grid, patch: int, floor: float = 1e-3, opacity: float = 0.85):
+    """Draw ``image`` and, on top, one cell per patch coloured by its weight on the fixed
+    :func:`weight_log_norm` scale; a cell's opacity grows with its weight, so the photo shows
+    through where the weights are small. ``weights`` has ``rows * cols`` entries (``grid``).
+    Returns a ScalarMappable for a colour bar."""
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+
+    rows, cols = grid
+    norm = weight_log_norm(floor)
+    level = norm(np.clip(np.asarray(weights, dtype=float), floor, 1.0)).reshape(rows, cols)
+    rgba = colormaps[WEIGHT_CMAP](level)
+    rgba[..., 3] = opacity * level
+    show_image(ax, image)
+    ax.imshow(rgba, interpolation="nearest",
+              extent=(-0.5, cols * patch - 0.5, rows * patch - 0.5, -0.5))
+    return ScalarMappable(norm=norm, cmap=WEIGHT_CMAP)

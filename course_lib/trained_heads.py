@@ -29,7 +29,6 @@ Controls, at equal parameters and training steps:
 from __future__ import annotations
 
 import copy
-import functools
 
 import torch
 from torch import nn
@@ -112,11 +111,15 @@ def train_two_jobs(num_heads: int = 2, seed: int = 0, uniform: bool = False, ste
     return model.cpu().eval()
 
 
-@functools.lru_cache(maxsize=4)
+_TRAINED: dict[int, TwoJobModel] = {}
+
+
 def trained_model(seed: int = 0) -> TwoJobModel:
     """The two-head model of the lesson, trained once per seed and remembered (the explorer and
     the notebook share it). Treat it as read-only: :func:`without_head` returns a copy."""
-    return train_two_jobs(num_heads=2, seed=seed)
+    if int(seed) not in _TRAINED:
+        _TRAINED[int(seed)] = train_two_jobs(num_heads=2, seed=int(seed))
+    return _TRAINED[int(seed)]
 
 
 def evaluate(model: TwoJobModel, n_seq: int = 2000, seed: int = TEST_SEED) -> dict:
