@@ -93,7 +93,7 @@ def head_view(weights, tokens=None, query_tokens=None, *, layer_names=None, head
     font = max(4.5, min(9.0, 240.0 / max(n_q, n_k)))
     y_q, y_k = -np.arange(n_q, dtype=float), -np.arange(n_k, dtype=float)
 
-    fig = new_figure(10.5, 5.8)
+    fig = new_figure(9.5, 5.2)
     grid = fig.add_gridspec(2, n_heads, height_ratios=[1.5, 1])
     ax = fig.add_subplot(grid[0, :])
     ax.set(xlim=(-0.4, BAR_LEFT + BAR_LENGTH + 0.05), ylim=(min(y_q.min(), y_k.min()) - 0.8, 0.9))
@@ -104,7 +104,9 @@ def head_view(weights, tokens=None, query_tokens=None, *, layer_names=None, head
     ax.text(BAR_LEFT + BAR_LENGTH, 0.6, "1", ha="center", fontsize=8, color="gray")
     for x in (BAR_LEFT, BAR_LEFT + BAR_LENGTH / 2, BAR_LEFT + BAR_LENGTH):
         ax.plot([x, x], [y_k.min() - 0.5, 0.45], color="0.85", lw=0.8, zorder=0)
-    highlight = Rectangle((-0.38, -0.45), 0.36, 0.9, color="0.85", zorder=0)
+    # drawn over the (background) label, so see-through: the label must show
+    highlight = Rectangle((-0.38, -0.45), 0.36, 0.9, facecolor=(0.9, 0.62, 0.0, 0.25),
+                          edgecolor=(0.9, 0.62, 0.0, 1.0), lw=1.5)
     ax.add_patch(highlight)
     query_texts = [ax.text(-0.05, y, queries[0][i], ha="right", va="center", fontsize=font)
                    for i, y in enumerate(y_q)]
@@ -113,7 +115,9 @@ def head_view(weights, tokens=None, query_tokens=None, *, layer_names=None, head
     lines = LineCollection([[(0.0, 0.0), (0.75, y)] for y in y_k], zorder=2)
     ax.add_collection(lines)
     bars = ax.barh(y_k, np.zeros(n_k), left=BAR_LEFT, height=0.7, color=colours[0])
-    caption = ax.text(0.5, 1.0, "", transform=ax.transAxes, ha="center", va="bottom", fontsize=10)
+    ax.text(0.02, 1.0, "query → key with the largest weight:", transform=ax.transAxes,
+            va="bottom", fontsize=9, color="0.3")
+    caption = ax.text(0.45, 1.0, "", transform=ax.transAxes, ha="left", va="bottom", fontsize=10)
 
     thumbs, row_frames, head_frames = [], [], []
     for h in range(n_heads):
@@ -169,9 +173,9 @@ def head_view(weights, tokens=None, query_tokens=None, *, layer_names=None, head
         best = int(np.argmax(w))
         in_use = float(np.exp(-(w[w > 0] * np.log(w[w > 0])).sum()))
         where = f"{layer_names[layer]}, " if n_layers > 1 else ""
-        caption.set_text(f"{where}{head_names[head]}, query {queries[example][query]!r}: "
-                         f"largest weight {w[best]:.2f} on {keys[example][best]!r}, "
-                         f"≈ {in_use:.1f} keys in use")
+        # short: text is the slowest artist to draw (the chosen head is framed below)
+        caption.set_text(f"{where}{queries[example][query]} → {keys[example][best]} "
+                         f"{w[best]:.2f}, ≈{in_use:.1f} keys")
         # Token labels are drawn once, in the cached background: many small texts are the
         # slowest thing to draw. A new example's labels ask for one full redraw instead.
         return new_labels

@@ -74,7 +74,9 @@ def steer_query_explorer() -> Explorer:
     score_title = ax_scores.set_title(" ")
     weight_bars = ax_weights.bar(KEY_NAMES, np.zeros(len(KEYS)), color=COLORS[:len(KEYS)])
     ax_weights.set(ylim=(0, 1), ylabel="weight", title="softmax of the scores")
-    best_text = ax_weights.text(0.98, 0.95, "", transform=ax_weights.transAxes, ha="right",
+    ax_weights.text(0.86, 0.95, "best match:", transform=ax_weights.transAxes, ha="right",
+                    va="top", fontsize=9, color="0.3")
+    best_text = ax_weights.text(0.88, 0.95, "", transform=ax_weights.transAxes, ha="left",
                                 va="top", fontsize=9)
 
     controls = {
@@ -98,7 +100,7 @@ def steer_query_explorer() -> Explorer:
             bar.set_height(height - zero)
         for bar, w in zip(weight_bars, weights):
             bar.set_height(w)
-        best_text.set_text(f"best match: {KEY_NAMES[int(np.argmax(scores))]}")
+        best_text.set_text(KEY_NAMES[int(np.argmax(scores))])
         if shown["measure"] != measure:  # the measure's own range on the fixed score axis
             shown["measure"] = measure
             low, high = SCORE_LIMITS[measure]

@@ -44,7 +44,9 @@ def kernel_regression_explorer() -> Explorer:
     stems = ax_w.vlines(x, 0, np.zeros_like(x), color=OKABE_ITO["vermillion"], lw=3)
     (kernel_curve,) = ax_w.plot(GRID, np.zeros_like(GRID), color="gray", lw=1, ls="--")
     query_line_w = ax_w.axvline(2.5, color=OKABE_ITO["orange"], lw=1.5)
-    info = ax_w.text(0.98, 0.95, "", transform=ax_w.transAxes, ha="right", va="top", fontsize=9)
+    ax_w.text(0.7, 0.95, "points weighted\nin use ≈", transform=ax_w.transAxes, ha="right",
+              va="top", fontsize=9, color="0.3")
+    info = ax_w.text(0.72, 0.95, "", transform=ax_w.transAxes, ha="left", va="top", fontsize=9)
     ax_w.set(xlim=(GRID[0], GRID[-1]), ylim=(0, 1), xlabel="training point x_i",
              ylabel="weight", title="the query's weight on each training point\n"
                                     "(dashed: the kernel's shape around the query)")
@@ -67,12 +69,10 @@ def kernel_regression_explorer() -> Explorer:
         query_point.set_data([query_x], [pred[0]])
         stems.set_segments([[(xi, 0.0), (xi, wi)] for xi, wi in zip(x, w[0])])
         kernel_curve.set_ydata(kernel_shape((GRID - query_x) / width, kernel) * w[0].max())
-        if np.isnan(pred[0]):
-            info.set_text(f"width {width:.2f}: no training point in the window,\n"
-                          f"so no prediction here (a gap in the curve)")
+        if np.isnan(pred[0]):      # an empty window: nothing to average, no prediction
+            info.set_text("none:\nno prediction")
         else:
-            info.set_text(f"width {width:.2f}: {np.count_nonzero(w[0])} of {len(x)} points "
-                          f"weighted,\n≈ {np.exp(float(entropy(w[0]))):.1f} in use")
+            info.set_text(f"{np.count_nonzero(w[0])} of {len(x)}\n{np.exp(float(entropy(w[0]))):.1f}")
 
     return Explorer(fig, controls, update,
                     "Move the query: only nearby training points get weight. Shrink the width: "
@@ -130,8 +130,9 @@ def patch_attention_explorer() -> Explorer:
     bar.ax.text(-0.6, uniform, "uniform", color=OKABE_ITO["orange"], fontsize=8, ha="right",
                 va="center", transform=bar.ax.get_yaxis_transform())
     (marker,) = ax_map.plot([0], [0], "s", ms=9, mfc="none", mec=OKABE_ITO["orange"], mew=2)
-    info = ax_map.text(0.02, 0.02, "", transform=ax_map.transAxes, fontsize=9,
-                       bbox=dict(facecolor="white", alpha=0.8, edgecolor="none"))
+    info = ax_map.text(1.0, -0.04, "", transform=ax_map.transAxes, ha="right", va="top", fontsize=9)
+    ax_map.text(0.0, -0.04, "largest weight, patches in use ≈", transform=ax_map.transAxes,
+                va="top", fontsize=9, color="0.3")
     ax_map.set(xticks=[], yticks=[], title="its attention weights over the other patches")
 
     controls = {
@@ -148,8 +149,7 @@ def patch_attention_explorer() -> Explorer:
         weight_map.set_data(w.reshape(rows, cols))
         box.set_xy((col * PATCH - 0.5, row * PATCH - 0.5))
         marker.set_data([col], [row])
-        info.set_text(f"largest weight {w.max():.2f}, ≈ {np.exp(float(entropy(w))):.1f} "
-                      f"patches in use")
+        info.set_text(f"{w.max():.2f}, {np.exp(float(entropy(w))):.1f}")
 
     return Explorer(fig, controls, update,
                     "Pick a patch on an edge or the fur: it attends to patches with similar "
