@@ -11,10 +11,17 @@ lesson. Submodules that need ipywidgets are imported on first use, not here.
 """
 from __future__ import annotations
 
+import os
 import random
 
-import numpy as np
-import torch
+# Idle OpenMP threads sleep instead of spinning. On a busy machine (a shared hub, or two cores
+# shared with other work) spinning threads fight the other processes for the CPUs: training a
+# lesson-03 model took 33-43 s with 2 spinning threads against 6-7 s with sleeping ones (and
+# 3.6 s on 1 thread). OpenMP reads this once, when torch loads: import course_lib before torch.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 from .core import (
     SIMILARITY_KINDS,

@@ -6,6 +6,7 @@ lines and markers; ``WEIGHT_CMAP`` (cividis) for weights and attention maps; gra
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.colors import LogNorm
 
 from .images import to_hwc
 
@@ -36,3 +37,33 @@ def show_image(ax, image, title=None, **kwargs):
     if title:
         ax.set_title(title)
     return artist
+
+
+def weight_log_norm(floor: float = 1e-3) -> LogNorm:
+    """One fixed colour scale for attention weights, logarithmic from ``floor`` to 1.
+
+    Weights over many keys span orders of magnitude: uniform weights over 143 patches are 0.007
+    each, a sharp map puts 0.9 on one. Scaling each map by its own largest weight would make a
+    nearly uniform map look as busy as a sharp one; a fixed log scale shows both honestly.
+    Weights below ``floor`` (and exact zeros: clip them to ``floor``) get the darkest colour.
+    """
+    return LogNorm(vmin=floor, vmax=1.0, clip=True)
+
+
+def overlay_weights(ax, image, weights, grid, patch: int, floor: float = 1e-3, opacity: float = 0.85):
+    """Draw ``image`` and, on top, one cell per patch coloured by its weight on the fixed
+    :func:`weight_log_norm` scale; a cell's opacity grows with its weight, so the photo shows
+    through where the weights are small. ``weights`` has ``rows * cols`` entries (``grid``).
+    Returns a ScalarMappable for a colour bar."""
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+
+    rows, cols = grid
+    norm = weight_log_norm(floor)
+    level = norm(np.clip(np.asarray(weights, dtype=float), floor, 1.0)).reshape(rows, cols)
+    rgba = colormaps[WEIGHT_CMAP](level)
+    rgba[..., 3] = opacity * level
+    show_image(ax, image)
+    ax.imshow(rgba, interpolation="nearest",
+              extent=(-0.5, cols * patch - 0.5, rows * patch - 0.5, -0.5))
+    return ScalarMappable(norm=norm, cmap=WEIGHT_CMAP)

@@ -1,5 +1,7 @@
 """Snapshots of what a matplotlib artist shows, so explorer tests can assert what changed."""
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
 from matplotlib.image import AxesImage
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
@@ -16,6 +18,12 @@ def artist_state(artist):
         return np.array(artist.get_array(), dtype=float).copy()
     if isinstance(artist, Text):
         return artist.get_text()
+    if isinstance(artist, Axes):     # an animated axes: its limits and title
+        return f"{artist.get_xlim()} {artist.get_ylim()} {artist.get_title()}"
+    if isinstance(artist, LineCollection):
+        segments = [np.ravel(s) for s in artist.get_segments()] or [np.zeros(0)]
+        return np.concatenate([*segments, np.ravel(artist.get_linewidths()),
+                               np.ravel(artist.get_colors())]).astype(float)
     raise TypeError(f"no snapshot for {type(artist).__name__}")
 
 

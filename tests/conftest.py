@@ -19,3 +19,15 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "course"))
 import course_lib  # noqa: E402  (after the backend is chosen)
 
 course_lib.use_course_threads()
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _progress_in_a_temporary_file(tmp_path_factory):
+    """Checks remember a learner's verdicts beside the course (course_lib/checks/progress.py);
+    the tests' many checks write to a throwaway file instead."""
+    os.environ["COURSE_PROGRESS_FILE"] = str(tmp_path_factory.mktemp("progress") / "progress.json")
+    yield
+    os.environ.pop("COURSE_PROGRESS_FILE", None)

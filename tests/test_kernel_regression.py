@@ -53,3 +53,44 @@ def test_data_is_seeded_and_follows_the_curve():
 def test_bad_input(args, error, match):
     with pytest.raises(error, match=match):
         nadaraya_watson(*args)
+
+
+# ---------------------------------------------------------------- boxcar and Epanechnikov kernels
+from course_lib.kernel_regression import KERNELS, kernel_shape  # noqa: E402
+
+
+@given(st.sampled_from(["boxcar", "epanechnikov"]), st.floats(0.2, 3.0), st.integers(0, 1000))
+def test_compact_kernels_match_the_formula(kernel, width, seed):
+    x, y = make_1d_data(20, seed=seed)
+    xq = np.linspace(0, 5, 9)
+    pred, w = nadaraya_watson(xq, x, y, width, kernel=kernel)
+    k = kernel_shape((xq[:, None] - x[None, :]) / width, kernel)
+    has_data = k.sum(1) > 0
+    with np.errstate(invalid="ignore"):           # 0 / 0 in rows without data (not compared)
+        expected = k / k.sum(1, keepdims=True)
+    np.testing.assert_allclose(w[has_data], expected[has_data], atol=1e-12)
+    np.testing.assert_allclose(pred[has_data], (w @ y)[has_data], atol=1e-12)
+    assert np.all(w[~has_data] == 0) and np.all(np.isnan(pred[~has_data]))
+    assert np.all(w[k == 0] == 0), "outside the window: exactly zero weight"
+
+
+def test_boxcar_is_the_plain_average_of_the_window():
+    x = np.array([0.0, 1.0, 2.0, 3.0, 10.0])
+    y = np.array([1.0, 2.0, 4.0, 8.0, 100.0])
+    pred, w = nadaraya_watson(np.array([1.5, 6.5]), x, y, width=1.5, kernel="boxcar")
+    assert pred[0] == pytest.approx((1 + 2 + 4 + 8) / 4)   # x in [0, 3]
+    assert np.isnan(pred[1]) and np.all(w[1] == 0)          # [5, 8] holds no training point
+
+
+def test_kernel_shapes_peak_at_zero_and_vanish_outside():
+    u = np.linspace(-3, 3, 601)
+    for kernel in KERNELS:
+        k = kernel_shape(u, kernel)
+        assert k.max() == 1.0 and k[300] == 1.0 and np.all(k >= 0)
+        if kernel != "gaussian":
+            assert np.all(k[np.abs(u) > 1] == 0)
+
+
+def test_unknown_kernel_is_named():
+    with pytest.raises(ValueError, match="kernel='tricube' is not one of"):
+        nadaraya_watson(np.zeros(2), np.zeros(3), np.zeros(3), 1.0, kernel="tricube")

@@ -18,6 +18,8 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from . import progress
+
 
 @dataclass
 class Case:
@@ -45,18 +47,21 @@ class CheckSpec:
     cases: Callable[[], list]  # builds the cases (lazily, so importing stays cheap)
     mistakes: list = field(default_factory=list)
     task: str = ""  # one line: what the learner's function should do
+    # Turns what the learner passes (e.g. a class) into a function of a case's args; None: as is.
+    prepare: Callable | None = None
+    error_hint: Callable | None = None  # error -> hint (or None) when the learner's code raises
 
 
 CHECKS: dict[str, CheckSpec] = {}
 
 
-def register_check(name: str, mistakes=(), task: str = ""):
+def register_check(name: str, mistakes=(), task: str = "", prepare=None, error_hint=None):
     """Decorator for a zero-argument function returning the list of cases of check ``name``."""
 
     def decorate(make_cases):
         if name in CHECKS:
             raise ValueError(f"a check named {name!r} is already registered")
-        CHECKS[name] = CheckSpec(name, make_cases, list(mistakes), task)
+        CHECKS[name] = CheckSpec(name, make_cases, list(mistakes), task, prepare, error_hint)
         return make_cases
 
     return decorate
@@ -156,9 +161,10 @@ def _shape_hint(got: np.ndarray, expected: np.ndarray) -> str | None:
 def _diagnose(spec: CheckSpec, case: Case, got, expected) -> str:
     """Name the likely mistake: first the registered ones, then generic shape/NaN hints."""
     for mistake in spec.mistakes:
+        wrong_fn = spec.prepare(mistake.fn) if spec.prepare else mistake.fn
         try:
             with np.errstate(all="ignore"):  # a known mistake may well overflow: that's its point
-                wrong = _outputs(as_numpy(mistake.fn(*copy.deepcopy(case.args))), len(expected))
+                wrong = _outputs(as_numpy(wrong_fn(*copy.deepcopy(case.args))), len(expected))
         except Exception:  # a mistake that cannot even run on this case is not the learner's
             continue
         if wrong is not None and _all_close(got, wrong, case, equal_nan=mistake.nan):
@@ -187,6 +193,7 @@ def check(name: str, fn: Callable, verbose: bool = True) -> CheckResult:
         raise ValueError(f"name={name!r} is not a known check; known checks: {sorted(CHECKS)}")
     spec = CHECKS[name]
     result = _run(spec, fn)
+    progress.record(result)  # remembered for progress.show_progress(); never raises
     if verbose:
         print(result.message)
     return result
@@ -197,6 +204,7 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
     if not callable(fn):
         return CheckResult(name, False, False,
                            f"Check {name!r}: expected a function, got {type(fn).__name__}.")
+    fn = spec.prepare(fn) if spec.prepare else fn
     cases = spec.cases()
     for i, case in enumerate(cases):
         expected = case.expected if isinstance(case.expected, tuple) else (case.expected,)
@@ -215,7 +223,8 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
             return CheckResult(name, False, True,
                                f"{header}\n  your function raised {type(error).__name__}: {error}\n"
                                f"  (in {where.name}, line {where.lineno}{source})\n"
-                               f"  hint: {_error_hint(error)}", i, len(cases))
+                               f"  hint: {(spec.error_hint and spec.error_hint(error)) or _error_hint(error)}",
+                               i, len(cases))
         if raw is None:
             return CheckResult(name, False, True,
                                f"{header}\n  your function returned None: is the `return` "

@@ -1,7 +1,11 @@
 """Checks for lesson 03 (weighted aggregation)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import torch
+from torch import nn
 
 from ..core import attend, softmax_weights
 from .framework import Case, Mistake, register_check
@@ -171,4 +175,181 @@ def _split_heads_cases():
                             ("one head: just a new axis", (3, 5), 1)]:
         x = rng.normal(size=shape)
         cases.append(Case(label, (x, h), _split_heads_reference(x, h)))
+    return cases
+
+
+# ------------------------------------------------------------------------------------------
+# Exercise 5: a multi-head self-attention layer as an nn.Module
+# ------------------------------------------------------------------------------------------
+# The learner passes a *class*. For each case the check builds it, copies into it the weights of a
+# seeded torch.nn.MultiheadAttention (the reference), runs both on the same tokens in float64 and
+# compares the outputs and the per-head weights.
+MODULE_PARTS = ("q_proj", "k_proj", "v_proj", "out_proj")
+
+
+def reference_attention(embed_dim: int, num_heads: int, seed: int) -> nn.MultiheadAttention:
+    """PyTorch's own layer, float64, with every weight and bias drawn from ``seed`` (non-zero
+    biases, so a layer that drops them is caught)."""
+    layer = nn.MultiheadAttention(embed_dim, num_heads, batch_first=True, dtype=torch.float64)
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.copy_(torch.randn(p.shape, generator=g, dtype=p.dtype) / math.sqrt(embed_dim))
+    return layer.eval()
+
+
+def _copy_linear(module, name: str, weight, bias, embed_dim: int) -> None:
+    layer = getattr(module, name, None)
+    if not isinstance(layer, nn.Linear):
+        raise ValueError(
+            f"your module has no nn.Linear called self.{name}; the check copies PyTorch's weights "
+            f"into self.q_proj, self.k_proj, self.v_proj and self.out_proj, each "
+            f"nn.Linear(embed_dim, embed_dim) with a bias (got {type(layer).__name__})")
+    if tuple(layer.weight.shape) != (embed_dim, embed_dim) or layer.bias is None:
+        raise ValueError(
+            f"self.{name} should be nn.Linear({embed_dim}, {embed_dim}) with a bias (embed_dim="
+            f"{embed_dim}); got weight shape {tuple(layer.weight.shape)}, "
+            f"bias {'missing' if layer.bias is None else 'present'}")
+    with torch.no_grad():
+        layer.weight.copy_(weight)
+        layer.bias.copy_(bias)
+
+
+def copy_reference_weights(module: nn.Module, reference: nn.MultiheadAttention) -> None:
+    """Put ``reference``'s projections into ``module.q_proj`` ... ``module.out_proj``.
+    (PyTorch stores the three input projections stacked in one ``in_proj_weight``.)"""
+    e = reference.embed_dim
+    for i, name in enumerate(MODULE_PARTS[:3]):
+        rows = slice(i * e, (i + 1) * e)
+        _copy_linear(module, name, reference.in_proj_weight[rows], reference.in_proj_bias[rows], e)
+    _copy_linear(module, "out_proj", reference.out_proj.weight, reference.out_proj.bias, e)
+
+
+def _build_and_run(layer_class):
+    """What the check calls: the learner's class -> a function of the case's arguments."""
+    if isinstance(layer_class, nn.Module):
+        def built_already(*args):
+            raise ValueError("pass the class itself, check('multi_head_attention', "
+                            f"{type(layer_class).__name__}), not an object built from it")
+        return built_already
+    if not isinstance(layer_class, type):
+        return layer_class  # a plain function of the case's arguments (the tests use these)
+
+    def run(embed_dim, num_heads, seed, x):
+        module = layer_class(embed_dim, num_heads)
+        if not isinstance(module, nn.Module):
+            raise ValueError(f"{layer_class.__name__}(embed_dim, num_heads) should build an "
+                            f"nn.Module (class ...(nn.Module)), got {type(module).__name__}")
+        module = module.double().eval()
+        copy_reference_weights(module, reference_attention(embed_dim, num_heads, seed))
+        with torch.no_grad():
+            return module(torch.as_tensor(x))
+    return run
+
+
+def _expected(embed_dim, num_heads, seed, x):
+    layer = reference_attention(embed_dim, num_heads, seed)
+    t = torch.as_tensor(x)
+    with torch.no_grad():
+        out, weights = layer(t, t, t, need_weights=True, average_attn_weights=False)
+    return out.numpy(), weights.numpy()
+
+
+class _Sketch(nn.Module):
+    """A multi-head layer with switches for the classic mistakes (the check's wrong answers)."""
+
+    split, merge, scale_by, project_out, average_heads = "right", "right", "head", True, False
+
+    def __init__(self, embed_dim, num_heads):
+        super().__init__()
+        self.num_heads, self.head_dim = num_heads, embed_dim // num_heads
+        for name in MODULE_PARTS:
+            setattr(self, name, nn.Linear(embed_dim, embed_dim))
+
+    def forward(self, x):
+        b, n, e = x.shape
+        h, hd = self.num_heads, self.head_dim
+
+        def split(t):
+            if self.split == "no_transpose":         # cuts the sequence, not the features
+                return t.reshape(b, h, n, hd)
+            return t.reshape(b, n, h, hd).transpose(1, 2)
+
+        q, k, v = split(self.q_proj(x)), split(self.k_proj(x)), split(self.v_proj(x))
+        width = hd if self.scale_by == "head" else e
+        weights = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(width), dim=-1)
+        out = weights @ v                                   # (b, h, n, hd)
+        if self.merge == "no_transpose":
+            out = out.reshape(b, n, e)
+        elif self.merge == "feature_major":                # features of the heads interleaved
+            out = out.permute(0, 2, 3, 1).reshape(b, n, e)
+        else:
+            out = out.transpose(1, 2).reshape(b, n, e)
+        out = self.out_proj(out) if self.project_out else out
+        return out, (weights.mean(1) if self.average_heads else weights)
+
+
+def _module_error_hint(error: Exception) -> str:
+    """Hints for errors raised while building or running the learner's module."""
+    text = str(error)
+    if "view size is not compatible" in text:
+        return ("after .transpose() a tensor's memory is no longer in row order, and .view() "
+                "refuses it: use .reshape() (or .contiguous().view()).")
+    if "self.q_proj" in text or "nn.Linear(" in text or "pass the class" in text:
+        return "the message above says what the check needs; see the exercise's description."
+    if isinstance(error, (RuntimeError, ValueError)) and ("shape" in text or "size" in text):
+        return ("a shape problem: print the shapes inside forward. x is (B, n, embed_dim); after "
+                "splitting, q, k, v are (B, num_heads, n, head_dim); scores and weights "
+                "(B, num_heads, n, n); merged heads (B, n, embed_dim).")
+    if isinstance(error, AttributeError):
+        return ("forward uses an attribute that __init__ did not set: store what forward needs "
+                "(self.num_heads, self.head_dim, the four nn.Linear layers) in __init__.")
+    return "read the error message above; then try your layer on a small x by hand."
+
+
+def _mistake(name: str, **switches):
+    return type(name, (_Sketch,), switches)
+
+
+@register_check(
+    "multi_head_attention",
+    task="pass your class: MultiHeadSelfAttention(embed_dim, num_heads) with nn.Linear layers "
+         "q_proj, k_proj, v_proj, out_proj; forward(x (B, n, embed_dim)) -> (output (B, n, "
+         "embed_dim), weights (B, num_heads, n, n))",
+    prepare=_build_and_run,
+    error_hint=_module_error_hint,
+    mistakes=[
+        Mistake("Splitting into heads: you reshaped (B, n, embed_dim) straight to (B, num_heads, "
+                "n, head_dim). That cuts the sequence into pieces instead of cutting each token's "
+                "features: reshape to (B, n, num_heads, head_dim) first, then .transpose(1, 2).",
+                _mistake("SplitWithoutTranspose", split="no_transpose")),
+        Mistake("Merging the heads: you reshaped (B, num_heads, n, head_dim) straight to (B, n, "
+                "embed_dim), which mixes the tokens of different heads. Move the heads back next "
+                "to the features first: out.transpose(1, 2).reshape(B, n, embed_dim).",
+                _mistake("MergeWithoutTranspose", merge="no_transpose")),
+        Mistake("Merging the heads in the wrong order: head h's features must stay together as "
+                "the block h*head_dim ... (h+1)*head_dim - 1 (out.transpose(1, 2) gives (B, n, "
+                "num_heads, head_dim), then reshape); yours interleave the heads feature by "
+                "feature.", _mistake("MergeFeatureMajor", merge="feature_major")),
+        Mistake("The scores are divided by sqrt(embed_dim). Each head's dot products have only "
+                "head_dim = embed_dim / num_heads terms, so divide by sqrt(head_dim).",
+                _mistake("ScaledByModelWidth", scale_by="model")),
+        Mistake("The output projection is missing: after merging the heads, return "
+                "self.out_proj(merged), not the merged heads themselves.",
+                _mistake("NoOutputProjection", project_out=False)),
+        Mistake("Return one weight matrix per head, shape (B, num_heads, n, n), not their average "
+                "over the heads.", _mistake("AveragedWeights", average_heads=True)),
+    ],
+)
+def _multi_head_attention_cases():
+    rng = np.random.default_rng(34)
+    cases = []
+    for label, (b, n, e, h), seed in [
+        ("1 sequence of 3 tokens, embed_dim 4, 2 heads", (1, 3, 4, 2), 0),
+        ("a batch of 2 sequences of 5 tokens, embed_dim 12, 3 heads", (2, 5, 12, 3), 1),
+        ("embed_dim 16, 4 heads of width 4", (3, 6, 16, 4), 2),
+        ("one head: ordinary self-attention with projections", (2, 4, 6, 1), 3),
+    ]:
+        x = rng.normal(size=(b, n, e))
+        cases.append(Case(label, (e, h, seed, x), _expected(e, h, seed, x)))
     return cases

@@ -12,6 +12,9 @@ from .base import Explorer, new_figure, register
 KEYS = np.array([[1.0, 0.2], [0.1, 1.0], [-1.0, 0.3], [0.2, -1.0]])
 VALUES = np.array([[3.0, 0.5], [0.0, 3.0], [-3.0, 0.0], [0.5, -3.0]])
 NAMES = ["k1", "k2", "k3", "k4"]
+MAX_LENGTH = 4.0   # the longest query the explorer allows
+# |q . k| <= |q| |k|: a score axis this tall holds every score the explorer can produce.
+SCORE_REACH = 1.05 * MAX_LENGTH * float(np.linalg.norm(KEYS, axis=1).max())
 
 
 def three_steps(angle_deg: float, length: float, temperature: float):
@@ -40,7 +43,7 @@ def three_steps_explorer() -> Explorer:
 
     score_bars = ax_scores.bar(NAMES, s, color=COLORS[:4])
     ax_scores.axhline(0, color="gray", lw=0.8)
-    ax_scores.set(ylim=(-3.5, 3.5), title="1. similarity q·k", ylabel="score")
+    ax_scores.set(ylim=(-SCORE_REACH, SCORE_REACH), title="1. similarity q·k", ylabel="score")
 
     weight_bars = ax_weights.bar(NAMES, w, color=COLORS[:4])
     ax_weights.set(ylim=(0, 1), title="2. weights (softmax)", ylabel="weight")
@@ -57,7 +60,8 @@ def three_steps_explorer() -> Explorer:
     controls = {
         "angle_deg": W.FloatSlider(value=30.0, min=0.0, max=360.0, step=5.0,
                                    description="query angle"),
-        "length": W.FloatSlider(value=1.5, min=0.1, max=4.0, step=0.1, description="query length"),
+        "length": W.FloatSlider(value=1.5, min=0.1, max=MAX_LENGTH, step=0.1,
+                                description="query length"),
         "temperature": W.FloatLogSlider(value=1.0, base=10, min=-1, max=1, step=0.05,
                                         description="temperature"),
     }

@@ -22,8 +22,23 @@ KEYS = np.array([[2.4, 0.4], [0.7, 0.25], [-1.2, 1.2], [0.3, -1.5], [1.0, 2.0]])
 KEY_NAMES = [f"k{i + 1}" for i in range(len(KEYS))]
 MEASURE_LABELS = {"dot": "dot  q·k", "scaled_dot": "scaled dot  q·k/√d",
                   "cosine": "cosine", "neg_sq_euclidean": "−|q−k|²"}
-SCORE_LIMITS = {"dot": (-7, 7), "scaled_dot": (-5, 5), "cosine": (-1.1, 1.1),
-                "neg_sq_euclidean": (-25, 1)}
+MAX_LENGTH = 3.0   # the longest query the explorer allows
+# Score axes that hold every score the explorer can produce: |q.k| <= |q| |k| and
+# |q - k| <= |q| + |k|, with the longest query and the longest key.
+_LONGEST_KEY = float(np.linalg.norm(KEYS, axis=1).max())
+_REACH = 1.05 * MAX_LENGTH * _LONGEST_KEY
+SCORE_LIMITS = {"dot": (-_REACH, _REACH), "scaled_dot": (-_REACH / np.sqrt(2), _REACH / np.sqrt(2)),
+                "cosine": (-1.1, 1.1),
+                "neg_sq_euclidean": (-1.05 * (MAX_LENGTH + _LONGEST_KEY) ** 2, 1.0)}
+
+
+def score_to_axis(scores, measure: str):
+    """Scores -> heights on the explorer's score axis, which runs from -1 (the lowest score the
+    measure can give here) to 1 (the highest). Each measure has its own range; drawing them all on
+    one fixed axis with the tick labels rewritten is ~10x faster than changing the axis limits,
+    which would redraw the whole figure."""
+    low, high = SCORE_LIMITS[measure]
+    return -1.0 + 2.0 * (np.asarray(scores, dtype=float) - low) / (high - low)
 
 
 def query_vector(angle_deg: float, length: float) -> np.ndarray:
@@ -49,17 +64,25 @@ def steer_query_explorer() -> Explorer:
     ax_plane.legend(loc="lower left", fontsize=8)
 
     score_bars = ax_scores.bar(KEY_NAMES, np.zeros(len(KEYS)), color=COLORS[:len(KEYS)])
-    ax_scores.axhline(0, color="gray", lw=0.8)
-    ax_scores.set(ylabel="score")
+    (zero_line,) = ax_scores.plot([-0.5, len(KEYS) - 0.5], [0, 0], color="gray", lw=0.8)
+    ticks = np.linspace(-1, 1, 5)
+    ax_scores.set(ylim=(-1.1, 1.1), xlim=(-0.5, len(KEYS) - 0.5), yticks=ticks,
+                  yticklabels=[""] * len(ticks))
+    ax_scores.set_ylabel("score", labelpad=22)
+    tick_labels = [ax_scores.text(-0.03, t, "", transform=ax_scores.get_yaxis_transform(),
+                                  ha="right", va="center", fontsize=9) for t in ticks]
+    score_title = ax_scores.set_title(" ")
     weight_bars = ax_weights.bar(KEY_NAMES, np.zeros(len(KEYS)), color=COLORS[:len(KEYS)])
     ax_weights.set(ylim=(0, 1), ylabel="weight", title="softmax of the scores")
-    best_text = ax_weights.text(0.98, 0.95, "", transform=ax_weights.transAxes, ha="right",
+    ax_weights.text(0.86, 0.95, "best match:", transform=ax_weights.transAxes, ha="right",
+                    va="top", fontsize=9, color="0.3")
+    best_text = ax_weights.text(0.88, 0.95, "", transform=ax_weights.transAxes, ha="left",
                                 va="top", fontsize=9)
 
     controls = {
         "angle_deg": W.FloatSlider(value=20.0, min=0.0, max=360.0, step=5.0,
                                    description="query angle"),
-        "length": W.FloatSlider(value=1.5, min=0.2, max=3.0, step=0.1,
+        "length": W.FloatSlider(value=1.5, min=0.2, max=MAX_LENGTH, step=0.1,
                                 description="query length"),
         "measure": W.Dropdown(options=list(SIMILARITY_KINDS), value="dot", description="measure"),
     }
@@ -71,22 +94,27 @@ def steer_query_explorer() -> Explorer:
         weights = softmax_weights(scores)
         query_line.set_data([0, q[0, 0]], [0, q[0, 1]])
         query_tip.set_data([q[0, 0]], [q[0, 1]])
-        for bar, s in zip(score_bars, scores):
-            bar.set_height(s)
+        zero = float(score_to_axis(0.0, measure))
+        for bar, height in zip(score_bars, score_to_axis(scores, measure)):
+            bar.set_y(zero)
+            bar.set_height(height - zero)
         for bar, w in zip(weight_bars, weights):
             bar.set_height(w)
-        best_text.set_text(f"best match: {KEY_NAMES[int(np.argmax(scores))]}")
-        if shown["measure"] != measure:  # new axis limits and title: redraw the background
+        best_text.set_text(KEY_NAMES[int(np.argmax(scores))])
+        if shown["measure"] != measure:  # the measure's own range on the fixed score axis
             shown["measure"] = measure
-            ax_scores.set(ylim=SCORE_LIMITS[measure], title=f"scores: {MEASURE_LABELS[measure]}")
-            return True
-        return False
+            low, high = SCORE_LIMITS[measure]
+            for text, t in zip(tick_labels, ticks):
+                text.set_text(f"{low + (t + 1) / 2 * (high - low):.3g}")
+            zero_line.set_ydata([zero, zero])
+            score_title.set_text(f"scores: {MEASURE_LABELS[measure]}")
 
     return Explorer(fig, controls, update,
                     "Point the query at k1 and k2 in turn, then switch the measure. The dot "
                     "product favours long keys; cosine looks only at the direction; the distance "
                     "favours keys whose tip is near the query's tip.",
-                    animated=[query_line, query_tip, *score_bars, *weight_bars, best_text])
+                    animated=[query_line, query_tip, score_title, *score_bars, *weight_bars,
+                              best_text, zero_line, *tick_labels])
 
 
 # ------------------------------------------------------------------------------------------
@@ -132,8 +160,6 @@ def patch_similarity_explorer() -> Explorer:
         "measure": W.Dropdown(options=list(SIMILARITY_KINDS), value="cosine",
                               description="measure"),
     }
-    shown = {"measure": None}
-
     def update(row, col, measure):
         index = row * cols + col
         s = all_scores[measure][index]
@@ -144,14 +170,10 @@ def patch_similarity_explorer() -> Explorer:
         best = best_matches(s, index)
         r, c = np.divmod(best, cols)
         match_marks.set_data(c * PATCH + PATCH / 2 - 0.5, r * PATCH + PATCH / 2 - 0.5)
-        if shown["measure"] != measure:
-            shown["measure"] = measure
-            ax_map.set_title(f"similarity to the query: {MEASURE_LABELS[measure]}")
-            return True
-        return False
+        ax_map.set_title(f"similarity to the query: {MEASURE_LABELS[measure]}")
 
     return Explorer(fig, controls, update,
                     "Move the query patch over sky, coat and grass. The dot product prefers "
                     "the same bright patches for every query; cosine ignores brightness scale "
                     "and compares patterns; distance wants the same pattern and brightness.",
-                    animated=[score_map, query_box, match_marks, map_query])
+                    animated=[score_map, query_box, match_marks, map_query, ax_map.title])
