@@ -26,8 +26,9 @@ from .costs import METHODS, make_layer
 
 @contextlib.contextmanager
 def _quiet_native_stderr():
-    """Silence messages that the profiler's C++ side writes straight to file descriptor 2
-    (they would land in the notebook as red text); Python-level errors are not affected."""
+    """Silence, during one measurement, what the profiler's C++ side writes straight to file
+    descriptor 2 (a notebook shows it as red text). A notebook captures Python's own messages
+    separately, so its warnings and errors still show; an exception is re-raised after."""
     try:
         sys.stderr.flush()
         saved = os.dup(2)
