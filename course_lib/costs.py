@@ -1,17 +1,23 @@
-"""What locality buys: reach (receptive fields) and cost (time, memory) of conv vs attention.
+"""What locality costs: four layers that mix pixels, their exact counts, and a stopwatch.
 
-Three layers that all mix information between the pixels of a ``(B, C, H, W)`` feature map:
+Four layers mix information between the ``n = H * W`` pixels of a ``(B, C, H, W)`` feature map:
 
-* ``conv_layer``: a ``K x K`` convolution. Each output reads ``K*K`` inputs: cost ~ ``n C^2 K^2``
-  for ``n = H*W`` pixels, linear in n, and no weight matrix to store.
-* ``windowed_attention``: self-attention inside non-overlapping ``w x w`` windows (as in the Swin
-  Transformer). Each pixel attends to ``w*w`` pixels: cost ~ ``n w^2 C``, linear in n; the weights
-  take ``n w^2`` numbers.
-* ``global_attention``: every pixel attends to every pixel. Cost ~ ``n^2 C`` and an ``n x n``
-  weight matrix: quadratic in the number of pixels.
+    method          what each output pixel reads            multiply-adds        n x n matrix?
+    conv            its K x K neighbourhood (fixed weights) n C^2 K^2            no
+    windowed        the w x w window it lies in             2 n w^2 C            no (n w^2 weights)
+    global          every pixel (naive: scores, softmax,    2 n^2 C              yes, two of them
+                    weighted sum, one step after the other)
+    global_fused    every pixel, with torch's fused         2 n^2 C              no: it streams
+                    scaled_dot_product_attention
 
-The receptive-field helpers count how far information can travel: a stack of L convolutions
-with a ``K x K`` kernel sees ``1 + L (K - 1)`` pixels across; one global attention layer sees all.
+``global`` and ``global_fused`` compute the same numbers (the tests check it); they differ in how
+much memory they hold at once (see :mod:`course_lib.memory`). Queries, keys and values are the
+pixels' feature vectors, without projections, so that the layers compare *mixing* only; a real
+attention layer adds four ``C x C`` projections (``4 n C^2`` multiply-adds, :func:`flops`).
+
+Timings are noisy, so :func:`time_sweep` repeats every measurement and returns all repeats;
+:func:`slope_per_repeat` turns them into one log-log exponent per repeat, whose spread shows how
+far a single number can be trusted.
 """
 from __future__ import annotations
 
@@ -23,44 +29,27 @@ import torch
 import torch.nn.functional as F
 
 from ._arrays import shape_str
-from .core import attend
+
+METHODS = ("conv", "windowed", "global", "global_fused")
 
 
 # --------------------------------------------------------------------------------------------
-# Reach
+# Four ways to mix pixels
 # --------------------------------------------------------------------------------------------
-def receptive_field_size(n_layers: int, kernel_size: int = 3) -> int:
-    """Width in pixels of what one output of ``n_layers`` stacked ``K x K`` convolutions sees."""
-    return 1 + n_layers * (kernel_size - 1)
-
-
-def layers_to_connect(distance: int, kernel_size: int = 3) -> int:
-    """How many stacked ``K x K`` convolutions link two pixels ``distance`` apart (along a row or
-    diagonal: Chebyshev distance). Each layer moves information ``K // 2`` pixels."""
-    return math.ceil(distance / (kernel_size // 2))
-
-
-def receptive_field_map(n_layers: int, size: int, kernel_size: int = 3) -> np.ndarray:
-    """Which inputs can influence the centre output after ``n_layers`` convolutions, *measured*.
-
-    Runs the stack backwards: starts from a one-hot at the centre of a ``size x size`` image and
-    applies ``n_layers`` all-ones ``K x K`` convolutions (zero padding). Nonzero = reachable.
-    Returns a boolean ``(size, size)`` array.
-    """
-    x = torch.zeros(1, 1, size, size, dtype=torch.float64)
-    x[0, 0, size // 2, size // 2] = 1.0
-    ones = torch.ones(1, 1, kernel_size, kernel_size, dtype=torch.float64)
-    for _ in range(n_layers):
-        x = F.conv2d(x, ones, padding=kernel_size // 2)
-    return (x[0, 0] > 0).numpy()
-
-
-# --------------------------------------------------------------------------------------------
-# Three ways to mix pixels
-# --------------------------------------------------------------------------------------------
-def _check_map(x: torch.Tensor) -> None:
+def _check_map(x) -> None:
     if not isinstance(x, torch.Tensor) or x.dim() != 4:
         raise ValueError(f"x must be a torch tensor of shape (B, C, H, W), got shape {shape_str(x)}")
+
+
+def naive_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """The three steps of attention written out, as a textbook (and ``cl.attend``) does them.
+
+    ``q, k (..., n, d)``, ``v (..., n, d_v)`` -> ``(..., n, d_v)``. The scores and the weights
+    are two complete ``n x n`` matrices, and the softmax needs both at once.
+    """
+    scores = (q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1)   # step 1: (..., n, n)
+    weights = torch.softmax(scores, dim=-1)                      # step 2: another (..., n, n)
+    return weights @ v                                           # step 3
 
 
 def conv_layer(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
@@ -88,68 +77,98 @@ def from_windows(tokens: torch.Tensor, shape, window: int) -> torch.Tensor:
     return t.permute(0, 5, 1, 3, 2, 4).reshape(b, c, h, w)
 
 
-def windowed_attention(x: torch.Tensor, window: int, return_weights: bool = False):
-    """Self-attention restricted to non-overlapping ``window x window`` blocks.
-
-    Queries, keys and values are the pixels' feature vectors (no projections: we measure the
-    mixing, not the linear layers). Returns ``(B, C, H, W)`` (and the weights
-    ``(B * n_windows, w*w, w*w)`` if asked).
-    """
+def windowed_attention(x: torch.Tensor, window: int) -> torch.Tensor:
+    """Self-attention inside non-overlapping ``window x window`` blocks (as in the Swin
+    Transformer): ``(B, C, H, W)`` -> ``(B, C, H, W)``; ``n w^2`` weights in all."""
     _check_map(x)
     tokens = to_windows(x, window)
-    out, weights = attend(tokens, tokens, tokens)
-    out = from_windows(out, x.shape, window)
-    return (out, weights) if return_weights else out
+    return from_windows(naive_attention(tokens, tokens, tokens), x.shape, window)
 
 
-def global_attention(x: torch.Tensor, return_weights: bool = False):
-    """Self-attention over all ``H*W`` pixels: an ``(H*W) x (H*W)`` weight matrix per image."""
+def global_attention(x: torch.Tensor, fused: bool = False) -> torch.Tensor:
+    """Self-attention over all ``H*W`` pixels: ``(B, C, H, W)`` -> ``(B, C, H, W)``.
+
+    ``fused=False`` runs :func:`naive_attention` (two ``n x n`` matrices); ``fused=True`` runs
+    ``F.scaled_dot_product_attention``, which on CPU streams over blocks of keys (the
+    FlashAttention idea, Dao et al. 2022) and never holds the ``n x n`` matrix.
+    """
     _check_map(x)
     b, c, h, w = x.shape
-    tokens = x.flatten(2).transpose(1, 2)                              # (B, n, C)
-    out, weights = attend(tokens, tokens, tokens)
-    out = out.transpose(1, 2).reshape(b, c, h, w)
-    return (out, weights) if return_weights else out
+    # (B, 1 head, n, C), contiguous: the fused kernel needs each token's features side by side
+    # (otherwise torch quietly falls back to its unfused path).
+    tokens = x.flatten(2).transpose(1, 2).contiguous().unsqueeze(1)
+    attention = F.scaled_dot_product_attention if fused else naive_attention
+    out = attention(tokens, tokens, tokens)
+    return out.squeeze(1).transpose(1, 2).reshape(b, c, h, w)
+
+
+def make_layer(method: str, channels: int = 16, window: int = 8, kernel_size: int = 3,
+               seed: int = 0):
+    """The layer ``method`` (one of :data:`METHODS`) as a function ``x -> output``."""
+    if method == "conv":
+        gen = torch.Generator().manual_seed(seed)
+        kernel = torch.randn(channels, channels, kernel_size, kernel_size, generator=gen) * 0.1
+        return lambda x: conv_layer(x, kernel)
+    if method == "windowed":
+        return lambda x: windowed_attention(x, window)
+    if method in ("global", "global_fused"):
+        return lambda x: global_attention(x, fused=method == "global_fused")
+    raise ValueError(f"method={method!r}; expected one of {', '.join(map(repr, METHODS))}")
 
 
 # --------------------------------------------------------------------------------------------
-# Measuring
+# Exact counts
 # --------------------------------------------------------------------------------------------
+def flops(n_pixels: int, method: str, channels: int = 16, window: int = 8,
+          kernel_size: int = 3, projections: bool = False) -> int:
+    """Multiply-adds of one layer on one image.
+
+    Attention: ``n_keys * C`` for the scores of each pixel plus as many for its weighted sum.
+    ``projections=True`` adds an attention layer's four ``C x C`` projections (queries, keys,
+    values, output): ``4 n C^2``. A convolution has none.
+    """
+    n, c = n_pixels, channels
+    extra = 4 * n * c * c if projections else 0
+    if method == "conv":
+        return n * c * c * kernel_size * kernel_size
+    if method == "windowed":
+        return 2 * n * window * window * c + extra
+    if method in ("global", "global_fused"):
+        return 2 * n * n * c + extra
+    raise ValueError(f"method={method!r}; expected one of {', '.join(map(repr, METHODS))}")
+
+
+def break_even_pixels(channels: int, kernel_size: int = 3, projections: bool = True) -> float:
+    """The number of pixels n at which global attention and a ``K x K`` convolution (C channels
+    in and out) need the same multiply-adds.
+
+    ``n C^2 K^2 = 2 n^2 C + 4 n C^2`` gives ``n = C (K^2 - 4) / 2`` (``5C/2`` for 3x3);
+    without the projections ``n = C K^2 / 2``. Beyond it attention costs more, growing like n.
+    """
+    return channels * (kernel_size**2 - (4 if projections else 0)) / 2
+
+
 def weight_bytes(n_pixels: int, method: str, window: int = 8, kernel_size: int = 3,
                  channels: int = 16, bytes_per_number: int = 4) -> int:
-    """Exact memory of the mixing weights of one image, in bytes.
-
-    ``"global"``: the ``n x n`` attention matrix. ``"windowed"``: ``n`` rows of ``w*w``.
-    ``"conv"``: the kernel, ``C * C * K * K`` numbers, whatever the image size.
-    """
-    if method == "global":
+    """Bytes of the mixing weights alone: the ``n x n`` matrix (global), ``n w^2`` numbers
+    (windowed) or the kernel's ``C^2 K^2`` (conv). Activations come on top: measure them with
+    :func:`course_lib.memory.peak_memory`."""
+    if method in ("global", "global_fused"):
         count = n_pixels * n_pixels
     elif method == "windowed":
         count = n_pixels * window * window
     elif method == "conv":
         count = channels * channels * kernel_size * kernel_size
     else:
-        raise ValueError(f"method={method!r}; expected 'conv', 'windowed' or 'global'")
+        raise ValueError(f"method={method!r}; expected one of {', '.join(map(repr, METHODS))}")
     return count * bytes_per_number
 
 
-def flops(n_pixels: int, method: str, channels: int = 16, window: int = 8,
-          kernel_size: int = 3) -> int:
-    """Multiply-adds of one layer on one image (scores + weighted sum for attention)."""
-    if method == "conv":
-        return n_pixels * channels * channels * kernel_size * kernel_size
-    if method == "windowed":
-        return 2 * n_pixels * window * window * channels
-    if method == "global":
-        return 2 * n_pixels * n_pixels * channels
-    raise ValueError(f"method={method!r}; expected 'conv', 'windowed' or 'global'")
-
-
+# --------------------------------------------------------------------------------------------
+# The stopwatch
+# --------------------------------------------------------------------------------------------
 def time_call(fn, repeats: int = 3) -> float:
-    """Best-of-``repeats`` wall time of ``fn()`` in seconds, after one warm-up call.
-
-    The minimum is the least noisy estimate on a busy machine (other processes only add time).
-    """
+    """Best-of-``repeats`` wall time of ``fn()`` in seconds, after one warm-up call."""
     fn()
     best = math.inf
     for _ in range(repeats):
@@ -159,43 +178,38 @@ def time_call(fn, repeats: int = 3) -> float:
     return best
 
 
-def cost_sweep(sides=(16, 32, 48, 64, 96, 128, 192, 256), channels: int = 16, window: int = 8,
-               kernel_size: int = 3, repeats: int = 3, max_global_side: int = 80,
-               threads: int | None = 1, seed: int = 0) -> dict:
-    """Time conv, windowed and global attention on ``side x side`` maps of ``channels`` features.
+def time_sweep(sides, methods=METHODS, repeats: int = 5, max_side=None, channels: int = 16,
+               window: int = 8, threads: int | None = 1, seed: int = 0) -> dict:
+    """Time each layer on ``side x side`` maps of ``channels`` random features, ``repeats`` times.
 
-    Global attention is only run up to ``max_global_side`` (its float32 weight matrix alone is
-    ``n^2 * 4`` bytes: 164 MB at 80 x 80, 17 GB at 256 x 256); beyond it the entry is NaN.
+    The repeats are whole sweeps (every size, every method, then again), so that a burst of
+    load from another program hits one repeat, not one size. ``max_side``: ``{method: side}``
+    beyond which a method is not run (NaN). ``threads``: torch threads during the sweep
+    (restored afterwards); one thread measures the algorithm rather than the machine's cores.
 
-    ``threads``: torch threads during the sweep (restored afterwards). One thread gives the
-    steadiest scaling on a shared laptop; ``None`` keeps the current setting.
-
-    Returns a dict of NumPy arrays: ``n_pixels``, ``conv``, ``windowed``, ``global`` (seconds)
-    and ``global_bytes`` (the exact size of the float32 ``n x n`` weight matrix).
+    Returns ``{"sides": (S,), method: (S, repeats) seconds}``.
     """
-    previous_threads = torch.get_num_threads()
+    max_side = dict(max_side or {})
+    gen = torch.Generator().manual_seed(seed)
+    inputs = {s: torch.randn(1, channels, s, s, generator=gen) for s in sides}
+    layers = {m: make_layer(m, channels, window, seed=seed) for m in methods}
+    runs = [(i, s, m) for i, s in enumerate(sides) for m in methods if s <= max_side.get(m, s)]
+    result = {m: np.full((len(sides), repeats), np.nan) for m in methods}
+    previous = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
     try:
-        return _sweep(sides, channels, window, kernel_size, repeats, max_global_side, seed)
+        with torch.no_grad():
+            for _, s, m in runs:
+                layers[m](inputs[s])                               # warm-up
+            for r in range(repeats):
+                for i, s, m in runs:
+                    start = time.perf_counter()
+                    layers[m](inputs[s])
+                    result[m][i, r] = time.perf_counter() - start
     finally:
-        torch.set_num_threads(previous_threads)
-
-
-def _sweep(sides, channels, window, kernel_size, repeats, max_global_side, seed) -> dict:
-    gen = torch.Generator().manual_seed(seed)
-    kernel = torch.randn(channels, channels, kernel_size, kernel_size, generator=gen) * 0.1
-    result = {"n_pixels": [], "conv": [], "windowed": [], "global": [], "global_bytes": []}
-    with torch.no_grad():
-        for side in sides:
-            x = torch.randn(1, channels, side, side, generator=gen)
-            result["n_pixels"].append(side * side)
-            result["conv"].append(time_call(lambda: conv_layer(x, kernel), repeats))
-            result["windowed"].append(time_call(lambda: windowed_attention(x, window), repeats))
-            result["global"].append(time_call(lambda: global_attention(x), repeats)
-                                    if side <= max_global_side else math.nan)
-            result["global_bytes"].append(weight_bytes(side * side, "global"))
-    return {k: np.asarray(v, dtype=float) for k, v in result.items()}
+        torch.set_num_threads(previous)
+    return {"sides": np.asarray(sides), **result}
 
 
 def loglog_slope(x, y) -> float:
@@ -209,17 +223,25 @@ def loglog_slope(x, y) -> float:
     return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
 
 
+def slope_per_repeat(n_pixels, times) -> np.ndarray:
+    """One log-log slope per repeat: ``times`` is ``(sizes, repeats)``; returns ``(repeats,)``."""
+    times = np.asarray(times, float)
+    return np.array([loglog_slope(n_pixels, times[:, r]) for r in range(times.shape[1])])
+
+
 __all__ = [
+    "METHODS",
+    "break_even_pixels",
     "conv_layer",
-    "cost_sweep",
     "flops",
     "from_windows",
     "global_attention",
-    "layers_to_connect",
     "loglog_slope",
-    "receptive_field_map",
-    "receptive_field_size",
+    "make_layer",
+    "naive_attention",
+    "slope_per_repeat",
     "time_call",
+    "time_sweep",
     "to_windows",
     "weight_bytes",
     "windowed_attention",

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from course_lib.conv_attention import (
     conv2d_as_attention,
     effective_kernel,
+    head_maps,
     head_weights,
     kernel_offsets,
 )
@@ -100,38 +101,22 @@ def test_errors_name_the_problem():
         conv2d_as_attention(x, torch.randn(1, 2, 3, 3), sharpness=0)
 
 
-def test_mixing_weights_reproduce_the_operations():
-    from course_lib.conv_attention import mixing_weights
+def test_head_maps_are_cordonniers_picture():
+    """For one query pixel, head d puts its weight on the key p + d (exact), and a finite
+    sharpness spreads it around that key, summing to 1."""
+    maps = head_maps(7, 8, 3, (3, 4))                           # (9, 9, 10): padded key grid
+    assert maps.shape == (9, 9, 10)
+    for head, (dy, dx) in enumerate(kernel_offsets(3)):
+        assert maps[head, 3 + 1 + dy, 4 + 1 + dx] == 1 and maps[head].sum() == 1
+    soft = head_maps(7, 8, 3, (3, 4), sharpness=1.0)
+    torch.testing.assert_close(soft.sum((1, 2)), torch.ones(9, dtype=torch.float64))
+    assert torch.all(soft.flatten(1).argmax(1) == maps.flatten(1).argmax(1))
+    with pytest.raises(ValueError, match="outside"):
+        head_maps(7, 8, 3, (7, 0))
 
-    gen = torch.Generator().manual_seed(0)
-    x = torch.rand(2, 5, 6, generator=gen, dtype=torch.float64)
-    m = mixing_weights("convolution", x)
-    kernel = torch.randn(2, 2, 3, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-    out = torch.einsum("opiq,iq->op", m, x.flatten(1)).view(2, 5, 6)
-    torch.testing.assert_close(out, F.conv2d(x, kernel, padding=1))
-    g = mixing_weights("global attention", x)
-    tokens = x.flatten(1).T
-    ref = F.scaled_dot_product_attention(tokens, tokens, tokens).T
-    torch.testing.assert_close(torch.einsum("opiq,iq->op", g, x.flatten(1)), ref)
 
-
-def test_mixing_properties_table():
-    from course_lib.conv_attention import MIXING_OPS, mixing_properties
-
-    gen = torch.Generator().manual_seed(1)
-    x1, x2 = (torch.rand(3, 8, 8, generator=gen, dtype=torch.float64) for _ in range(2))
-    table = {op: mixing_properties(op, x1, x2) for op in MIXING_OPS}
-    expected = {  # (sparse, mixes channels, shared over positions, shared over channels, dynamic)
-        "convolution": (True, True, True, False, False),
-        "depth-wise convolution": (True, False, True, False, False),
-        "dynamic convolution": (True, False, True, False, True),
-        "local attention": (True, False, False, True, True),
-        "global attention": (False, False, False, True, True),
-    }
-    for op, (sparse, mixes, pos, chan, dyn) in expected.items():
-        row = table[op]
-        assert (row["sparse"] > 0.5) == sparse, op
-        assert (row["mixes_channels"], row["shared_across_positions"],
-                row["shared_across_channels"], row["dynamic"]) == (mixes, pos, chan, dyn), op
-    with pytest.raises(ValueError, match="op='mlp' is not known"):
-        mixing_properties("mlp", x1, x2)
+def test_exact_limit_is_a_lookup_and_the_softmax_path_converges_to_it():
+    exact = head_weights(4, 5, 3)
+    assert set(exact.unique().tolist()) == {0.0, 1.0}             # hard one-hot: no softmax
+    soft = head_weights(4, 5, 3, sharpness=30.0)
+    assert 0 < (soft - exact).abs().max() < 1e-12

@@ -1,8 +1,11 @@
 """Checks for lesson 04 (local convolution versus global attention).
 
 The expected answers come from the course's reference code (``similarity``, ``gaussian_weights``,
-``receptive_field_map``, ``torch.nn.functional.conv2d``, ``loglog_slope``), never from the formula
-the learner is asked to write, so a check cannot share the learner's mistake.
+a gradient through a stack of convolutions, ``torch.nn.functional.conv2d``, ``loglog_slope``),
+never from the formula the learner is asked to write, so a check cannot share the learner's
+mistake. Every mistake a hint names is registered with a function that makes it, and the cases
+are chosen so that the first case each mistake fails tells it apart from the others
+(``tests/test_checks_lesson04.py`` enforces both).
 """
 from __future__ import annotations
 
@@ -13,8 +16,9 @@ import torch
 import torch.nn.functional as F
 
 from ..core import similarity
-from ..costs import loglog_slope, receptive_field_map
+from ..costs import loglog_slope
 from ..filters import gaussian_weights
+from ..reach import conv_stack, field_width, influence
 from .framework import Case, Mistake, register_check
 
 
@@ -45,6 +49,8 @@ def _sq(query, keys):
                 "patch size.", lambda q, k, h: -_sq(q, k).sum(axis=(-2, -1)) / h**2),
         Mistake("You divided by h; the score is -d2 / h^2 (h is in units of the image, like the "
                 "distance's square root).", lambda q, k, h: -_sq(q, k).mean(axis=(-2, -1)) / h),
+        Mistake("You divided by 2 h^2, the Gaussian's 2 sigma^2; NL-means' score is -d2 / h^2, "
+                "without the 2.", lambda q, k, h: -_sq(q, k).mean(axis=(-2, -1)) / (2 * h**2)),
         Mistake("The division by h^2 is missing: without it the filtering strength h has no effect.",
                 lambda q, k, h: -_sq(q, k).mean(axis=(-2, -1))),
         Mistake("You used absolute differences |key - query|; NL-means squares the differences.",
@@ -61,8 +67,9 @@ def _nlm_score_cases():
     rng = np.random.default_rng(40)
     q = np.array([[0.0, 0.5, 1.0], [0.0, 0.5, 1.0], [0.0, 0.5, 1.0]])
     keys = np.stack([q, q[:, ::-1], np.full((3, 3), 0.5)])
-    cases = [Case("hand-worked: the same patch, the mirrored patch, a flat patch",
-                  (q, keys, 0.5), _nlm_reference(q, keys, 0.5))]
+    # h = 0.3 keeps h, h^2 and 2 h^2 apart (with h = 0.5, 2 h^2 = h would hide one mistake).
+    cases = [Case("hand-worked: the same patch, the mirrored patch, a flat patch; h = 0.3",
+                  (q, keys, 0.3), _nlm_reference(q, keys, 0.3))]
     for label, s, n, h in [("11 random 3x3 key patches, h = 0.1", 3, 11, 0.1),
                            ("5x5 patches, h = 0.3", 5, 7, 0.3),
                            ("1x1 patches: NL-means becomes a range filter", 1, 6, 0.2)]:
@@ -99,26 +106,37 @@ def _gauss(sigma, radius, denom, normalise=True):
                 lambda s: _gauss(s, math.ceil(3 * s), s**2)),
         Mistake("The denominator should be 2 sigma^2: you used 2 sigma (sigma is not squared).",
                 lambda s: _gauss(s, math.ceil(3 * s), 2 * s)),
-        Mistake("The window is too small: the radius is ceil(3 sigma), rounded *up* (math.ceil, not "
-                "int or round), so K = 2 * ceil(3 * sigma) + 1.",
+        Mistake("The window is too small: round(3 * sigma) rounds 3.3 down to 3. The radius is "
+                "ceil(3 sigma), rounded *up* (math.ceil), so K = 2 * ceil(3 * sigma) + 1.",
+                lambda s: _gauss(s, round(3 * s), 2 * s**2)),
+        Mistake("The window is too small: int(3 * sigma) cuts 1.5 down to 1. The radius is "
+                "ceil(3 sigma), rounded *up* (math.ceil), so K = 2 * ceil(3 * sigma) + 1.",
                 lambda s: _gauss(s, int(3 * s), 2 * s**2)),
-        Mistake("The window is too small: the radius is ceil(3 sigma), so K = 2 * ceil(3 * sigma) + 1.",
-                lambda s: _gauss(s, math.ceil(2 * s), 2 * s**2)),
+        Mistake("The window is too small: you cut at 2 sigma; the radius is ceil(3 sigma), so "
+                "K = 2 * ceil(3 * sigma) + 1.", lambda s: _gauss(s, math.ceil(2 * s), 2 * s**2)),
+        Mistake("The window is one pixel too wide: K = 2 * ceil(3 * sigma) + 1, the radius "
+                "ceil(3 sigma) on each side of the centre.",
+                lambda s: _gauss(s, math.ceil(3 * s) + 1, 2 * s**2)),
     ],
 )
 def _gaussian_kernel_cases():
-    return [Case(f"sigma = {s}" + (" (3 sigma is not an integer)" if 3 * s % 1 else ""),
-                 (s,), _gaussian_reference(s)) for s in (1.0, 0.5, 1.3, 2.0)]
+    # 0.5 (3 sigma = 1.5) catches int() before 1.1 (3.3), where int() and round() agree; 1.1
+    # catches round(), which gets 1.5 and 3.9 right.
+    notes = {0.5: " (3 sigma = 1.5)", 1.3: " (3 sigma = 3.9)", 1.1: " (3 sigma = 3.3)"}
+    return [Case(f"sigma = {s}{notes.get(s, '')}", (s,), _gaussian_reference(s))
+            for s in (1.0, 0.5, 1.3, 2.0, 1.1)]
 
 
 # ------------------------------------------------------------------------------------------
 # Exercise 3: the receptive field of stacked convolutions
 # ------------------------------------------------------------------------------------------
 def _measured_field(n_layers, kernel_size):
+    """The width where the gradient of the centre output is nonzero (see course_lib.reach)."""
     size = 2 * n_layers * kernel_size + 3
-    field = receptive_field_map(n_layers, size, kernel_size)
-    rows = np.nonzero(field.any(axis=1))[0]
-    return np.asarray(rows.max() - rows.min() + 1)
+    centre = (size // 2, size // 2)
+    stack = conv_stack(n_layers, kernel_size)
+    grad = influence(lambda x: stack(x)[centre], np.zeros((size, size)))
+    return np.asarray(field_width(grad, centre))
 
 
 @register_check(
@@ -136,11 +154,22 @@ def _measured_field(n_layers, kernel_size):
                 "kernel_size - 1.", lambda n, k: np.asarray(1 + 2 * n)),
         Mistake("n_layers * kernel_size counts the shared pixels twice; each layer adds "
                 "kernel_size - 1 to a width that starts at 1.", lambda n, k: np.asarray(n * k)),
+        Mistake("One too many: the width starts at 1 (the output pixel itself), not 2: "
+                "1 + n_layers * (kernel_size - 1).", lambda n, k: np.asarray(2 + n * (k - 1))),
+        Mistake("You counted one layer too few: with n_layers = 1 the field is already "
+                "kernel_size wide. 1 + n_layers * (kernel_size - 1).",
+                lambda n, k: np.asarray(1 + (n - 1) * (k - 1))),
+        Mistake("You counted one layer too many: every one of the n_layers layers adds "
+                "kernel_size - 1, no more. 1 + n_layers * (kernel_size - 1).",
+                lambda n, k: np.asarray(1 + (n + 1) * (k - 1))),
+        Mistake("Off by one: subtract nothing; the width is 1 + n_layers * (kernel_size - 1).",
+                lambda n, k: np.asarray(n * (k - 1) - 1)),
     ],
 )
 def _receptive_field_cases():
+    # 3 layers of 5x5 first: there every registered mistake gives a different number.
     return [Case(f"{n} layer(s) of {k}x{k}", (n, k), _measured_field(n, k))
-            for n, k in [(1, 3), (2, 3), (5, 3), (3, 5), (4, 7)]]
+            for n, k in [(3, 5), (1, 3), (2, 3), (5, 3), (4, 7)]]
 
 
 # ------------------------------------------------------------------------------------------
@@ -152,21 +181,36 @@ def _conv_reference(image, kernel):
                     padding=k // 2)[0, 0].numpy()
 
 
-def _shifts(image, kernel, flip=False, wrap=False):
+def _shifts(image, kernel, rows_back=False, cols_back=False, transpose=False, pad="constant",
+            wrap=False):
+    """The exercise's loop with one mistake switched on: shifting rows or columns the wrong way
+    (x(p - d) instead of x(p + d)), reading the kernel transposed, padding the wrong way."""
     k = kernel.shape[0]
     r = k // 2
-    kern = kernel[::-1, ::-1] if flip else kernel
+    kern = kernel.T if transpose else kernel
     h, w = image.shape
     out = np.zeros_like(image)
-    padded = np.pad(image, r)
+    padded = np.pad(image, r, mode=pad)
     for dy in range(-r, r + 1):
         for dx in range(-r, r + 1):
+            sy, sx = (-dy if rows_back else dy), (-dx if cols_back else dx)
             if wrap:
-                shifted = np.roll(image, (-dy, -dx), axis=(0, 1))
+                shifted = np.roll(image, (-sy, -sx), axis=(0, 1))
             else:
-                shifted = padded[r + dy : r + dy + h, r + dx : r + dx + w]
+                shifted = padded[r + sy : r + sy + h, r + sx : r + sx + w]
             out += kern[dy + r, dx + r] * shifted
     return out
+
+
+_CROSS_CORRELATION = ("F.conv2d is a cross-correlation: out(p) = sum_d kernel[d] x(p + d), so the "
+                      "weight kernel[0, 0] (offset (-1, -1)) multiplies the pixel up and to the "
+                      "left of p.")
+
+
+# Edge and symmetric padding agree for a 3x3 kernel, so one hint names all three.
+_PADDED_WITH_PIXELS = ("You padded with copies of image pixels (np.pad with mode='edge', 'reflect' "
+                       "or 'symmetric'); F.conv2d pads with zeros: np.pad(image, r), the default "
+                       "mode='constant'.")
 
 
 @register_check(
@@ -174,10 +218,23 @@ def _shifts(image, kernel, flip=False, wrap=False):
     task="fn(image (H, W), kernel (K, K)) -> (H, W): sum over offsets of kernel[d] * image shifted "
          "by d, zero padding (= F.conv2d(..., padding=K // 2))",
     mistakes=[
-        Mistake("Your kernel is flipped: deep learning's 'convolution' (F.conv2d) is a "
-                "cross-correlation, out(p) = sum_d kernel[d] x(p + d): the weight at offset (-1, -1) "
-                "multiplies the pixel up and to the left.",
-                lambda im, k: _shifts(im, k, flip=True)),
+        Mistake("You shifted the image the wrong way: your sum uses x(p - d) instead of x(p + d). "
+                "For offset (dy, dx) slice padded[r + dy : r + dy + H, r + dx : r + dx + W]. "
+                "(Flipping the kernel, kernel[::-1, ::-1], gives the same wrong result.) "
+                + _CROSS_CORRELATION,
+                lambda im, k: _shifts(im, k, rows_back=True, cols_back=True)),
+        Mistake("Your rows are shifted the wrong way (the columns are right): for offset dy "
+                "slice rows r + dy : r + dy + H, so that pixel p sees x(p + d). "
+                + _CROSS_CORRELATION, lambda im, k: _shifts(im, k, rows_back=True)),
+        Mistake("Your columns are shifted the wrong way (the rows are right): for offset dx "
+                "slice columns r + dx : r + dx + W, so that pixel p sees x(p + d). "
+                + _CROSS_CORRELATION, lambda im, k: _shifts(im, k, cols_back=True)),
+        Mistake("You read the kernel transposed: the weight of offset (dy, dx) is "
+                "kernel[dy + r, dx + r] (row offset first), not kernel[dx + r, dy + r].",
+                lambda im, k: _shifts(im, k, transpose=True)),
+        Mistake(_PADDED_WITH_PIXELS, lambda im, k: _shifts(im, k, pad="edge")),
+        Mistake(_PADDED_WITH_PIXELS, lambda im, k: _shifts(im, k, pad="reflect")),
+        Mistake(_PADDED_WITH_PIXELS, lambda im, k: _shifts(im, k, pad="symmetric")),
         Mistake("The border wraps around (np.roll): pixels beyond the edge must count as zeros "
                 "(zero padding), not as pixels from the opposite side.",
                 lambda im, k: _shifts(im, k, wrap=True)),
@@ -192,6 +249,8 @@ def _conv_as_shifts_cases():
     delta = np.zeros((5, 5))
     delta[2, 2] = 1.0
     asym = np.arange(9, dtype=float).reshape(3, 3)
+    # A single bright pixel shows the kernel itself (mirrored): every shift and kernel-reading
+    # mistake gives a different picture. Padding mistakes show on the random images.
     cases = [Case("hand-worked: a single bright pixel and an asymmetric kernel", (delta, asym),
                   _conv_reference(delta, asym))]
     for label, shape, k in [("a 6x7 image, 3x3 kernel", (6, 7), 3), ("an 8x8 image, 5x5 kernel", (8, 8), 5),

@@ -1,22 +1,35 @@
-"""Lesson 04 explorer: where does one pixel look under Gaussian, bilateral and NL-means weights?
+"""Lesson 04 explorers.
 
-``filter_weights``  a noisy photo; pick a pixel (row, col) and the filters' parameters, and see the
-                    weight map that pixel uses under each filter, in a 31 x 31 crop around it:
-                    fixed and round (Gaussian), following the edge (bilateral), spread over every
-                    similar-looking place in the search window (NL-means).
+``filter_weights``      a noisy photo; pick a pixel and the filters' parameters and see the weights
+                        that pixel uses under a Gaussian, the bilateral filter (the same Gaussian
+                        times a colour term) and NL-means, each over the window its denoiser uses,
+                        on one shared colour scale.
+``conv_as_attention``   Cordonnier et al.'s construction: K*K heads with positional scores; pick
+                        the sharpness alpha and a head, and see where every head looks from one
+                        query pixel and how close the layer comes to the convolution.
 """
 from __future__ import annotations
 
-import ipywidgets as W
-import numpy as np
+import contextlib
 
+import ipywidgets as W
+import matplotlib
+import numpy as np
+import torch
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import LogNorm, Normalize
+from matplotlib.patches import Rectangle
+
+from ..conv_attention import kernel_offsets
+from ..core import softmax_weights
+from ..filter_matrices import moved_weight
 from ..filters import bilateral_weights, gaussian_weights, nl_means_weights
 from ..images import add_noise, load_photo
 from ..plotting import OKABE_ITO, WEIGHT_CMAP
 from .base import Explorer, new_figure, register
 
 SIZE = 128          # the photo is SIZE x SIZE
-CROP = 15           # the maps show (2 CROP + 1)^2 pixels around the chosen one
+CROP = 12           # the maps show (2 CROP + 1)^2 pixels around the chosen one
 NOISE = 0.1
 EDGE_PIXEL = (48, 48)  # on the edge between the dark coat and the bright collar (128 x 128 photo)
 FLAT_PIXEL = (20, 100)  # in the smooth sky
@@ -34,16 +47,52 @@ def crop_around(image: np.ndarray, row: int, col: int, radius: int = CROP) -> np
     return padded[row : row + 2 * radius + 1, col : col + 2 * radius + 1]
 
 
-def effective_neighbours(weights: np.ndarray) -> float:
-    """``1 / sum(w^2)``: how many pixels the average really uses (n for n equal weights)."""
-    return float(1.0 / np.sum(weights**2))
+# One fixed, shared colour scale for weight maps: logarithmic, so that the pixel's own weight
+# (often the largest) and the faint tails both show; zero weight (outside the window) is grey.
+WEIGHT_NORM = LogNorm(1e-4, 1.0, clip=True)
+WEIGHT_CMAP_GREY_ZERO = matplotlib.colormaps[WEIGHT_CMAP].with_extremes(bad="#d9d9d9")
+
+
+def weight_image(wmap: np.ndarray, row: int, col: int) -> np.ndarray:
+    """The crop of a weight map shown by the explorers and the lesson: zeros become NaN (grey)."""
+    crop = np.nan_to_num(crop_around(wmap, row, col))
+    return np.where(crop > 0, crop, np.nan)
+
+
+def filter_maps(noisy, pixel, sigma, sigma_color, h, search_radius) -> dict:
+    """The three weight maps of ``pixel``, each over its denoiser's own window, and the fixed
+    rule each adaptive one is set against: the Gaussian of the same sigma for the bilateral
+    filter (its colour term switched off), uniform weights in the search window for NL-means."""
+    gauss = gaussian_weights(noisy, pixel, sigma)
+    nlm = nl_means_weights(noisy, pixel, h, patch_radius=1, search_radius=search_radius)
+    return {"Gaussian": (gauss, gauss),
+            "bilateral": (bilateral_weights(noisy, pixel, sigma, sigma_color), gauss),
+            "NL-means": (nlm, (nlm > 0) / np.count_nonzero(nlm))}
+
+
+def _note(ax):
+    """A line of numbers inside the bottom of ``ax``, on a white box (readable on any map)."""
+    return ax.text(0.5, 0.015, "", transform=ax.transAxes, ha="center", va="bottom",
+                   fontsize=8.5, bbox=dict(fc="white", ec="none", alpha=0.85, pad=1.5))
+
+
+@contextlib.contextmanager
+def _one_thread():
+    """Run tiny computations on one torch thread: waking a thread pool for a 25 x 25 window
+    costs more than the work (and far more when other programs keep the cores busy)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 @register("filter_weights")
 def filter_weights_explorer() -> Explorer:
     """Pick a pixel and the parameters; see its weight map under the three filters."""
     _, noisy = demo_image()
-    fig = new_figure(10.5, 3.0)
+    fig = new_figure(10.0, 3.1, dpi=80)
     axes = fig.subplots(1, 4)
     ax_img = axes[0]
     ax_img.imshow(noisy, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
@@ -51,50 +100,163 @@ def filter_weights_explorer() -> Explorer:
     (marker,) = ax_img.plot([], [], "o", color=OKABE_ITO["orange"], ms=5)
     (box,) = ax_img.plot([], [], color=OKABE_ITO["orange"], lw=1)
 
-    names = ("Gaussian: fixed", "bilateral: adaptive, local", "NL-means: adaptive, non-local")
-    maps, titles = [], []
+    side = 2 * CROP + 1
+    maps, centres = [], []
+    names = ("Gaussian (fixed)", "bilateral", "NL-means (3x3 patches)")
     for ax, name in zip(axes[1:], names):
-        artist = ax.imshow(np.zeros((2 * CROP + 1,) * 2), cmap=WEIGHT_CMAP, vmin=0, vmax=1,
-                           interpolation="nearest")
-        ax.plot([CROP], [CROP], "+", color=OKABE_ITO["orange"], ms=8)
-        ax.set(xticks=[], yticks=[])
-        maps.append(artist)
-        titles.append(ax.set_title(name, fontsize=9))
+        maps.append(ax.imshow(np.full((side, side), np.nan), cmap=WEIGHT_CMAP_GREY_ZERO,
+                              norm=WEIGHT_NORM, interpolation="nearest"))
+        # the pixel itself: outlined, not hidden; listed as animated so that it is drawn on top
+        # of the map, which is redrawn at every move
+        centres.append(ax.add_patch(Rectangle((CROP - 0.5, CROP - 0.5), 1, 1, fill=False,
+                                              lw=1.2, ec=OKABE_ITO["orange"])))
+        ax.set(xticks=[], yticks=[], title=name)
+    notes = [_note(ax) for ax in axes[2:]]       # the Gaussian moves nothing: no note (text is slow)
+    fig.colorbar(ScalarMappable(WEIGHT_NORM, WEIGHT_CMAP_GREY_ZERO), ax=list(axes[1:]),
+                 shrink=0.85, label="weight (grey: 0)")
 
     controls = {
         "row": W.IntSlider(value=EDGE_PIXEL[0], min=0, max=SIZE - 1, description="row"),
         "col": W.IntSlider(value=EDGE_PIXEL[1], min=0, max=SIZE - 1, description="col"),
-        "sigma": W.FloatSlider(value=2.0, min=0.5, max=4.0, step=0.25,
-                               description="σ spatial"),
-        "sigma_color": W.FloatLogSlider(value=0.25, base=10, min=-1.7, max=0.3, step=0.05,
+        "sigma": W.FloatSlider(value=2.0, min=0.5, max=4.0, step=0.25, description="σ spatial"),
+        "sigma_color": W.FloatLogSlider(value=0.2, base=10, min=-1.7, max=0.3, step=0.05,
                                         description="σ colour"),
         "h": W.FloatLogSlider(value=0.12, base=10, min=-1.7, max=-0.3, step=0.05,
                               description="h (NL-means)"),
-        "search_radius": W.IntSlider(value=10, min=2, max=CROP, description="search r"),
+        "search_radius": W.IntSlider(value=5, min=1, max=CROP, description="search r"),
     }
 
     def update(row, col, sigma, sigma_color, h, search_radius):
-        pixel = (row, col)
-        weight_maps = (
-            gaussian_weights(noisy, pixel, sigma),
-            bilateral_weights(noisy, pixel, sigma, sigma_color),
-            nl_means_weights(noisy, pixel, h, patch_radius=1, search_radius=search_radius),
-        )
-        for artist, title, name, wmap in zip(maps, titles, names, weight_maps):
-            crop = np.nan_to_num(crop_around(wmap, row, col))
-            artist.set_data(crop)
-            artist.set_clim(0, max(crop.max(), 1e-12))
-            title.set_text(f"{name}\n≈{effective_neighbours(wmap):.0f} pixels in use, "
-                           f"max {wmap.max():.3f}")
+        with _one_thread():
+            weight_maps = filter_maps(noisy, (row, col), sigma, sigma_color, h, search_radius)
+        for artist, (wmap, _) in zip(maps, weight_maps.values()):
+            artist.set_data(weight_image(wmap, row, col))
+        _, (bilat, gauss), (nlm, uniform) = weight_maps.values()
+        notes[0].set_text(f"moved {moved_weight(bilat, gauss):.0%}")
+        notes[1].set_text(f"moved {moved_weight(nlm, uniform):.0%}")
         marker.set_data([col], [row])
-        top, left = row - CROP - 0.5, col - CROP - 0.5
-        side = 2 * CROP + 1
+        left, upper = col - CROP - 0.5, row - CROP - 0.5
         box.set_data([left, left + side, left + side, left, left],
-                     [top, top, top + side, top + side, top])
+                     [upper, upper, upper + side, upper + side, upper])
 
     return Explorer(fig, controls, update,
-                    "Move the pixel onto an edge and into a flat region. The Gaussian map never "
-                    "changes shape; the bilateral map stops at edges; the NL-means map lights up "
-                    "wherever the 3x3 patch looks like the chosen pixel's patch. Lower σ colour "
-                    "or h: the adaptive maps shrink to the pixel itself.",
-                    animated=[marker, box, *maps, *titles])
+                    "Each map shows the weights over the window its denoiser uses (grey: weight 0) "
+                    "on one fixed logarithmic colour scale; the orange square is the pixel itself. "
+                    "'moved' is the share of the weight the image's content moved away from the "
+                    "fixed rule over the same window (the Gaussian for the bilateral filter, "
+                    "uniform weights for NL-means). Move the pixel onto an edge and into a flat "
+                    "region; lower σ colour or h and the adaptive maps shrink to the pixel itself.",
+                    animated=[marker, box, *maps, *notes, *centres])
+
+
+# ------------------------------------------------------------------------------------------
+# Convolution as multi-head attention
+# ------------------------------------------------------------------------------------------
+CONV_SIZE = 16                       # a 16 x 16 crop of the photo
+QUERY = (8, 8)                        # the query pixel whose heads the grid shows
+VIEW = 3                              # each head's map shows keys within 3 pixels of the query
+LAPLACIAN = np.array([[0.0, -1.0, 0.0], [-1.0, 4.0, -1.0], [0.0, -1.0, 0.0]])
+HEAD_NAMES = [f"({dy:+d}, {dx:+d})" for dy, dx in kernel_offsets(3)]
+
+
+def head_mosaic(maps: np.ndarray) -> np.ndarray:
+    """Nine ``(2v+1)^2`` maps (one per head of a 3x3 kernel, in :func:`kernel_offsets` order) in
+    a 3 x 3 grid, separated by one NaN row/column (drawn blank): Cordonnier et al.'s picture."""
+    tile = maps.shape[-1]
+    mosaic = np.full((3 * tile + 2, 3 * tile + 2), np.nan)
+    for head in range(9):
+        i, j = divmod(head, 3)
+        mosaic[i * (tile + 1) : i * (tile + 1) + tile, j * (tile + 1) : j * (tile + 1) + tile] = maps[head]
+    return mosaic
+
+
+def separable_heads(image: np.ndarray, alpha: float):
+    """The nine heads of a 3x3 convolution as attention, at sharpness ``alpha``.
+
+    A positional score ``-alpha ((y' - t_y)^2 + (x' - t_x)^2)`` is a row part plus a column part,
+    so each head's softmax over the 2-D key grid is the product of two 1-D softmaxes: the same
+    weights as :func:`course_lib.conv_attention.head_weights`, computed from ``(H + W)`` numbers
+    per query instead of ``H * W``. Returns ``(rows (9, H, H+2), cols (9, W, W+2), outputs
+    (9, H, W))``: head d's weight on key (y', x') for query (y, x) is
+    ``rows[d, y, y'] * cols[d, x, x']``, and its output is the weighted average of the
+    zero-padded image.
+    """
+    height, width = image.shape
+    padded = torch.from_numpy(np.pad(image, 1))
+    key_y = torch.arange(height + 2, dtype=torch.float64)
+    key_x = torch.arange(width + 2, dtype=torch.float64)
+    rows, cols, outputs = [], [], []
+    for dy, dx in kernel_offsets(3):
+        target_y = torch.arange(height)[:, None] + 1.0 + dy          # p + d, in padded coords
+        target_x = torch.arange(width)[:, None] + 1.0 + dx
+        a = softmax_weights(-alpha * (key_y[None, :] - target_y) ** 2)
+        b = softmax_weights(-alpha * (key_x[None, :] - target_x) ** 2)
+        rows.append(a)
+        cols.append(b)
+        outputs.append(a @ padded @ b.T)
+    return torch.stack(rows), torch.stack(cols), torch.stack(outputs)
+
+
+@register("conv_as_attention")
+def conv_as_attention_explorer() -> Explorer:
+    """Nine positional heads rebuild a 3x3 convolution as their sharpness alpha grows."""
+    crop = load_photo("camera", size=64, gray=True)[20:20 + CONV_SIZE, 24:24 + CONV_SIZE]
+    exact = torch.nn.functional.conv2d(torch.from_numpy(crop)[None, None],
+                                       torch.from_numpy(LAPLACIAN)[None, None], padding=1)[0, 0]
+    qy, qx = QUERY[0] + 1, QUERY[1] + 1                                  # query in the key grid
+    tile = 2 * VIEW + 1
+    kernel = torch.from_numpy(LAPLACIAN.ravel())
+
+    fig = new_figure(9.6, 3.3, dpi=80)
+    ax_grid, ax_head, ax_out = fig.subplots(1, 3, width_ratios=[1.2, 1, 1])
+    grid = ax_grid.imshow(np.zeros((3 * tile + 2,) * 2), cmap=WEIGHT_CMAP, vmin=0, vmax=1,
+                          interpolation="nearest")
+    selected = Rectangle((-0.5, -0.5), tile, tile, fill=False, lw=2, ec=OKABE_ITO["orange"])
+    ax_grid.add_patch(selected)
+    ax_grid.set(xticks=[], yticks=[], title=f"all 9 heads, query {QUERY}\nat each tile's centre")
+    head_img = ax_head.imshow(np.zeros((tile, tile)), cmap=WEIGHT_CMAP, vmin=0, vmax=1,
+                              interpolation="nearest")
+    (query_mark,) = ax_head.plot([VIEW], [VIEW], "+", color=OKABE_ITO["orange"], ms=12, mew=2)
+    (target,) = ax_head.plot([], [], "s", mfc="none", mec=OKABE_ITO["vermillion"], ms=14, mew=1.5)
+    ax_head.set(xticks=[], yticks=[], title="chosen head\n(+ query p, □ key p + d)")
+    head_note = _note(ax_head)
+    lim = float(exact.abs().max())
+    out_img = ax_out.imshow(np.zeros((CONV_SIZE, CONV_SIZE)), cmap="PuOr", vmin=-lim, vmax=lim,
+                            interpolation="nearest")
+    ax_out.set(xticks=[], yticks=[], title="the heads mixed by a Laplacian;\nerror: max |this - conv2d|")
+    out_note = _note(ax_out)
+    fig.colorbar(ScalarMappable(Normalize(0, 1), WEIGHT_CMAP), ax=[ax_grid, ax_head], shrink=0.8,
+                 label="attention weight")
+
+    controls = {
+        "alpha": W.FloatLogSlider(value=1.0, base=10, min=-1, max=2, step=0.1,
+                                  description="sharpness α"),
+        "head": W.Dropdown(options=[(name, i) for i, name in enumerate(HEAD_NAMES)], value=2,
+                           description="head (dy, dx)"),
+    }
+
+    def update(alpha, head):
+        with _one_thread():
+            rows, cols, outputs = separable_heads(crop, alpha)
+        # one query's map per head: the outer product of its row and column weights
+        maps = torch.einsum("ky,kx->kyx", rows[:, QUERY[0]], cols[:, QUERY[1]])
+        maps = maps[:, qy - VIEW : qy + VIEW + 1, qx - VIEW : qx + VIEW + 1].numpy()
+        grid.set_data(head_mosaic(maps))
+        i, j = divmod(head, 3)
+        selected.set_xy((j * (tile + 1) - 0.5, i * (tile + 1) - 0.5))
+        head_img.set_data(maps[head])
+        dy, dx = kernel_offsets(3)[head]
+        target.set_data([VIEW + dx], [VIEW + dy])
+        head_note.set_text(f"on p + d: {maps[head][VIEW + dy, VIEW + dx]:.3f}")
+        out = torch.einsum("k,khw->hw", kernel, outputs)            # output projections
+        out_img.set_data(out.numpy())
+        out_note.set_text(f"error {float((out - exact).abs().max()):.0e}")
+
+    return Explorer(fig, controls, update,
+                    "Each head scores the keys by position only, -α |p' - (p + d)|²: raise the "
+                    "sharpness α and every head's weight gathers on one key, p + d, and the nine "
+                    "heads, mixed by the kernel's entries (here a Laplacian), become the "
+                    "convolution: the error falls. Lower α and each head blurs over its "
+                    "neighbours: a convolution with a blurred kernel.",
+                    animated=[grid, selected, head_img, target, head_note, out_img, out_note,
+                              query_mark])
