@@ -32,7 +32,7 @@ NOTEBOOKS = sorted(p for folder in ("notebooks", "exercises", "solutions")
 
 
 def _requirements() -> list[str]:
-    lines = (BINDER / "requirements.txt").read_text().splitlines()
+    lines = (BINDER / "requirements.txt").read_text(encoding="utf-8").splitlines()
     return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
 
 
@@ -47,13 +47,13 @@ def test_binder_folder_has_what_repo2docker_reads():
     assert "." in requirements or "-e ." in requirements, (
         "binder/requirements.txt must install the course itself ('.'): "
         "repo2docker ignores pyproject.toml when binder/ exists")
-    constraints = [line.split("#")[0].strip() for line in (ROOT / "constraints.txt").read_text().splitlines()]
+    constraints = [line.split("#")[0].strip() for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()]
     assert _torch_spec(requirements) == _torch_spec([c for c in constraints if c]), \
         "binder/ and constraints.txt should admit the same torch releases"
-    runtime = (BINDER / "runtime.txt").read_text().strip()
+    runtime = (BINDER / "runtime.txt").read_text(encoding="utf-8").strip()
     assert re.fullmatch(r"python-3\.\d+", runtime), runtime
     minor = int(runtime.split(".")[1])
-    requires = re.search(r'requires-python\s*=\s*">=3\.(\d+)"', (ROOT / "pyproject.toml").read_text())
+    requires = re.search(r'requires-python\s*=\s*">=3\.(\d+)"', (ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert requires and minor >= int(requires.group(1)), "runtime.txt must satisfy requires-python"
 
 

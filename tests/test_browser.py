@@ -74,7 +74,7 @@ def lab_settings(tmp: Path) -> Path:
     for name, content in files.items():
         path = settings / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(content))
+        path.write_text(json.dumps(content), encoding="utf-8")
     return settings
 
 
@@ -94,7 +94,7 @@ def start_lab(root: Path, tmp: Path) -> tuple[subprocess.Popen, str, Path]:
     if hasattr(os, "getuid") and os.getuid() == 0:
         args.append("--allow-root")
     log = tmp / "jupyterlab.log"
-    with log.open("w") as handle:
+    with log.open("w", encoding="utf-8") as handle:
         process = subprocess.Popen(args, cwd=root, env=env, stdout=handle, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"

@@ -37,7 +37,7 @@ def test_table_and_schedules_follow_the_metadata(tmp_path):
               run_seconds=2.0, cells=["check('a', f)", "x = 1", "check('b', g)"])
     _notebook(tmp_path / "solutions/01_similarity_solutions.ipynb",
               "# 01 · exercises\n\n**Estimated time:** 30-45 minutes.")
-    (tmp_path / "README.md").write_text("| `02_weights` | softmax | 45 min |\n")
+    (tmp_path / "README.md").write_text("| `02_weights` | softmax | 45 min |\n", encoding="utf-8")
     lessons = {l.stem: l for l in lesson_times.collect(tmp_path)}
     one = lessons["01_similarity"]
     assert (one.run_s, one.study, one.exercises, one.exercise_time) == (12.3, (40, 60), 2, (30, 45))
@@ -50,14 +50,28 @@ def test_table_and_schedules_follow_the_metadata(tmp_path):
 
 def test_update_rewrites_only_the_generated_part(tmp_path):
     guide = tmp_path / "guide.md"
-    guide.write_text(f"intro\n\n{lesson_times.BEGIN}\nold\n{lesson_times.END}\n\noutro\n")
+    guide.write_text(f"intro\n\n{lesson_times.BEGIN}\nold\n{lesson_times.END}\n\noutro\n", encoding="utf-8")
     assert lesson_times.update_file(guide, ROOT)
-    text = guide.read_text()
+    text = guide.read_text(encoding="utf-8")
     assert text.startswith("intro\n") and text.endswith("\noutro\n") and "old" not in text
     assert "Measured times per lesson" in text
     assert not lesson_times.update_file(guide, ROOT), "a second run changes nothing"
 
 
 def test_the_instructor_guide_has_the_generated_part():
-    text = (ROOT / "docs" / "instructor_guide.md").read_text()
+    text = (ROOT / "docs" / "instructor_guide.md").read_text(encoding="utf-8")
     assert lesson_times.BEGIN in text and lesson_times.END in text
+
+
+def test_the_tool_prints_on_a_console_that_is_not_utf8():
+    """A Windows console (cp1252) or an ASCII terminal cannot show every character of the tables."""
+    import os
+    import subprocess
+    import sys
+
+    for encoding in ("ascii", "cp1252"):
+        env = dict(os.environ, PYTHONIOENCODING=encoding, PYTHONUTF8="0")
+        result = subprocess.run([sys.executable, str(ROOT / "tools" / "lesson_times.py")],
+                                capture_output=True, env=env, timeout=120)
+        assert result.returncode == 0, result.stderr.decode(encoding, "replace")[-2000:]
+        assert b"Measured times per lesson" in result.stdout

@@ -87,7 +87,7 @@ def test_every_notebook_has_a_page_and_the_index_follows_course_order(site):
     assert expected, "the course has notebooks"
     for path in expected:
         assert (out / path.parent.name / f"{path.stem}.html").is_file(), path
-    index = (out / "index.html").read_text()
+    index = (out / "index.html").read_text(encoding="utf-8")
     lessons = sorted((ROOT / "notebooks").glob("*.ipynb"))
     lessons = [p for p in lessons if not p.name.endswith(".updated.ipynb")]
     positions = [index.find(f'href="notebooks/{p.stem}.html"') for p in lessons]
@@ -98,7 +98,7 @@ def test_every_notebook_has_a_page_and_the_index_follows_course_order(site):
 def test_pages_load_nothing_from_a_cdn_but_mathjax(site):
     out, _ = site
     for page in out.rglob("*.html"):
-        sources = re.findall(r'<script[^>]+src="(https?://[^"]+)"', page.read_text())
+        sources = re.findall(r'<script[^>]+src="(https?://[^"]+)"', page.read_text(encoding="utf-8"))
         assert all("mathjax" in s.lower() for s in sources), (page.name, sources)
 
 
@@ -108,7 +108,7 @@ def test_stored_explorers_appear_with_their_picture(site):
     if not with_explorers:
         pytest.skip("no stored notebook displays an explorer yet")
     for path in with_explorers:
-        page = (out / path.parent.name / f"{path.stem}.html").read_text()
+        page = (out / path.parent.name / f"{path.stem}.html").read_text(encoding="utf-8")
         assert page.count('class="course-static-widget"') == pages[path]["widgets"]
         assert re.search(r'class="course-widget-image" src="data:image/png;base64,[A-Za-z0-9+/]{100}', page)
 

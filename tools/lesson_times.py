@@ -214,7 +214,16 @@ def update_file(path: Path, root: Path = ROOT) -> bool:
     return new != text
 
 
+def console_safe() -> None:
+    """Print en dashes and the like even on a console that cannot show them (a Windows cp1252 or
+    an ASCII terminal): replace what it cannot encode instead of crashing."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv=None) -> int:
+    console_safe()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--update", type=Path, help="rewrite the generated part of this Markdown file")
     args = parser.parse_args(argv)
