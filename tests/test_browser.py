@@ -23,8 +23,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from _browser import (ROOT, free_port, chromium_page, require_browser, screenshot_path,
-                      skip_or_fail, stop_process_tree, wait_for_http)
+from _browser import (ROOT, free_port, chromium_page, get_json, log_tail, require_browser,
+                      screenshot_path, skip_or_fail, stop_process_tree, wait_for_http)
 
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 # Seconds for Run All: a lesson runs in < 60 s on 2 cores; JupyterLab adds rendering.
@@ -116,7 +116,9 @@ STATUS_JS = """() => { const s = document.querySelector('.jp-NotebookPanel .jp-N
 EXPLORER = ".jp-OutputArea-output:has(.widget-slider):has(.widget-image)"
 
 
-def wait_until(page, predicate, timeout: float, what: str, poll: float = 0.5):
+def wait_until(page, predicate, timeout: float, what: str, poll: float = 0.5, log: Path | None = None):
+    """Poll ``predicate`` until it returns something true; on time-out fail with a screenshot,
+    the page's state and the end of the server's log."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -126,19 +128,23 @@ def wait_until(page, predicate, timeout: float, what: str, poll: float = 0.5):
     shot = screenshot_path("jupyterlab_timeout.png")
     page.screenshot(path=str(shot))
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; kernel status "
-                f"{page.evaluate(STATUS_JS)!r}, prompts {page.evaluate(PROMPTS_JS)}; screenshot {shot}")
+                f"{page.evaluate(STATUS_JS)!r}, prompts {page.evaluate(PROMPTS_JS)}; screenshot {shot}"
+                f"\nserver log:\n{log_tail(log)}")
 
 
-def server_kernel_states(base: str) -> list[str]:
-    """Execution states of the server's kernels, as the server knows them."""
-    with urllib.request.urlopen(base + "/api/kernels", timeout=5) as response:
-        return [k.get("execution_state") for k in json.loads(response.read())]
+def server_kernel_states(base: str) -> list[str] | None:
+    """Execution states of the server's kernels as the server knows them (None: no answer yet)."""
+    kernels = get_json(base + "/api/kernels", timeout=5)
+    return None if kernels is None else [k.get("execution_state") for k in kernels]
 
 
 def saved_notebook(base: str, name: str, code_cells: int):
-    """The notebook as saved on the server, once every code cell in it has an execution count."""
-    with urllib.request.urlopen(f"{base}/api/contents/notebooks/{name}?content=1", timeout=10) as response:
-        nb = json.loads(response.read())["content"]
+    """The notebook as saved on the server, once every code cell in it has an execution count
+    (None until then, or while the server answers anything but the saved notebook)."""
+    model = get_json(f"{base}/api/contents/notebooks/{name}?content=1", timeout=10)
+    if not model or not isinstance(model.get("content"), dict):
+        return None
+    nb = model["content"]
     counted = [c for c in nb["cells"] if c["cell_type"] == "code" and c.get("execution_count")]
     return nb if len(counted) >= code_cells else None
 
@@ -155,7 +161,7 @@ def kernel_ready(page, base: str) -> bool:
     return server_kernel_states(base) == ["idle"] and page.evaluate(STATUS_JS) == "idle"
 
 
-def run_all_cells(page, base: str, code_cells: int):
+def run_all_cells(page, base: str, code_cells: int, log: Path | None = None):
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).first.click()
 
@@ -167,7 +173,7 @@ def run_all_cells(page, base: str, code_cells: int):
 
     # Give the kernel a moment to report busy before polling for idle.
     page.wait_for_timeout(1000)
-    wait_until(page, finished, RUN_ALL_TIMEOUT, "all cells to run and the kernel to go idle")
+    wait_until(page, finished, RUN_ALL_TIMEOUT, "all cells to run and the kernel to go idle", log=log)
 
 
 def image_state(image):
