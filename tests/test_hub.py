@@ -138,7 +138,12 @@ c.JupyterHub.load_roles = [{{"name": "course-test", "services": ["course-test"],
 
 def start_hub(tmp: Path, learners: list[str], limit: dict, admin_token: str):
     port, hub_port, api_port = free_port(), free_port(), free_port()
-    server_args = ["--ServerApp.allow_root=True"] if os.getuid() == 0 else []
+    # Kernels talk to their server over Unix sockets in the learner's home, not TCP ports: with
+    # many kernels starting at once on one machine, a TCP port that jupyter_client picked can be
+    # taken before the kernel binds it ("Address already in use"), and the kernel dies.
+    server_args = ["--KernelManager.transport=ipc"]
+    if os.getuid() == 0:
+        server_args.append("--ServerApp.allow_root=True")
     config = tmp / "jupyterhub_config.py"
     config.write_text(HUB_CONFIG.format(
         port=port, hub_port=hub_port, proxy_api_port=api_port, proxy=str(proxy_command()),
@@ -166,7 +171,8 @@ class Http:
         from tornado.httpclient import AsyncHTTPClient
 
         self.base, self.token = base, token
-        self.client = AsyncHTTPClient(force_instance=True, defaults={"request_timeout": 300})
+        self.client = AsyncHTTPClient(force_instance=True, defaults={"request_timeout": 300,
+                                                                          "connect_timeout": 120})
 
     async def call(self, method: str, path: str, body=None, expect=(200, 201, 202, 204),
                    follow_redirects=True, raw=False):
@@ -206,7 +212,8 @@ async def run_notebook(http: Http, ws_base: str, path: str, user: str) -> dict:
                                                         "kernel": {"name": "python3"}})
     kernel = session["kernel"]["id"]
     request = HTTPRequest(f"{ws_base}/api/kernels/{kernel}/channels",
-                          headers={"Authorization": f"token {http.token}"})
+                          headers={"Authorization": f"token {http.token}"},
+                          connect_timeout=120, request_timeout=120)
     socket = await websocket_connect(request)
     session_id = uuid.uuid4().hex
 
