@@ -1,9 +1,14 @@
-"""A learner's session in a real browser: JupyterLab, Run All, move a slider, see the figure change.
+"""A learner's session in a real browser: JupyterLab, Run All, move a slider, see the figure change;
+and an instructor's: the same lesson as live slides (RISE), an explorer moved on a slide.
 
 Starts ``jupyter lab`` on 127.0.0.1 (free port, no token) over a temporary copy of one lesson with
 its outputs cleared, drives the system Chromium to run all cells, waits for the kernel to go idle,
 checks that no cell failed, drags one explorer's slider and checks that the picture changes.
-A screenshot is saved in build/screenshots/ (COURSE_SCREENSHOT_DIR to change it).
+With the course's JupyterLab settings (binder/overrides.json, installed by `make`) the saved
+notebook keeps its widget state, so the static site shows the explorer's picture, and no label
+of the explorer is cut. The slides test gives the copy its slide metadata (tools/slides.py), runs
+it, opens it in RISE at the explorer's slide and moves the explorer there.
+Screenshots are saved in build/screenshots/ (COURSE_SCREENSHOT_DIR to change it).
 
 The lesson is the first notebook in course order that offers an explorer (a slider and an image
 in its stored widget state), or COURSE_BROWSER_NOTEBOOK=notebooks/NN_topic.ipynb.
@@ -23,6 +28,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import build_site
+import slides
 from _browser import (ROOT, free_port, chromium_page, get_json, log_tail, require_browser,
                       screenshot_path, skip_or_fail, stop_process_tree, wait_for_http)
 
@@ -63,13 +70,13 @@ def prepare_root(lesson: Path, tmp: Path) -> tuple[Path, int]:
 
 
 def lab_settings(tmp: Path) -> Path:
-    """User settings for the test server only: all cells in the page, no news or update checks."""
+    """User settings for the test server only: all cells in the page (so that the test can find
+    them) and the default kernel without asking. News, update checks and widget state come from
+    the course's own settings (binder/overrides.json in the environment), which are under test."""
     settings = tmp / "lab-settings"
     files = {
         "@jupyterlab/notebook-extension/tracker.jupyterlab-settings":
             {"windowingMode": "none", "autoStartDefaultKernel": True},
-        "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
-            {"fetchNews": "false", "checkForUpdates": False},
     }
     for name, content in files.items():
         path = settings / name
@@ -180,62 +187,132 @@ def image_state(image):
     return image.get_attribute("src"), image.screenshot()
 
 
+def open_and_run(page, base: str, lesson: Path, code_cells: int, log: Path) -> dict:
+    """Open the lesson in JupyterLab, Run All, save as a learner would; return the saved notebook
+    (asserting that no cell failed)."""
+    page.goto(f"{base}/lab/tree/notebooks/{lesson.name}", timeout=60_000)
+    page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=60_000)
+    wait_until(page, lambda: kernel_ready(page, base), 90, "the kernel to start", log=log)
+    run_all_cells(page, base, code_cells, log)
+    page.keyboard.press("Control+s")
+    saved = wait_until(page, lambda: saved_notebook(base, lesson.name, code_cells), 30,
+                       "the notebook to be saved with every cell executed", log=log)
+    errors = [f"cell {i}: {o.get('ename')}: {o.get('evalue')}"
+              for i, cell in enumerate(saved["cells"]) for o in cell.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert not errors, "cells raised errors in JupyterLab:\n" + "\n".join(errors)
+    return saved
+
+
+def drag_and_see_the_picture_change(page, explorer, log: Path, what: str):
+    """Drag the explorer's first slider with the mouse, as a person would (to the right, or to the
+    left if it sits at its maximum); the value and the picture must change."""
+    explorer.wait_for(timeout=30_000)
+    explorer.scroll_into_view_if_needed()
+    image = explorer.locator(".widget-image").first
+    wait_until(page, lambda: (image.get_attribute("src") or "").startswith(("blob:", "data:")),
+               30, f"the explorer's picture ({what})", log=log)
+    readout = explorer.locator(".widget-slider .widget-readout").first
+    before_src, before_png = image_state(image)
+    before_value = readout.text_content()
+    handle = explorer.locator(".widget-slider .noUi-handle").first
+    for dx in (60, -60):
+        box = handle.bounding_box()
+        assert box, f"the slider handle is not visible ({what})"
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + dx, y, steps=6)
+        page.mouse.up()
+        page.wait_for_timeout(300)
+        if readout.text_content() != before_value:
+            break
+    wait_until(page, lambda: image.get_attribute("src") != before_src, 30,
+               f"the explorer's picture to be redrawn after the slider moved ({what})", log=log)
+    page.wait_for_timeout(500)  # let the last update of the drag arrive
+    _, after_png = image_state(image)
+    assert readout.text_content() != before_value, f"the slider's value did not change ({what})"
+    assert after_png != before_png, f"the picture was replaced but looks the same ({what})"
+
+
+CUT_LABELS_JS = """explorer => Array.from(explorer.querySelectorAll('.widget-label'))
+    .filter(l => l.textContent.trim() && l.scrollWidth > l.clientWidth + 1)
+    .map(l => l.textContent.trim())"""
+
+
+def lab_setting(base: str, plugin: str) -> dict:
+    """A plugin's settings as JupyterLab applies them: the schema's defaults (which overrides.json
+    replaces, server side), then the user's own settings."""
+    found = get_json(f"{base}/lab/api/settings/{plugin}", timeout=10) or {}
+    properties = found.get("schema", {}).get("properties", {})
+    values = {key: spec.get("default") for key, spec in properties.items()}
+    values.update(found.get("settings") or {})
+    return values
+
+
 def test_a_lesson_runs_in_jupyterlab_and_an_explorer_responds(tmp_path):
     require_browser()
+    overrides = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    assert overrides.exists(), f"{overrides} is missing: `make env` installs the course's settings"
     lesson = pick_lesson()
     root, code_cells = prepare_root(lesson, tmp_path)
     started = time.perf_counter()
     process, base, log = start_lab(root, tmp_path)
     try:
+        # The course's settings are in force: no news, no update checks, widget state saved.
+        notification = lab_setting(base, "@jupyterlab/apputils-extension:notification")
+        assert notification.get("fetchNews") == "false" and notification.get("checkForUpdates") is False, \
+            notification
+        assert lab_setting(base, "@jupyter-widgets/jupyterlab-manager:plugin").get("saveState") is True
+
         with chromium_page(1280, 1000) as page:
-            page.goto(f"{base}/lab/tree/notebooks/{lesson.name}", timeout=60_000)
-            page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=60_000)
-            wait_until(page, lambda: kernel_ready(page, base), 90, "the kernel to start")
-            run_all_cells(page, base, code_cells)
-
-            # Save, as a learner would, and read back what JupyterLab wrote: no cell may have failed.
-            page.keyboard.press("Control+s")
-            saved = wait_until(page, lambda: saved_notebook(base, lesson.name, code_cells), 30,
-                               "the notebook to be saved with every cell executed")
-            errors = [f"cell {i}: {o.get('ename')}: {o.get('evalue')}"
-                      for i, cell in enumerate(saved["cells"]) for o in cell.get("outputs", [])
-                      if o.get("output_type") == "error"]
-            assert not errors, "cells raised errors in JupyterLab:\n" + "\n".join(errors)
-
+            saved = open_and_run(page, base, lesson, code_cells, log)
             explorer = page.locator(EXPLORER).first
-            explorer.wait_for(timeout=30_000)
-            explorer.scroll_into_view_if_needed()
-            image = explorer.locator(".widget-image").first
-            wait_until(page, lambda: (image.get_attribute("src") or "").startswith(("blob:", "data:")),
-                       30, "the explorer's picture")
-            readout = explorer.locator(".widget-slider .widget-readout").first
-            before_src, before_png = image_state(image)
-            before_value = readout.text_content()
-
-            # Drag the first slider's handle with the mouse, as a person would: to the right, or
-            # to the left if it already sits at its maximum.
-            handle = explorer.locator(".widget-slider .noUi-handle").first
-            for dx in (60, -60):
-                box = handle.bounding_box()
-                assert box, "the slider handle is not visible"
-                x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-                page.mouse.move(x, y)
-                page.mouse.down()
-                page.mouse.move(x + dx, y, steps=6)
-                page.mouse.up()
-                page.wait_for_timeout(300)
-                if readout.text_content() != before_value:
-                    break
-
-            wait_until(page, lambda: image.get_attribute("src") != before_src, 30,
-                       "the explorer's picture to be redrawn after the slider moved")
-            page.wait_for_timeout(500)  # let the last update of the drag arrive
-            after_src, after_png = image_state(image)
-            assert readout.text_content() != before_value, "the slider's value did not change"
-            assert after_png != before_png, "the picture was replaced but looks the same"
+            drag_and_see_the_picture_change(page, explorer, log, "JupyterLab")
+            cut = explorer.evaluate(CUT_LABELS_JS)
+            assert not cut, f"labels cut short in the explorer: {cut}"
             shot = screenshot_path(f"jupyterlab_{lesson.stem}.png")
             page.screenshot(path=str(shot))
             print(f"{lesson.name}: Run All, slider drag and redraw in "
                   f"{time.perf_counter() - started:.1f} s; screenshot {shot}")
+    finally:
+        stop_process_tree(process)
+
+    # What the learner saved keeps the explorer's state: the static site shows its picture, not
+    # "VBox(children=...".
+    nb = nbformat.from_dict(saved)
+    assert nb.metadata.get("widgets", {}).get(build_site.WIDGET_STATE, {}).get("state"), \
+        "JupyterLab saved the notebook without its widget state"
+    assert build_site.render_widgets(nb) >= 1
+    shown = [o["data"]["text/html"] for c in nb.cells for o in c.get("outputs", [])
+             if "course-static-widget" in o.get("data", {}).get("text/html", "")]
+    assert shown and all("course-widget-image" in h and "not saved" not in h for h in shown[:1])
+    assert not any("VBox(" in h for h in shown)
+
+
+def test_a_lesson_runs_as_live_slides_and_an_explorer_moves_on_a_slide(tmp_path):
+    """RISE (jupyterlab-rise) presents the running notebook: the explorer is live on its slide."""
+    require_browser()
+    lesson = pick_lesson()
+    root, code_cells = prepare_root(lesson, tmp_path)
+    copy = root / "notebooks" / lesson.name
+    nb = nbformat.read(copy, as_version=4)
+    slides.assign(nb)
+    nbformat.write(nb, copy)
+    explorer_cell = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+                         and "NBVAL_IGNORE_OUTPUT" in c.source and "EXPLORERS" in c.source)
+    process, base, log = start_lab(root, tmp_path)
+    try:
+        with chromium_page(1280, 800) as page:
+            open_and_run(page, base, lesson, code_cells, log)
+            # What "Render as slideshow" (Alt+R) opens, at the explorer's slide; the slides share
+            # the notebook's running kernel, so the explorer answers.
+            page.goto(f"{base}/rise/notebooks/{lesson.name}?activeCellIndex={explorer_cell}",
+                      timeout=60_000)
+            page.locator(".reveal .slides section.present").first.wait_for(timeout=60_000)
+            explorer = page.locator(f".reveal section.present {EXPLORER}").first
+            drag_and_see_the_picture_change(page, explorer, log, "RISE slides")
+            shot = screenshot_path(f"rise_{lesson.stem}.png")
+            page.screenshot(path=str(shot))
     finally:
         stop_process_tree(process)
