@@ -41,6 +41,7 @@ def test_execute_records_the_kernels_peak_memory_and_the_installed_kernelspec(tm
     # The peak holds the 200 MiB block (the interpreter and numpy come on top of it), although
     # the block was freed before the measurement: it is the peak, not the current size.
     assert 200 < peak < 2000, peak
+    assert 0 < course["cpu_seconds"] < seconds * 8, "the kernel's CPU time is recorded too"
     assert len(stored.cells) == 3 and stored.cells[1].outputs[0]["text"] == "done\n", \
         "the measurement leaves no cell and no output behind"
     assert stored.cells[1].execution_count == 1

@@ -10,7 +10,9 @@ committed executed. Two measurements go into the notebook's metadata for the ins
 - ``course.peak_memory_mib``: the kernel's peak memory (resident set, MiB), read in the kernel
   with ``resource.getrusage(...).ru_maxrss`` after the last cell, by a request of this tool that
   leaves no trace in the notebook. This is what a JupyterHub slot or a Binder session must hold
-  for this notebook's kernel (the Jupyter server itself comes on top).
+  for this notebook's kernel (the Jupyter server itself comes on top);
+- ``course.cpu_seconds``: the CPU time the kernel used (user + system, all its threads), read the
+  same way: what the notebook asks of a shared machine's cores.
 
 The notebook's kernelspec is set to the one installed here (name, display name, language), so that
 JupyterLab does not rewrite it, and mark the notebook modified, the moment it opens.
@@ -57,6 +59,8 @@ KERNEL = "python3"
 PEAK_MIB_EXPRESSION = ("(lambda r, s: round(r.getrusage(r.RUSAGE_SELF).ru_maxrss"
                        " / (2 ** 20 if s.platform == 'darwin' else 2 ** 10), 1))"
                        "(__import__('resource'), __import__('sys'))")
+CPU_SECONDS_EXPRESSION = ("(lambda u: round(u.ru_utime + u.ru_stime, 1))"
+                          "(__import__('resource').getrusage(__import__('resource').RUSAGE_SELF))")
 
 
 def kernelspec_metadata(name: str = KERNEL) -> dict:
@@ -74,21 +78,25 @@ class MeasuringClient(NotebookClient):
     """nbclient's client, plus the kernel's peak memory read after the last cell."""
 
     peak_memory_mib: float | None = None
+    cpu_seconds: float | None = None
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         result = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         if cell_index == len(self.nb.cells) - 1:
-            self.peak_memory_mib = await self.kernel_peak_memory()
+            found = await self.kernel_usage()
+            self.peak_memory_mib, self.cpu_seconds = found.get("peak"), found.get("cpu")
         return result
 
-    async def kernel_peak_memory(self) -> float | None:
+    async def kernel_usage(self) -> dict:
+        """{'peak': MiB, 'cpu': seconds} as the kernel reports them (a key is missing where the
+        kernel cannot say, e.g. on Windows)."""
         msg_id = self.kc.execute("", silent=False, store_history=False,
-                                 user_expressions={"peak": PEAK_MIB_EXPRESSION})
+                                 user_expressions={"peak": PEAK_MIB_EXPRESSION,
+                                                   "cpu": CPU_SECONDS_EXPRESSION})
         reply = await self.async_wait_for_reply(msg_id)
-        found = (reply or {}).get("content", {}).get("user_expressions", {}).get("peak", {})
-        if found.get("status") != "ok":
-            return None
-        return float(found["data"]["text/plain"])
+        found = (reply or {}).get("content", {}).get("user_expressions", {})
+        return {key: float(value["data"]["text/plain"]) for key, value in found.items()
+                if value.get("status") == "ok"}
 
 
 def execute(path: Path, timeout: int = 600) -> tuple[float, float | None]:
@@ -107,6 +115,7 @@ def execute(path: Path, timeout: int = 600) -> tuple[float, float | None]:
     course = nb.metadata.setdefault("course", {})
     course["run_seconds"] = round(seconds, 1)
     course["peak_memory_mib"] = client.peak_memory_mib
+    course["cpu_seconds"] = client.cpu_seconds
     nbformat.write(nb, path)
     return seconds, client.peak_memory_mib
 
