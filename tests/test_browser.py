@@ -305,8 +305,9 @@ def test_a_lesson_runs_as_live_slides_and_an_explorer_moves_on_a_slide(tmp_path)
     try:
         with chromium_page(1280, 800) as page:
             open_and_run(page, base, lesson, code_cells, log)
-            # What "Render as slideshow" (Alt+R) opens, at the explorer's slide; the slides share
-            # the notebook's running kernel, so the explorer answers.
+            # What View > "Open as Reveal Slideshow" opens (the address RISE builds from the notebook
+            # and the active cell), at the explorer's slide; the slides share the notebook's
+            # running kernel, so the explorer answers.
             page.goto(f"{base}/rise/notebooks/{lesson.name}?activeCellIndex={explorer_cell}",
                       timeout=60_000)
             page.locator(".reveal .slides section.present").first.wait_for(timeout=60_000)

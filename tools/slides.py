@@ -5,9 +5,10 @@
     python tools/slides.py build --out _slides                 # static slides (make slides)
 
 Live slides: JupyterLab's RISE extension (jupyterlab-rise, installed with the course) presents
-the running notebook, explorers moving live: open a lesson, then View > "Render as slideshow"
-(Alt+R). Both RISE and nbconvert's reveal.js slides read the same cell metadata,
-``metadata.slideshow.slide_type``, which ``assign`` writes by this rule:
+the running notebook, explorers moving live: open a lesson, then View > "Render as Reveal
+Slideshow" (Alt+R) or "Open as Reveal Slideshow" (a browser tab of its own). Both RISE and
+nbconvert's reveal.js slides read the same cell metadata, ``metadata.slideshow.slide_type``, which
+``assign`` writes by this rule:
 
 1. the first cell (title, objectives, time) and every Markdown cell with a ``#`` or ``##``
    heading start a new slide;
@@ -209,7 +210,7 @@ def reveal_folder() -> Path:
     npm = shutil.which("npm")
     if not npm:
         raise SystemExit("static slides need reveal.js from npm: install Node.js (with npm) first. "
-                         "Live slides need nothing more: RISE in JupyterLab (View > Render as slideshow).")
+                         "Live slides need nothing more: RISE in JupyterLab (View > Render as Reveal Slideshow).")
     folder.mkdir(parents=True, exist_ok=True)
     subprocess.run([npm, "install", "--prefix", str(folder), "--no-audit", "--no-fund",
                     "--loglevel=error", f"reveal.js@{REVEAL_VERSION}"], check=True, timeout=600)
