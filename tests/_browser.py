@@ -65,6 +65,19 @@ def chromium_page(width: int = 1280, height: int = 900):
             context.close()
 
 
+def block_network(page, attempted: list) -> None:
+    """Refuse every request of ``page`` that is not a local file or inline data, and note its URL
+    in ``attempted``: a page that works like this works offline."""
+    def route(request_route):
+        if request_route.request.url.startswith(("file:", "data:")):
+            request_route.continue_()
+        else:
+            attempted.append(request_route.request.url)
+            request_route.abort()
+
+    page.route("**/*", route)
+
+
 def screenshot_path(name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS / name

@@ -11,7 +11,7 @@ import pytest
 from ipywidgets.embed import embed_data
 
 import build_site
-from _browser import ROOT, chromium_page, screenshot_path, skip_or_fail
+from _browser import ROOT, block_network, chromium_page, screenshot_path, skip_or_fail
 from course_lib.widgets import EXPLORERS
 
 WIDGET_STATE = build_site.WIDGET_STATE
@@ -165,14 +165,7 @@ PAGE_STATE_JS = """() => ({
 
 def _open_offline(page, url: str, attempted: list):
     """Open ``url`` with every request that is not a local file (or inline data) refused."""
-    def route(request_route):
-        if request_route.request.url.startswith(("file:", "data:")):
-            request_route.continue_()
-        else:
-            attempted.append(request_route.request.url)
-            request_route.abort()
-
-    page.route("**/*", route)
+    block_network(page, attempted)
     page.goto(url, wait_until="load")
     # MathJax typesets after the page's load event; its fonts load as it goes.
     page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0 "

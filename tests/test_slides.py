@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 import slides
-from _browser import ROOT, chromium_page, screenshot_path, skip_or_fail
+from _browser import ROOT, block_network, chromium_page, screenshot_path, skip_or_fail
 
 LESSONS = sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")
                  if not p.name.endswith(".updated.ipynb"))
@@ -100,14 +100,7 @@ def test_static_slides_present_offline_with_math_and_explorer_pictures(built):
     slides.assign(nb)
     attempted = []
     with chromium_page(1280, 800) as page:
-        def route(request_route):
-            if request_route.request.url.startswith(("file:", "data:")):
-                request_route.continue_()
-            else:
-                attempted.append(request_route.request.url)
-                request_route.abort()
-
-        page.route("**/*", route)
+        block_network(page, attempted)
         page.goto(lesson.as_uri(), wait_until="load")
         page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=30_000)
         total = page.evaluate("() => Reveal.getTotalSlides()")

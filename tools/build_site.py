@@ -44,10 +44,7 @@ COURSE_TITLE = "Attention as adaptive computation in computer vision"
 # nbconvert's "lab" template, minus require.js (only the widget renderer needs it, and it would be
 # fetched from a CDN on every page), with MathJax from the site's own folder: the configuration
 # comes first (MathJax reads it when it loads) and asks for the STIX web fonts the package ships.
-SITE_TEMPLATE = r"""{%- extends 'lab/index.html.j2' -%}
-{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
-{%- block html_head_js_mathjax -%}
-<script type="text/x-mathjax-config">
+MATHJAX_CONFIG = r"""<script type="text/x-mathjax-config">
 MathJax.Hub.Config({
   tex2jax: {inlineMath: [['$', '$'], ['\\(', '\\)']], displayMath: [['$$', '$$'], ['\\[', '\\]']],
             processEscapes: true, processEnvironments: true},
@@ -56,7 +53,11 @@ MathJax.Hub.Config({
   displayAlign: "center", messageStyle: "none"
 });
 </script>
-<script src="{{ resources.mathjax_url }}"></script>
+"""
+SITE_TEMPLATE = r"""{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}
+{{ resources.course_mathjax_config }}<script src="{{ resources.mathjax_url }}"></script>
 {%- endblock html_head_js_mathjax -%}
 {%- block extra_css -%}{{ super() }}
 <style>
@@ -311,7 +312,8 @@ def notebook_page(path: Path, exporter: HTMLExporter,
     widgets = render_widgets(nb)
     protect_table_pipes(nb)
     title = title_of(nb, path.stem)
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title},
+                                                         "course_mathjax_config": MATHJAX_CONFIG})
     body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + _nav(path, neighbours), body, count=1)
     body = body.replace("</body>", _nav(path, neighbours, bottom=True) + "</body>", 1)
     first = "\n".join(c.source for c in nb.cells[:2] if c.cell_type == "markdown")

@@ -43,7 +43,8 @@ import jinja2
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_site import local_mathjax, render_widgets, protect_table_pipes, title_of  # noqa: E402
+from build_site import (MATHJAX_CONFIG, local_mathjax, protect_table_pipes,  # noqa: E402
+                        render_widgets, title_of)
 
 ROOT = Path(__file__).resolve().parents[1]
 REVEAL_VERSION = "4.6.1"  # nbconvert's reveal template is written for reveal.js 4
@@ -166,15 +167,7 @@ SLIDES_TEMPLATE = r"""{%- extends 'reveal/index.html.j2' -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 {%- block html_head_js_mathjax -%}
-<script type="text/x-mathjax-config">
-MathJax.Hub.Config({
-  tex2jax: {inlineMath: [['$', '$'], ['\\(', '\\)']], displayMath: [['$$', '$$'], ['\\[', '\\]']],
-            processEscapes: true, processEnvironments: true},
-  "HTML-CSS": {availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null},
-  displayAlign: "center", messageStyle: "none"
-});
-</script>
-<script src="{{ resources.mathjax_url }}"></script>
+{{ resources.course_mathjax_config }}<script src="{{ resources.mathjax_url }}"></script>
 <style>
 .reveal .slides section { text-align: left; }
 .reveal img.course-widget-image, .reveal .jp-OutputArea-output img { max-width: 100%; height: auto; width: auto; }
@@ -248,7 +241,8 @@ def build(out: Path, root: Path = ROOT) -> list[Path]:
         render_widgets(nb)
         protect_table_pipes(nb)
         title = title_of(nb, path.stem)
-        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title},
+                                                             "course_mathjax_config": MATHJAX_CONFIG})
         page = out / f"{path.stem}.slides.html"
         page.write_text(body, encoding="utf-8")
         pages.append(page)
