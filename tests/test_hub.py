@@ -34,6 +34,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -125,6 +126,9 @@ c.SimpleLocalProcessSpawner.home_dir_template = "{tmp}/homes/{{username}}"
 c.Spawner.cmd = [{singleuser!r}]
 c.Spawner.args = {server_args!r}
 c.Spawner.default_url = "/lab"
+# Kernel sockets (IPC, below) live in the runtime folder; a Unix socket's path must stay under
+# 108 bytes, which a home deep in pytest's temporary folder would exceed.
+c.Spawner.environment = {{"JUPYTER_RUNTIME_DIR": lambda spawner: "{runtime}/" + spawner.user.name}}
 c.Spawner.mem_limit = "{mem_limit}"
 c.Spawner.cpu_limit = {cpu_limit}
 # Five servers starting at once on two busy cores take longer than the defaults allow.
@@ -136,7 +140,7 @@ c.JupyterHub.load_roles = [{{"name": "course-test", "services": ["course-test"],
 """
 
 
-def start_hub(tmp: Path, learners: list[str], limit: dict, admin_token: str):
+def start_hub(tmp: Path, runtime: Path, learners: list[str], limit: dict, admin_token: str):
     port, hub_port, api_port = free_port(), free_port(), free_port()
     # Kernels talk to their server over Unix sockets in the learner's home, not TCP ports: with
     # many kernels starting at once on one machine, a TCP port that jupyter_client picked can be
@@ -147,7 +151,7 @@ def start_hub(tmp: Path, learners: list[str], limit: dict, admin_token: str):
     config = tmp / "jupyterhub_config.py"
     config.write_text(HUB_CONFIG.format(
         port=port, hub_port=hub_port, proxy_api_port=api_port, proxy=str(proxy_command()),
-        tmp=tmp, password=PASSWORD, learners=learners,
+        tmp=tmp, runtime=runtime, password=PASSWORD, learners=learners,
         singleuser=str(Path(sys.executable).parent / "jupyterhub-singleuser"),
         server_args=server_args, mem_limit=f"{int(limit['mem_limit_gib'] * 1024)}M",
         cpu_limit=limit["cpu_limit"], admin_token=admin_token), encoding="utf-8")
@@ -396,7 +400,8 @@ def test_a_room_of_learners_runs_the_course_on_a_real_jupyterhub(tmp_path):
     repo, branch = course_remote(tmp_path)
     admin_token = uuid.uuid4().hex
     load = os.getloadavg()[0]
-    process, base, log = start_hub(tmp_path, names, limit, admin_token)
+    runtime = Path(tempfile.mkdtemp(prefix="hub-"))  # short: see the config
+    process, base, log = start_hub(tmp_path, runtime, names, limit, admin_token)
     sampler = None
     try:
         deadline = time.monotonic() + 120
@@ -432,6 +437,7 @@ def test_a_room_of_learners_runs_the_course_on_a_real_jupyterhub(tmp_path):
             asyncio.run(stop_servers(base, admin_token, names))
         finally:
             stop_process_tree(process)
+            shutil.rmtree(runtime, ignore_errors=True)
 
     for result in results:
         for run in result["runs"]:
