@@ -29,6 +29,7 @@ import nbformat
 import pytest
 
 import build_site
+import execute
 import slides
 from _browser import (ROOT, free_port, chromium_page, get_json, log_tail, require_browser,
                       screenshot_path, skip_or_fail, stop_process_tree, wait_for_http)
@@ -63,6 +64,8 @@ def prepare_root(lesson: Path, tmp: Path) -> tuple[Path, int]:
             cell.outputs, cell.execution_count = [], None
             code_cells += bool(cell.source.strip())
     nb.metadata.pop("widgets", None)
+    # As tools/execute.py stores it (the lead re-executes every notebook with it).
+    nb.metadata["kernelspec"] = execute.kernelspec_metadata()
     root = tmp / "course"
     (root / "notebooks").mkdir(parents=True)
     nbformat.write(nb, root / "notebooks" / lesson.name)
@@ -193,6 +196,9 @@ def open_and_run(page, base: str, lesson: Path, code_cells: int, log: Path) -> d
     page.goto(f"{base}/lab/tree/notebooks/{lesson.name}", timeout=60_000)
     page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=60_000)
     wait_until(page, lambda: kernel_ready(page, base), 90, "the kernel to start", log=log)
+    page.wait_for_timeout(1000)  # JupyterLab rewrites metadata it disagrees with once connected
+    dirty = page.evaluate("() => document.querySelectorAll('.lm-TabBar-tab.jp-mod-dirty').length")
+    assert dirty == 0, "the notebook shows as modified as soon as it opens (stored kernelspec?)"
     run_all_cells(page, base, code_cells, log)
     page.keyboard.press("Control+s")
     saved = wait_until(page, lambda: saved_notebook(base, lesson.name, code_cells), 30,
