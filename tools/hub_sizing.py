@@ -51,7 +51,7 @@ def _half_gib_up(mib: float) -> float:
 
 def sizing(lessons: list, hub: dict | None) -> dict | None:
     """The numbers of the recipe from the lessons (lesson_times.Lesson) and the hub report."""
-    pairs = [(l.stem, (l.peak_mib or 0) + (l.exercise_peak_mib or 0), l.cpu_s or 0)
+    pairs = [(l.stem, (l.peak_mib or 0) + (l.exercise_peak_mib or 0), lesson_cpu(l)[0])
              for l in lessons if l.peak_mib]
     if not pairs or not hub:
         return None
@@ -70,6 +70,14 @@ def sizing(lessons: list, hub: dict | None) -> dict | None:
         "room_worst_gib": ROOM * limit + OS_HEADROOM_GIB + hub["hub_and_proxy_mib"] / 1024,
         "cores": max(2, cores),
     }
+
+
+def lesson_cpu(lesson) -> tuple[float, bool]:
+    """(CPU seconds of a Run All, measured?). Where the kernel's CPU time was not recorded, two
+    threads busy for the whole measured run is the upper bound used instead."""
+    if lesson.cpu_s is not None:
+        return lesson.cpu_s, True
+    return 2 * (lesson.run_s or 0), False
 
 
 def hub_summary(hub: dict) -> str:
@@ -99,6 +107,9 @@ def recipe(lessons: list, hub: dict | None) -> str:
     n = numbers
     heavy_stem, heavy_mib, _ = n["heaviest"]
     cpu_stem, _, cpu_s = n["cpu_heaviest"]
+    measured_cpu = lesson_cpu(next(l for l in lessons if l.stem == cpu_stem))[1]
+    cpu_note = "" if measured_cpu else (" (estimated as two threads busy for its whole measured "
+                                        "run: its kernel CPU time is not recorded yet)")
     table = "\n".join([
         "| | per learner | a room of 30 |",
         "|---|---|---|",
@@ -118,7 +129,7 @@ c.Spawner.mem_limit = "{n['mem_limit_gib']:g}G"        # the heaviest lesson + i
 c.Spawner.mem_guarantee = "{n['mem_guarantee_gib']:g}G"    # advisory here; the room's RAM total
 c.Spawner.cpu_limit = {n['cpu_limit']:.1f}              # exported as CPU_LIMIT: one torch thread
 c.Spawner.default_url = "/lab"
-c.Spawner.environment = {{"OMP_NUM_THREADS": "1"}}   # belt and braces for non-course code
+c.Spawner.environment = {{"OMP_NUM_THREADS": "{n['cpu_limit']}"}}  # = the CPU limit, also for code that does not call use_course_threads
 c.JupyterHub.concurrent_spawn_limit = 10     # a room logging in at 9:00 sharp
 c.Spawner.start_timeout = 120
 # Stop servers idle for an hour (pip install jupyterhub-idle-culler).
@@ -165,7 +176,7 @@ cull:
         f"rounded up to half a GiB, that is the limit. The median pair, "
         f"{n['median_pair_mib']:.0f} MiB, gives the guarantee. CPU: the course runs one torch "
         f"thread per learner when the limit is one CPU; the most CPU-hungry lesson, "
-        f"`{cpu_stem}`, takes {cpu_s:.0f} CPU-seconds for Run All, so {ROOM} learners pressing "
+        f"`{cpu_stem}`, takes {cpu_s:.0f} CPU-seconds for Run All{cpu_note}, so {ROOM} learners pressing "
         f"Run All together are through within {RUN_ALL_WITHIN_S // 60} minutes on "
         f"{n['cores']} cores. Rerun `tests/test_hub.py` and `make guide` after the lessons change.",
         table,
