@@ -200,9 +200,19 @@ def open_and_run(page, base: str, lesson: Path, code_cells: int, log: Path) -> d
     dirty = page.evaluate("() => document.querySelectorAll('.lm-TabBar-tab.jp-mod-dirty').length")
     assert dirty == 0, "the notebook shows as modified as soon as it opens (stored kernelspec?)"
     run_all_cells(page, base, code_cells, log)
-    page.keyboard.press("Control+s")
-    saved = wait_until(page, lambda: saved_notebook(base, lesson.name, code_cells), 30,
-                       "the notebook to be saved with every cell executed", log=log)
+    attempts = []
+
+    def save_and_read():
+        """Save as a learner would (Ctrl+S in the notebook); again every few seconds until the
+        server has it: a key press that arrives while JupyterLab is busy can be lost."""
+        if not attempts or time.monotonic() - attempts[-1] > 5:
+            page.locator(".jp-NotebookPanel .jp-Notebook").first.focus()
+            page.keyboard.press("Control+s")
+            attempts.append(time.monotonic())
+        return saved_notebook(base, lesson.name, code_cells)
+
+    saved = wait_until(page, save_and_read, 60, "the notebook to be saved with every cell executed",
+                       log=log)
     errors = [f"cell {i}: {o.get('ename')}: {o.get('evalue')}"
               for i, cell in enumerate(saved["cells"]) for o in cell.get("outputs", [])
               if o.get("output_type") == "error"]
