@@ -4,8 +4,9 @@
 #
 # Authoring targets: make exercises (regenerate exercises from solutions and execute them),
 # make execute NB=path.ipynb (re-run a notebook in place), make bench (benchmarks).
-# Workshops: make site (static HTML in _site/), make guide (refresh the instructor guide's times),
-# make update (bring a learner's copy up to date; notebooks they changed are kept).
+# Workshops: make site (static HTML in _site/), make slides (static reveal.js slides in _slides/),
+# make guide (refresh the instructor guide's tables), make update (bring a learner's copy up to
+# date; notebooks they changed are kept).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -16,51 +17,91 @@ LAB_ARGS ?=
 # JupyterLab refuses to start as root (containers, some cloud VMs) unless told it is deliberate.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
+# Which PyTorch build `make` installs (the course needs only the CPU one):
+#   TORCH=cpu    PyTorch's CPU wheel index (~190 MB download). The default on Linux without an
+#                NVIDIA GPU: there, PyPI's torch is the CUDA build, several GB of nvidia-* packages.
+#   TORCH=cuda   PyPI's default build: CUDA on Linux. The default where `nvidia-smi` exists; ask for
+#                it with `make lab TORCH=cuda` to train on an NVIDIA GPU.
+#   TORCH=local  only the indexes pip is configured with (a mirror, a wheel folder): for machines
+#                that cannot reach PyTorch's index. CI uses it (.ci/run sets TORCH=local).
+# On macOS and Windows PyPI's torch has no CUDA packages, so `auto` means `cuda` (= PyPI) there.
+TORCH ?= auto
+TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
+ifeq ($(TORCH),auto)
+  ifeq ($(shell uname -s 2>/dev/null),Linux)
+    TORCH_BUILD := $(if $(shell command -v nvidia-smi 2>/dev/null),cuda,cpu)
+  else
+    TORCH_BUILD := cuda
+  endif
+else
+  TORCH_BUILD := $(TORCH)
+endif
+ifeq ($(TORCH_BUILD),cpu)
+  TORCH_PIP_ARGS := --extra-index-url $(TORCH_CPU_INDEX)
+else ifneq ($(filter $(TORCH_BUILD),cuda local),)
+  TORCH_PIP_ARGS :=
+else
+  $(error TORCH=$(TORCH): use cpu, cuda, local or auto)
+endif
+
+# JupyterLab settings shipped with the course (news and update checks off, widget state saved
+# with the notebook): the app-wide overrides.json of the environment's JupyterLab.
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+
 NOTEBOOKS = $(filter-out %.updated.ipynb,$(wildcard notebooks/*.ipynb solutions/*.ipynb exercises/*.ipynb))
 
-.PHONY: env lab test unit nbval exercises execute bench clean-venv site guide update
+.PHONY: env lab test unit nbval exercises execute bench clean-venv site slides guide update
 
 # The environment is rebuilt when the dependency list changes. constraints.txt keeps torch on
-# a CPU-friendly release range (a bare `torch` pulls several GB of CUDA packages).
+# a tested release range; TORCH (above) picks the build.
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt $(TORCH_PIP_ARGS) -e ".[dev]"
 	@touch $(STAMP)
 
-env: $(STAMP)
+$(LAB_OVERRIDES): binder/overrides.json $(STAMP)
+	@mkdir -p $(dir $@)
+	cp binder/overrides.json $@
 
-lab: $(STAMP)
+env: $(STAMP) $(LAB_OVERRIDES)
+
+lab: env
 	$(BIN)/jupyter lab --ServerApp.root_dir=. \
 		--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(ROOT_FLAG) $(LAB_ARGS)
 
 test: unit nbval
 
-unit: $(STAMP)
+unit: env
 	$(BIN)/python -m pytest tests
 
-nbval: $(STAMP)
+nbval: env
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env $(NOTEBOOKS)
 
-exercises: $(STAMP)
+exercises: env
 	$(BIN)/python tools/make_exercises.py
 	$(BIN)/python tools/execute.py $(filter-out %.updated.ipynb,$(wildcard exercises/*.ipynb))
 
-execute: $(STAMP)
+execute: env
 	$(BIN)/python tools/execute.py $(NB)
 
-bench: $(STAMP)
+bench: env
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 # Static HTML of every notebook (stored outputs, explorers in their last state) -> _site/index.html
-site: $(STAMP)
+site: env
 	$(BIN)/python tools/build_site.py --out _site
 
+# Static reveal.js slides of every lesson -> _slides/index.html (reveal.js comes from npm into
+# build/npm once; MathJax from the environment): they work offline. Live slides: RISE in JupyterLab.
+slides: env
+	$(BIN)/python tools/slides.py build --out _slides
+
 # Refresh the time table of docs/instructor_guide.md from the notebooks' measured run times
-guide: $(STAMP)
+guide: env
 	$(BIN)/python tools/lesson_times.py --update docs/instructor_guide.md
 
 # Bring this copy of the course up to date; notebooks you changed are kept, new versions go beside them
-update: $(STAMP)
+update: env
 	$(BIN)/python tools/update_course.py
 
 clean-venv:

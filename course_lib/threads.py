@@ -13,6 +13,9 @@ The budget is the smallest of
   * the CPUs this process may run on (its CPU affinity, ``os.sched_getaffinity``),
   * the cgroup's CPU quota (cgroup v2 ``cpu.max``; v1 ``cpu.cfs_quota_us / cpu.cfs_period_us``),
     rounded down, at least 1,
+  * a JupyterHub's CPU limit for this learner (the spawner exports ``CPU_LIMIT``, e.g. ``1.0``):
+    a hub whose spawner cannot enforce its limit (a local-process spawner) still gets kernels
+    that keep to it, rounded down, at least 1,
   * ``max_threads`` (4): the course's models are small, more threads only add waiting.
 ``OMP_NUM_THREADS`` (the usual knob of an admin or of a test) overrides all three.
 """
@@ -36,13 +39,15 @@ class CpuBudget:
     quota: float | None
     override: int | None
     threads: int
+    hub_limit: float | None = None
 
     def __str__(self) -> str:
         if self.override is not None:
             return f"{self.threads} thread(s), set by OMP_NUM_THREADS"
         quota = "no CPU quota" if self.quota is None else f"a CPU quota of {self.quota:g}"
+        hub = "" if self.hub_limit is None else f", a JupyterHub CPU limit of {self.hub_limit:g}"
         return (f"{self.threads} thread(s): {self.affinity} CPU(s) available to this process, "
-                f"{quota}, at most {MAX_THREADS}")
+                f"{quota}{hub}, at most {MAX_THREADS}")
 
 
 def _read(path: Path) -> str | None:
@@ -125,13 +130,25 @@ def cpu_budget(max_threads: int = MAX_THREADS, environ=None,
     text = str(environ.get("OMP_NUM_THREADS", "")).strip()
     if text.isdigit() and int(text) > 0:
         override = int(text)
+    hub_limit = _positive_float(environ.get("CPU_LIMIT"))
     if override is not None:
         threads = override
     else:
         threads = min(affinity, max_threads)
-        if quota is not None:
-            threads = min(threads, max(1, math.floor(quota)))
-    return CpuBudget(affinity=affinity, quota=quota, override=override, threads=max(1, threads))
+        for limit in (quota, hub_limit):
+            if limit is not None:
+                threads = min(threads, max(1, math.floor(limit)))
+    return CpuBudget(affinity=affinity, quota=quota, override=override, threads=max(1, threads),
+                     hub_limit=hub_limit)
+
+
+def _positive_float(text) -> float | None:
+    """'1.5' -> 1.5; anything that is not a positive finite number -> None (no limit)."""
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value > 0 else None
 
 
 def use_course_threads(max_threads: int = MAX_THREADS, verbose: bool = False) -> int:

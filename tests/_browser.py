@@ -8,6 +8,7 @@ failure so that a missing browser can never make a green run that tested nothing
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -64,6 +65,19 @@ def chromium_page(width: int = 1280, height: int = 900):
             context.close()
 
 
+def block_network(page, attempted: list) -> None:
+    """Refuse every request of ``page`` that is not a local file or inline data, and note its URL
+    in ``attempted``: a page that works like this works offline."""
+    def route(request_route):
+        if request_route.request.url.startswith(("file:", "data:")):
+            request_route.continue_()
+        else:
+            attempted.append(request_route.request.url)
+            request_route.abort()
+
+    page.route("**/*", route)
+
+
 def screenshot_path(name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS / name
@@ -75,21 +89,40 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def log_tail(log: Path | None, chars: int = 4000) -> str:
+    """The end of a server's log, for a failure message."""
+    if not log or not log.exists():
+        return "(no log)"
+    return log.read_text(encoding="utf-8", errors="replace")[-chars:]
+
+
+def get_json(url: str, timeout: float = 10):
+    """GET ``url`` and decode its JSON; None for any answer that is not (yet) a good one.
+
+    A poll must read a transient answer as "not yet": a server that is starting, saving a file or
+    busy with a kernel can answer 4xx/5xx, reset the connection or send half a body. The caller's
+    deadline decides when "not yet" becomes a failure.
+    """
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            if response.status != 200:
+                return None
+            return json.loads(response.read())
+    except (OSError, ValueError, urllib.error.URLError):  # HTTPError is a URLError (an OSError)
+        return None
+
+
 def wait_for_http(url: str, process: subprocess.Popen, timeout: float, log: Path | None = None):
-    """Poll ``url`` until it answers 200; fail if the process exits or time runs out."""
+    """Poll ``url`` until it answers 200 with JSON; fail with the server's log if the process
+    exits or time runs out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    return
-        except (OSError, urllib.error.URLError):
-            pass
+        if get_json(url, timeout=5) is not None:
+            return
         if process.poll() is not None:
-            tail = log.read_text()[-3000:] if log and log.exists() else ""
-            pytest.fail(f"the server exited early (code {process.returncode}):\n{tail}")
+            pytest.fail(f"the server exited early (code {process.returncode}):\n{log_tail(log)}")
         time.sleep(0.5)
-    pytest.fail(f"{url} did not answer within {timeout:.0f} s")
+    pytest.fail(f"{url} did not answer within {timeout:.0f} s; server log:\n{log_tail(log)}")
 
 
 def stop_process_tree(process: subprocess.Popen, timeout: float = 20.0):

@@ -1,12 +1,25 @@
 """Shared test setup: a non-interactive matplotlib backend, the authoring tools on the path,
 property tests without deadlines, and torch on the course's thread budget."""
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from hypothesis import settings
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+# Each test session gets a temporary root of its own. pytest keeps only the three newest
+# /tmp/pytest-of-USER/pytest-N folders and deletes the older ones when a session starts, so where
+# several sessions run at once (two checkouts' `make test`, a test run beside a notebook run), a
+# new session deletes the folders a running one is using: a server's root directory vanished in
+# the middle of a browser test that way.
+if "PYTEST_DEBUG_TEMPROOT" not in os.environ:
+    _TEMPROOT = tempfile.mkdtemp(prefix="course-pytest-")
+    os.environ["PYTEST_DEBUG_TEMPROOT"] = _TEMPROOT
+else:
+    _TEMPROOT = None
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT / "tests"))  # shared test helpers (_artists.py, _browser.py)
@@ -31,3 +44,8 @@ def _progress_in_a_temporary_file(tmp_path_factory):
     os.environ["COURSE_PROGRESS_FILE"] = str(tmp_path_factory.mktemp("progress") / "progress.json")
     yield
     os.environ.pop("COURSE_PROGRESS_FILE", None)
+
+def pytest_sessionfinish(session, exitstatus):
+    """Remove this session's temporary root when everything passed (keep it to debug a failure)."""
+    if _TEMPROOT and exitstatus == 0:
+        shutil.rmtree(_TEMPROOT, ignore_errors=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -32,7 +33,7 @@ NOTEBOOKS = sorted(p for folder in ("notebooks", "exercises", "solutions")
 
 
 def _requirements() -> list[str]:
-    lines = (BINDER / "requirements.txt").read_text().splitlines()
+    lines = (BINDER / "requirements.txt").read_text(encoding="utf-8").splitlines()
     return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
 
 
@@ -47,13 +48,21 @@ def test_binder_folder_has_what_repo2docker_reads():
     assert "." in requirements or "-e ." in requirements, (
         "binder/requirements.txt must install the course itself ('.'): "
         "repo2docker ignores pyproject.toml when binder/ exists")
-    constraints = [line.split("#")[0].strip() for line in (ROOT / "constraints.txt").read_text().splitlines()]
+    constraints = [line.split("#")[0].strip() for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()]
     assert _torch_spec(requirements) == _torch_spec([c for c in constraints if c]), \
         "binder/ and constraints.txt should admit the same torch releases"
-    runtime = (BINDER / "runtime.txt").read_text().strip()
+    for package in ("ipywidgets", "jupyterlab_widgets"):  # held back for the live slides (RISE)
+        pins = [re.sub(r"\s+", "", line) for line in constraints if line.startswith(package + "<")
+                or line.startswith(package + ">")]
+        assert pins and all(pin in [re.sub(r"\s+", "", r) for r in requirements] for pin in pins), \
+            f"binder/requirements.txt should hold {package} where constraints.txt does: {pins}"
+    postbuild = BINDER / "postBuild"
+    assert postbuild.exists() and os.access(postbuild, os.X_OK), "repo2docker runs binder/postBuild"
+    assert "overrides.json" in postbuild.read_text(encoding="utf-8")
+    runtime = (BINDER / "runtime.txt").read_text(encoding="utf-8").strip()
     assert re.fullmatch(r"python-3\.\d+", runtime), runtime
     minor = int(runtime.split(".")[1])
-    requires = re.search(r'requires-python\s*=\s*">=3\.(\d+)"', (ROOT / "pyproject.toml").read_text())
+    requires = re.search(r'requires-python\s*=\s*">=3\.(\d+)"', (ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert requires and minor >= int(requires.group(1)), "runtime.txt must satisfy requires-python"
 
 
@@ -108,7 +117,8 @@ def test_binder_requirements_install_into_a_fresh_venv_and_the_lessons_import(tm
 
     imports = notebook_imports(NOTEBOOKS) + [
         "import course_lib", "import course_lib.widgets", "import course_lib.checks",
-        "import jupyterlab", "import ipywidgets", "import ipykernel", "import nbgitpuller"]
+        "import jupyterlab", "import ipywidgets", "import ipykernel", "import nbgitpuller",
+        "import jupyterlab_rise"]
     script = "\n".join(imports) + "\n" + "\n".join([
         "import json, importlib.metadata as md, torch",
         "names = sorted(d.metadata['Name'].lower() for d in md.distributions())",
@@ -123,6 +133,13 @@ def test_binder_requirements_install_into_a_fresh_venv_and_the_lessons_import(tm
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["nvidia"] == [], f"the binder environment pulled CUDA packages: {report['nvidia']}"
     assert report["explorers"], "no explorer registered"
+    build = subprocess.run(["bash", str(project / "binder" / "postBuild")], cwd=project,
+                           env={**env, "PATH": f"{venv / 'bin'}:/usr/bin:/bin"}, capture_output=True,
+                           text=True, timeout=120)
+    assert build.returncode == 0, build.stderr
+    installed_settings = venv / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    assert json.loads(installed_settings.read_text(encoding="utf-8")) == json.loads(
+        (BINDER / "overrides.json").read_text(encoding="utf-8"))
     lab = subprocess.run([str(venv / "bin" / "jupyter"), "lab", "--version"], capture_output=True,
                          text=True, timeout=120)
     assert lab.returncode == 0 and lab.stdout.strip()[0] == "4", lab.stdout + lab.stderr

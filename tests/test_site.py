@@ -1,5 +1,6 @@
 """The static site (`make site`): every notebook as a page with its outputs, explorers in their last
-state, an index in course order, and, in a real browser, figures and an explorer that show."""
+state, an index in course order, previous/next links, and, in a real browser with every request
+that is not a local file blocked: figures, explorers at their own aspect ratio, typeset formulas."""
 from __future__ import annotations
 
 import base64
@@ -10,7 +11,7 @@ import pytest
 from ipywidgets.embed import embed_data
 
 import build_site
-from _browser import ROOT, chromium_page, screenshot_path, skip_or_fail
+from _browser import ROOT, block_network, chromium_page, screenshot_path, skip_or_fail
 from course_lib.widgets import EXPLORERS
 
 WIDGET_STATE = build_site.WIDGET_STATE
@@ -57,6 +58,17 @@ def test_a_progress_bar_is_not_called_an_explorer():
     assert "training" in html and "<progress" in html and "explorer" not in html.lower()
 
 
+def test_an_explorer_saved_without_its_state_shows_a_note_not_its_python_repr():
+    """A notebook run and saved in a JupyterLab that does not save widget state."""
+    nb = _notebook_showing(EXPLORERS["three_steps"]().widget)
+    nb.cells[0].outputs[0]["data"]["text/plain"] = "VBox(children=(HTML(value='<p>Move...</p>'),))"
+    del nb.metadata["widgets"]
+    assert build_site.render_widgets(nb) == 1
+    html = nb.cells[0].outputs[0]["data"]["text/html"]
+    assert "VBox(" not in html and "children=" not in html
+    assert "not saved with this notebook" in html and "JupyterLab" in html
+
+
 def test_links_between_notebooks_point_at_pages():
     page = '<a href="../exercises/01_similarity_exercises.ipynb">x</a> <a href="https://x.org/a.ipynb">y</a>'
     out = build_site._rewrite_links(page)
@@ -87,7 +99,7 @@ def test_every_notebook_has_a_page_and_the_index_follows_course_order(site):
     assert expected, "the course has notebooks"
     for path in expected:
         assert (out / path.parent.name / f"{path.stem}.html").is_file(), path
-    index = (out / "index.html").read_text()
+    index = (out / "index.html").read_text(encoding="utf-8")
     lessons = sorted((ROOT / "notebooks").glob("*.ipynb"))
     lessons = [p for p in lessons if not p.name.endswith(".updated.ipynb")]
     positions = [index.find(f'href="notebooks/{p.stem}.html"') for p in lessons]
@@ -95,11 +107,36 @@ def test_every_notebook_has_a_page_and_the_index_follows_course_order(site):
     assert positions == sorted(positions), "lessons appear in course order"
 
 
-def test_pages_load_nothing_from_a_cdn_but_mathjax(site):
+def test_pages_load_nothing_from_another_site(site):
     out, _ = site
     for page in out.rglob("*.html"):
-        sources = re.findall(r'<script[^>]+src="(https?://[^"]+)"', page.read_text())
-        assert all("mathjax" in s.lower() for s in sources), (page.name, sources)
+        if "mathjax" in page.parts:
+            continue
+        text = page.read_text(encoding="utf-8")
+        remote = re.findall(r'<(?:script|link|img)[^>]+(?:src|href)="((?:https?:)?//[^"]+)"', text)
+        assert not remote, (page.name, remote)
+        if "tex2jax" in text:
+            assert '<script src="../mathjax/MathJax.js?config=' in text, page.name
+    assert (out / "mathjax" / "MathJax.js").is_file()
+    assert list((out / "mathjax" / "fonts" / "HTML-CSS" / "STIX-Web").rglob("*.woff")), \
+        "MathJax's web fonts come with it"
+
+
+def test_pages_link_to_the_previous_and_next_page_in_course_order(site):
+    out, pages = site
+    order = build_site.course_notebooks(ROOT)
+    hrefs = [f"../{p.parent.name}/{p.stem}.html" for p in order]
+    for index, path in enumerate(order):
+        page = (out / path.parent.name / f"{path.stem}.html").read_text(encoding="utf-8")
+        previous = re.findall(r'class="course-site-prev" rel="prev" href="([^"]+)"', page)
+        following = re.findall(r'class="course-site-next" rel="next" href="([^"]+)"', page)
+        assert previous == ([hrefs[index - 1]] * 2 if index else []), (path.name, previous)
+        assert following == ([hrefs[index + 1]] * 2 if index + 1 < len(order) else []), (path.name, following)
+    lessons = [p for p in order if p.parent.name == "notebooks"]
+    first_exercise = next(p for p in order if p.parent.name == "exercises")
+    assert order.index(first_exercise) == order.index(
+        next(p for p in lessons if build_site.lesson_key(p) == build_site.lesson_key(first_exercise))) + 1, \
+        "a lesson's exercises follow the lesson"
 
 
 def test_stored_explorers_appear_with_their_picture(site):
@@ -108,30 +145,69 @@ def test_stored_explorers_appear_with_their_picture(site):
     if not with_explorers:
         pytest.skip("no stored notebook displays an explorer yet")
     for path in with_explorers:
-        page = (out / path.parent.name / f"{path.stem}.html").read_text()
+        page = (out / path.parent.name / f"{path.stem}.html").read_text(encoding="utf-8")
         assert page.count('class="course-static-widget"') == pages[path]["widgets"]
         assert re.search(r'class="course-widget-image" src="data:image/png;base64,[A-Za-z0-9+/]{100}', page)
 
 
-def test_a_page_shows_figures_and_an_explorer_in_a_browser(site):
+# In the page: each explorer picture's shown size against its own, the typeset formulas, the
+# MathJax fonts that loaded, and TeX that was left as source in the text.
+PAGE_STATE_JS = """() => ({
+  pictures: Array.from(document.querySelectorAll('img.course-widget-image')).map(
+      i => [i.complete, i.naturalWidth, i.naturalHeight, i.getBoundingClientRect().width,
+            i.getBoundingClientRect().height]),
+  typeset: document.querySelectorAll('.MathJax, .MathJax_Display').length,
+  fonts: Array.from(document.fonts).filter(f => f.family.startsWith('STIX')).map(f => [f.family, f.status]),
+  rawTex: (Array.from(document.querySelectorAll('.jp-RenderedMarkdown')).map(e => e.innerText).join(' ')
+           .match(/\\$[^$\\n]{1,40}\\$|\\\\(frac|sqrt|sum|mathbf|exp)\\b/g) || []),
+})"""
+
+
+def _open_offline(page, url: str, attempted: list):
+    """Open ``url`` with every request that is not a local file (or inline data) refused."""
+    block_network(page, attempted)
+    page.goto(url, wait_until="load")
+    # MathJax typesets after the page's load event; its fonts load as it goes.
+    page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0 "
+                           "&& document.fonts.status === 'loaded'", timeout=60_000)
+
+
+def test_pages_show_undistorted_explorers_and_typeset_math_with_the_network_blocked(site):
     out, pages = site
-    candidates = [p for p, info in pages.items() if info["widgets"] and p.parent.name == "notebooks"]
-    if not candidates:
+    lessons = [p for p, info in pages.items() if info["widgets"] and p.parent.name == "notebooks"]
+    if not lessons:
         skip_or_fail("no lesson displays an explorer yet")
-    path = candidates[0]
-    url = (out / path.parent.name / f"{path.stem}.html").as_uri()
-    with chromium_page(1200, 900) as page:
-        page.goto(url, wait_until="load")
-        loaded = page.evaluate("""() => Array.from(document.images)
-            .filter(i => i.complete && i.naturalWidth > 50 && i.naturalHeight > 50).length""")
-        assert loaded >= 2, f"expected figures on {path.name}, {loaded} images rendered"
+    attempted: list[str] = []
+    with chromium_page(1280, 900) as page:
+        checked_math = 0
+        for path in lessons:
+            url = (out / path.parent.name / f"{path.stem}.html").as_uri()
+            _open_offline(page, url, attempted)
+            state = page.evaluate(PAGE_STATE_JS)
+            assert len(state["pictures"]) >= pages[path]["widgets"], path.name
+            for complete, width, height, shown_w, shown_h in state["pictures"]:
+                assert complete and width > 100 and height > 50, (path.name, width, height)
+                assert shown_w <= width + 0.5, f"{path.name}: a {width}x{height} picture shown {shown_w:.0f} wide"
+                assert abs(shown_w / shown_h - width / height) < 0.01 * width / height, \
+                    f"{path.name}: a {width}x{height} picture shown as {shown_w:.0f}x{shown_h:.0f}"
+            assert not state["rawTex"], f"{path.name}: TeX left as source: {state['rawTex'][:5]}"
+            if state["typeset"]:
+                checked_math += 1
+                loaded = [family for family, status in state["fonts"] if status == "loaded"]
+                failed = [family for family, status in state["fonts"] if status == "error"]
+                assert loaded and not failed, f"{path.name}: MathJax fonts loaded {loaded}, failed {failed}"
+        assert checked_math >= 1, "no lesson page had a typeset formula"
         widget = page.locator(".course-static-widget").first
         widget.scroll_into_view_if_needed()
-        assert widget.is_visible()
-        size = widget.locator("img.course-widget-image").first.evaluate(
-            "img => [img.complete, img.naturalWidth, img.naturalHeight]")
-        assert size[0] and size[1] > 100 and size[2] > 50, f"the explorer's picture did not render: {size}"
         assert "run this notebook in jupyterlab" in widget.inner_text().lower()
-        page.screenshot(path=str(screenshot_path(f"site_{path.stem}.png")))
+        page.screenshot(path=str(screenshot_path(f"site_{lessons[-1].stem}.png")))
+
+        # From the first lesson, "next" leads through the course in order.
+        order = build_site.course_notebooks(ROOT)
+        _open_offline(page, (out / order[0].parent.name / f"{order[0].stem}.html").as_uri(), attempted)
+        page.locator("a.course-site-next").first.click()
+        page.wait_for_load_state("load")
+        assert page.url.endswith(f"/{order[1].parent.name}/{order[1].stem}.html"), page.url
         page.goto((out / "index.html").as_uri())
         assert page.locator("a[href^='notebooks/']").count() >= 1
+    assert not attempted, f"pages tried to reach the network: {sorted(set(attempted))[:5]}"

@@ -92,6 +92,28 @@ def test_omp_num_threads_overrides_everything(tmp_path):
                           proc_cgroup=proc, affinity=2).override is None
 
 
+def test_a_jupyterhub_cpu_limit_caps_threads_where_no_cgroup_enforces_it(tmp_path):
+    """JupyterHub's spawner exports CPU_LIMIT; a local-process spawner sets no cgroup quota."""
+    root, proc = _fake_v2(tmp_path, "max 100000")
+    budget = cpu_budget(environ={"CPU_LIMIT": "1.0"}, cgroup_root=root, proc_cgroup=proc,
+                        affinity=8)
+    assert budget.threads == 1 and budget.hub_limit == 1.0
+    assert "JupyterHub CPU limit of 1" in str(budget)
+    assert cpu_budget(environ={"CPU_LIMIT": "2.5"}, cgroup_root=root, proc_cgroup=proc,
+                      affinity=8).threads == 2
+    assert cpu_budget(environ={"CPU_LIMIT": "0.5"}, cgroup_root=root, proc_cgroup=proc,
+                      affinity=8).threads == 1
+    # the smaller of the quota and the hub's limit wins; OMP_NUM_THREADS still overrides both
+    root, proc = _fake_v2(tmp_path / "q", "100000 100000")
+    assert cpu_budget(environ={"CPU_LIMIT": "3"}, cgroup_root=root, proc_cgroup=proc,
+                      affinity=8).threads == 1
+    assert cpu_budget(environ={"CPU_LIMIT": "1", "OMP_NUM_THREADS": "3"}, cgroup_root=root,
+                      proc_cgroup=proc, affinity=8).threads == 3
+    for junk in ("", "0", "-1", "nan", "inf", "lots"):
+        assert cpu_budget(environ={"CPU_LIMIT": junk}, cgroup_root=root, proc_cgroup=proc,
+                          affinity=8).hub_limit is None
+
+
 def test_use_course_threads_sets_torch(monkeypatch, capsys):
     before = torch.get_num_threads()
     try:

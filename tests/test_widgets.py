@@ -65,3 +65,29 @@ def test_three_steps_explorer_moves_the_right_artists():
     explorer.controls["temperature"].value = 10.0
     heights = [bar.get_height() for bar in ax_weights.patches]
     assert max(heights) < 0.6 and np.isclose(sum(heights), 1.0)
+
+
+@pytest.mark.parametrize("name", sorted(EXPLORERS))
+def test_labels_are_never_cut_and_the_picture_is_the_canvas(name):
+    """ipywidgets gives a label 80 px and cuts the rest ("temperat..."): every labelled control
+    gets its label's natural width, and sliders and drop-downs a width that leaves a track."""
+    import io
+
+    from PIL import Image
+
+    from course_lib.widgets.base import LABEL_PX_PER_CHAR
+
+    explorer = EXPLORERS[name]()
+    for key, control in explorer.controls.items():
+        if not getattr(control, "description", "") or not hasattr(control.style, "description_width"):
+            continue
+        assert control.style.description_width, f"{key}: the label would be cut at 80 px"
+        if isinstance(control, (W.FloatSlider, W.IntSlider, W.FloatLogSlider, W.Dropdown)):
+            width = control.layout.width
+            assert width and width.endswith("px"), (key, width)
+            assert int(width[:-2]) >= 150 + LABEL_PX_PER_CHAR * len(control.description), (key, width)
+    # The picture shown is exactly what the canvas holds (RGB when the figure is opaque).
+    picture = Image.open(io.BytesIO(explorer.image.value))
+    canvas = np.asarray(explorer.figure.canvas.buffer_rgba())
+    shown = np.asarray(picture.convert("RGBA"))
+    assert shown.shape == canvas.shape and np.array_equal(shown, canvas)

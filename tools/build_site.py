@@ -4,10 +4,12 @@ its stored outputs, plus an index page in course order.
     python tools/build_site.py                 # -> _site/index.html
     python tools/build_site.py --out DIR --no-solutions
 
-The pages need no kernel and no network for what matters: figures are embedded PNGs, and each
-explorer appears as its last state (the picture, the control values and a note that it is
-interactive in JupyterLab). Only MathJax (for formulas in the text) is loaded from a CDN, as
-nbconvert does by default; offline, formulas show as TeX source.
+The pages need no kernel and no network: figures are embedded PNGs, each explorer appears as its
+last state (the picture at its own aspect ratio, the control values and a note that it is
+interactive in JupyterLab), and formulas are typeset by MathJax 2 copied into the site from the
+``jupyter-server-mathjax`` package, with its STIX web fonts (``mathjax/``, about 12 MB, shared by
+every page). Every page links to the previous and the next one in course order (a lesson, its
+exercises, its solutions, the next lesson).
 
 Why not the official widget renderer (@jupyter-widgets/html-manager)? It is a JavaScript bundle from
 a CDN, so offline pages would show nothing where an explorer was; and its sliders would move
@@ -40,18 +42,37 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 COURSE_TITLE = "Attention as adaptive computation in computer vision"
 
 # nbconvert's "lab" template, minus require.js (only the widget renderer needs it, and it would be
-# fetched from a CDN on every page).
-SITE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+# fetched from a CDN on every page), with MathJax from the site's own folder: the configuration
+# comes first (MathJax reads it when it loads) and asks for the STIX web fonts the package ships.
+MATHJAX_CONFIG = r"""<script type="text/x-mathjax-config">
+MathJax.Hub.Config({
+  tex2jax: {inlineMath: [['$', '$'], ['\\(', '\\)']], displayMath: [['$$', '$$'], ['\\[', '\\]']],
+            processEscapes: true, processEnvironments: true},
+  TeX: {equationNumbers: {autoNumber: "AMS", useLabelIds: true}},
+  "HTML-CSS": {availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null},
+  displayAlign: "center", messageStyle: "none"
+});
+</script>
+"""
+SITE_TEMPLATE = r"""{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}
+{{ resources.course_mathjax_config }}<script src="{{ resources.mathjax_url }}"></script>
+{%- endblock html_head_js_mathjax -%}
 {%- block extra_css -%}{{ super() }}
 <style>
 .course-static-widget { border: 1px solid #ccc; border-radius: 4px; padding: 6px 8px; margin: 4px 0; }
-.course-static-widget img { max-width: 100%; height: auto; }
+/* A picture keeps its aspect ratio: never wider than the page, never stretched to it. */
+.course-static-widget img.course-widget-image { width: auto; max-width: 100%; height: auto;
+  align-self: flex-start; }
 .course-static-widget .course-widget-controls { display: flex; flex-wrap: wrap; gap: 4px 18px;
   font-size: 0.9em; margin: 4px 0; }
 .course-static-widget .course-widget-note { font-size: 0.85em; color: #555; font-style: italic; margin: 2px 0 0; }
 .course-widget-progress { display: flex; align-items: center; font-family: monospace; font-size: 0.85em; }
-.course-site-nav { font-family: sans-serif; font-size: 0.9em; padding: 6px 12px; border-bottom: 1px solid #ddd; }
+.course-site-nav { font-family: sans-serif; font-size: 0.9em; padding: 6px 12px; border-bottom: 1px solid #ddd;
+  display: flex; flex-wrap: wrap; gap: 4px 16px; align-items: baseline; }
+.course-site-nav .course-site-step { margin-left: auto; display: flex; gap: 16px; }
+.course-site-nav.course-site-bottom { border-bottom: none; border-top: 1px solid #ddd; margin-top: 1em; }
 </style>
 {%- endblock extra_css -%}
 """
@@ -59,6 +80,8 @@ SITE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 CONTROLS = re.compile(r"(Slider|Dropdown|ToggleButtons|RadioButtons|Select|Checkbox|Text|Button)Model$")
 NOTE = ("Interactive explorer, shown in its last state. Run this notebook in JupyterLab "
         "to move the controls.")
+MISSING = ("Interactive explorer: its picture was not saved with this notebook. Run the notebook "
+           "in JupyterLab to see it and move its controls.")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -145,8 +168,8 @@ def _render(model_id: str, models: dict, seen: set) -> str:
         if any(models.get(c, {}).get("model_name", "").endswith("ProgressModel") for c in children):
             return f'<div class="course-widget-progress">{"".join(parts)}</div>'
         direction = "row" if name == "HBoxModel" else "column"
-        return (f'<div style="display:flex;flex-direction:{direction};flex-wrap:wrap;gap:4px 18px">'
-                f'{"".join(parts)}</div>')
+        return (f'<div style="display:flex;flex-direction:{direction};flex-wrap:wrap;gap:4px 18px;'
+                f'align-items:flex-start">{"".join(parts)}</div>')
     if CONTROLS.search(name) or "value" in state or "index" in state:
         return _control_html(name, state)
     return ""
@@ -204,11 +227,14 @@ def render_widgets(nb) -> int:
             model_id = data[WIDGET_VIEW].get("model_id", "")
             rendered = static_widget_html(model_id, models)
             if rendered is None:
-                plain = html.escape(str(data.get("text/plain", "")))
-                rendered = (f'<div class="course-static-widget"><pre>{plain}</pre>'
-                            f'<p class="course-widget-note">{NOTE}</p></div>')
+                # The notebook was saved without its widget state (JupyterLab saves it only with
+                # the course's setting, binder/overrides.json): say so instead of showing the
+                # widget's Python repr ("VBox(children=...").
+                rendered = f'<div class="course-static-widget course-widget-missing"><p>{MISSING}</p></div>'
+                count += 1
             output["data"] = {"text/html": rendered}
-            count += _is_explorer(model_id, models)
+            if model_id in models:
+                count += _is_explorer(model_id, models)
     nb.metadata.pop("widgets", None)
     return count
 
@@ -258,16 +284,38 @@ def make_exporter(mathjax_url: str | None = None) -> HTMLExporter:
     return exporter
 
 
-def notebook_page(path: Path, exporter: HTMLExporter) -> tuple[str, dict]:
-    """(html, info) for one notebook."""
+def page_href(path: Path) -> str:
+    """A page's address relative to another page (pages sit one folder below the index)."""
+    return f"../{path.parent.name}/{path.stem}.html"
+
+
+def _nav(path: Path, neighbours: tuple, bottom: bool = False) -> str:
+    """The bar with the way home, where we are, and the previous and next page."""
+    previous, following = neighbours
+    steps = []
+    if previous is not None:
+        steps.append(f'<a class="course-site-prev" rel="prev" href="{page_href(previous[0])}">'
+                     f'&larr; {html.escape(previous[1])}</a>')
+    if following is not None:
+        steps.append(f'<a class="course-site-next" rel="next" href="{page_href(following[0])}">'
+                     f'{html.escape(following[1])} &rarr;</a>')
+    where = "" if bottom else f'<span>{html.escape(path.parent.name)}/{html.escape(path.name)}</span>'
+    return (f'<nav class="course-site-nav{" course-site-bottom" if bottom else ""}">'
+            f'<a href="../index.html">{html.escape(COURSE_TITLE)}</a>{where}'
+            f'<span class="course-site-step">{"".join(steps)}</span></nav>')
+
+
+def notebook_page(path: Path, exporter: HTMLExporter,
+                  neighbours: tuple = (None, None)) -> tuple[str, dict]:
+    """(html, info) for one notebook; ``neighbours`` = ((path, label) or None, same) around it."""
     nb = nbformat.read(path, as_version=4)
     widgets = render_widgets(nb)
     protect_table_pipes(nb)
     title = title_of(nb, path.stem)
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    nav = (f'<div class="course-site-nav"><a href="../index.html">&larr; {html.escape(COURSE_TITLE)}</a>'
-           f' &middot; {html.escape(path.parent.name)}/{html.escape(path.name)}</div>')
-    body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + nav, body, count=1)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title},
+                                                         "course_mathjax_config": MATHJAX_CONFIG})
+    body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + _nav(path, neighbours), body, count=1)
+    body = body.replace("</body>", _nav(path, neighbours, bottom=True) + "</body>", 1)
     first = "\n".join(c.source for c in nb.cells[:2] if c.cell_type == "markdown")
     info = {"title": title, "widgets": widgets, "study": study_time(first),
             "run_seconds": nb.metadata.get("course", {}).get("run_seconds")}
@@ -275,11 +323,33 @@ def notebook_page(path: Path, exporter: HTMLExporter) -> tuple[str, dict]:
 
 
 def course_notebooks(root: Path, solutions: bool = True) -> list[Path]:
+    """Every notebook, in course order: each lesson, then its exercises and its solutions."""
     folders = [f for f in FOLDERS if solutions or f != "solutions"]
     found = []
     for folder in folders:
-        found += sorted(p for p in (root / folder).glob("*.ipynb") if not p.name.endswith(".updated.ipynb"))
-    return found
+        found += [p for p in (root / folder).glob("*.ipynb") if not p.name.endswith(".updated.ipynb")]
+    return sorted(found, key=lambda p: (lesson_key(p), FOLDERS.index(p.parent.name), p.name))
+
+
+def step_label(path: Path) -> str:
+    """'01 exercises' for exercises/01_similarity_exercises.ipynb; '01 similarity' for a lesson."""
+    key = lesson_key(path)
+    if path.parent.name == "notebooks":
+        return path.stem.replace("_", " ")
+    return f"{key} {path.parent.name}"
+
+
+def local_mathjax(out: Path) -> str:
+    """Copy MathJax 2 and its fonts (the jupyter-server-mathjax package) into ``out``/mathjax.
+    Returns the address pages use (they sit one folder below ``out``)."""
+    try:
+        import jupyter_server_mathjax
+    except ImportError:
+        raise SystemExit("the static site needs MathJax from the jupyter-server-mathjax package "
+                         "(pip install jupyter-server-mathjax, or make site), or --mathjax-url") from None
+    static = Path(jupyter_server_mathjax.__file__).parent / "static"
+    shutil.copytree(static, out / "mathjax")
+    return "../mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
 
 
 def lesson_key(path: Path) -> str:
@@ -343,10 +413,15 @@ def build(out: Path, root: Path = ROOT, solutions: bool = True, mathjax_url: str
         raise SystemExit(f"no notebooks found under {', '.join(FOLDERS)}")
     if out.exists():
         shutil.rmtree(out)
+    out.mkdir(parents=True)
+    mathjax_url = mathjax_url or local_mathjax(out)
     exporter = make_exporter(mathjax_url)
     pages: dict[Path, dict] = {}
-    for path in notebooks:
-        page, info = notebook_page(path, exporter)
+    steps = [(p, step_label(p)) for p in notebooks]
+    for index, path in enumerate(notebooks):
+        neighbours = (steps[index - 1] if index > 0 else None,
+                      steps[index + 1] if index + 1 < len(steps) else None)
+        page, info = notebook_page(path, exporter, neighbours)
         target = out / path.parent.name / (path.stem + ".html")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(page, encoding="utf-8")
@@ -363,7 +438,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "_site", help="output folder (replaced)")
     parser.add_argument("--no-solutions", action="store_true", help="leave the solutions out")
-    parser.add_argument("--mathjax-url", help="MathJax 2 URL (default: nbconvert's CDN URL)")
+    parser.add_argument("--mathjax-url", help="MathJax 2 URL (default: a copy in the site, from "
+                        "the jupyter-server-mathjax package, which works offline)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     pages = build(args.out, solutions=not args.no_solutions, mathjax_url=args.mathjax_url)

@@ -11,7 +11,9 @@ in VS Code and in the static HTML site, where the last picture is embedded in th
 Speed: redrawing a whole figure (axes, ticks, labels) takes ~50-150 ms. So an explorer lists the
 artists its update changes (``animated=[...]``); everything else is drawn once into a cached
 background, and each update only pastes the background and draws the moving artists on top
-("blitting", a standard matplotlib technique): ~1 ms, plus ~5 ms to encode the PNG.
+("blitting", a standard matplotlib technique): ~1 ms, plus ~5 ms to encode the PNG (RGB, fast
+compression: an opaque figure needs no alpha channel, which saves a quarter of the work).
+``benchmarks/bench_widgets.py`` times the whole path, from a control's change to the new bytes.
 """
 from __future__ import annotations
 
@@ -55,11 +57,41 @@ def figure_png(fig: Figure) -> bytes:
 def canvas_png(fig: Figure) -> bytes:
     """PNG bytes of what is currently on the figure's canvas (no redraw)."""
     width, height = fig.canvas.get_width_height(physical=True)
+    picture = Image.frombuffer("RGBA", (width, height), fig.canvas.buffer_rgba())
+    if _is_opaque(fig):
+        picture = picture.convert("RGB")  # 3 bytes a pixel to compress instead of 4
     buf = io.BytesIO()
     # Fast compression: the explorer's pictures are small and are re-sent on every move.
-    Image.frombuffer("RGBA", (width, height), fig.canvas.buffer_rgba()).save(
-        buf, format="png", compress_level=1)
+    picture.save(buf, format="png", compress_level=1)
     return buf.getvalue()
+
+
+def _is_opaque(fig: Figure) -> bool:
+    """True if the figure's background hides everything behind it (then alpha is always 255)."""
+    from matplotlib.colors import to_rgba
+
+    return fig.patch.get_visible() and to_rgba(fig.patch.get_facecolor(), fig.patch.get_alpha())[3] == 1.0
+
+
+# Controls show their whole label: ipywidgets gives a description a fixed 80 px and cuts the rest
+# ("temperat..."). The label gets its natural width, and the control grows to keep its track.
+LABEL_PX_PER_CHAR = 8
+
+
+def fit_label(control) -> None:
+    """Give ``control`` room for its whole description (unless the lesson sized it itself)."""
+    description = getattr(control, "description", "")
+    style = getattr(control, "style", None)
+    if not description or style is None or not hasattr(style, "description_width"):
+        return
+    if not style.description_width:
+        style.description_width = "initial"
+    # Buttons (ToggleButtons, RadioButtons, Checkbox) size themselves; a slider or a drop-down
+    # has a fixed width that the label would eat into.
+    track = {W.IntSlider: 240, W.FloatSlider: 240, W.FloatLogSlider: 240, W.SelectionSlider: 240,
+             W.IntRangeSlider: 240, W.FloatRangeSlider: 240, W.Dropdown: 160}.get(type(control))
+    if track and control.layout.width is None:
+        control.layout.width = f"{track + LABEL_PX_PER_CHAR * len(description)}px"
 
 
 class Explorer:
@@ -91,6 +123,7 @@ class Explorer:
         self.last_update_ms = float("nan")
         self.image = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
         for control in self.controls.values():
+            fit_label(control)
             control.observe(self._on_change, names="value")
         header = [W.HTML(f"<p>{description}</p>")] if description else []
         boxes = [c for c in self.controls.values()]
