@@ -6,6 +6,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import settings
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -34,9 +35,6 @@ import course_lib  # noqa: E402  (after the backend is chosen)
 course_lib.use_course_threads()
 
 
-import pytest  # noqa: E402
-
-
 @pytest.fixture(autouse=True, scope="session")
 def _progress_in_a_temporary_file(tmp_path_factory):
     """Checks remember a learner's verdicts beside the course (course_lib/checks/progress.py);
@@ -44,6 +42,7 @@ def _progress_in_a_temporary_file(tmp_path_factory):
     os.environ["COURSE_PROGRESS_FILE"] = str(tmp_path_factory.mktemp("progress") / "progress.json")
     yield
     os.environ.pop("COURSE_PROGRESS_FILE", None)
+
 
 def pytest_sessionfinish(session, exitstatus):
     """Remove this session's temporary root when everything passed (keep it to debug a failure)."""
