@@ -5,12 +5,20 @@ the case is about), registered under a name with a list of :class:`Mistake` (a t
 implementation and the hint that names it). When the learner's answer is wrong we compare it with
 each known mistake: if it matches one, we can say *which* mistake it is, not just that it is wrong.
 
-``check(name, fn)`` never raises because of the learner's code: an exception, a wrong shape, NaNs
-or a missing ``return`` all become feedback. ``NotImplementedError`` means "not attempted yet".
+``check(name, fn)`` never raises because of the learner's code: an exception, a wrong shape, NaNs,
+a missing ``return``, a wrong signature or a function that never returns (each call has a time
+limit) all become feedback. A ``NotImplementedError`` raised by the learner's own stub means "not
+attempted yet"; one raised inside a library during a real attempt is reported as an error.
 """
 from __future__ import annotations
 
+import contextvars
 import copy
+import inspect
+import os
+import re
+import sys
+import threading
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -19,6 +27,7 @@ import numpy as np
 import torch
 
 from . import progress
+from ._console import safe_print
 
 
 @dataclass
@@ -53,6 +62,10 @@ class CheckSpec:
 
 
 CHECKS: dict[str, CheckSpec] = {}
+
+# Seconds one call of the learner's function may take before the check gives up on it. The right
+# answers take milliseconds; only a loop that never ends gets near this.
+TIME_LIMIT_SECONDS = 10.0
 
 
 def register_check(name: str, mistakes=(), task: str = "", prepare=None, error_hint=None):
@@ -121,6 +134,7 @@ def _close(got, expected, case: Case, equal_nan: bool = False) -> bool:
         and isinstance(got, np.ndarray)
         and got.shape == np.shape(expected)
         and got.dtype.kind in "biuf"
+        and (got.dtype == bool or np.asarray(expected).dtype != bool)  # a mask must be boolean
         and np.allclose(got, expected, rtol=rtol, atol=atol, equal_nan=equal_nan)
     )
 
@@ -160,6 +174,13 @@ def _shape_hint(got: np.ndarray, expected: np.ndarray) -> str | None:
 
 def _diagnose(spec: CheckSpec, case: Case, got, expected) -> str:
     """Name the likely mistake: first the registered ones, then generic shape/NaN hints."""
+    for g, e in zip(got, expected):
+        if (isinstance(g, np.ndarray) and np.asarray(e).dtype == bool and g.dtype != bool
+                and g.shape == np.shape(e)):
+            return (f"A mask must be boolean (True = may attend, False = blocked); yours has dtype "
+                    f"{g.dtype}, which softmax_weights refuses (is 1 'allowed' or an additive "
+                    f"score?). Build it with dtype=bool, e.g. np.tril(np.ones((n, n), dtype=bool)), "
+                    f"or convert with .astype(bool).")
     for mistake in spec.mistakes:
         wrong_fn = spec.prepare(mistake.fn) if spec.prepare else mistake.fn
         try:
@@ -195,7 +216,7 @@ def check(name: str, fn: Callable, verbose: bool = True) -> CheckResult:
     result = _run(spec, fn)
     progress.record(result)  # remembered for progress.show_progress(); never raises
     if verbose:
-        print(result.message)
+        safe_print(result.message)
     return result
 
 
@@ -210,13 +231,31 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
         expected = case.expected if isinstance(case.expected, tuple) else (case.expected,)
         args_text = ", ".join(_arg_summary(a) for a in case.args)
         header = f"Check {name!r}: case {i + 1} of {len(cases)} ({case.label}) with {args_text}"
+        signature_problem = None if spec.prepare else _signature_problem(fn, case.args, spec)
+        if signature_problem:
+            return CheckResult(name, False, True, f"{header}\n  {signature_problem}", i, len(cases))
         try:
-            raw = fn(*copy.deepcopy(case.args))
-        except NotImplementedError:
-            return CheckResult(name, False, False,
-                               f"Check {name!r}: not attempted yet. Replace the "
-                               f"`raise NotImplementedError` line with your code and run again.",
-                               0, len(cases))
+            raw = _call_with_time_limit(fn, copy.deepcopy(case.args))
+        except _TimeLimit:
+            return CheckResult(name, False, True,
+                               f"{header}\n  your function took longer than "
+                               f"{TIME_LIMIT_SECONDS:g} s, maybe an infinite loop (a `while` whose "
+                               f"condition never changes?). It may still be running in the "
+                               f"background: restart the kernel if the notebook gets slow.",
+                               i, len(cases))
+        except NotImplementedError as error:
+            if _raised_by_learner(error):
+                return CheckResult(name, False, False,
+                                   f"Check {name!r}: not attempted yet. Replace the "
+                                   f"`raise NotImplementedError` line with your code and run again.",
+                                   0, len(cases))
+            where = traceback.extract_tb(error.__traceback__)[-1]
+            return CheckResult(name, False, True,
+                               f"{header}\n  your function raised NotImplementedError inside "
+                               f"a library: {error}\n  (in {where.name}, {where.filename}, line "
+                               f"{where.lineno})\n  hint: that operation is not available for "
+                               f"these inputs (dtype or device); try float64 NumPy arrays.",
+                               i, len(cases))
         except Exception as error:
             where = traceback.extract_tb(error.__traceback__)[-1]
             source = f": {where.line}" if where.line else ""
@@ -249,6 +288,71 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
     return CheckResult(name, True, True,
                        f"Check {name!r}: passed all {len(cases)} cases. Well done!",
                        len(cases), len(cases))
+
+
+class _TimeLimit(Exception):
+    """The learner's function did not return within TIME_LIMIT_SECONDS."""
+
+
+def _call_with_time_limit(fn: Callable, args: tuple):
+    """``fn(*args)`` in a helper thread, so a function that never returns cannot hang the kernel.
+
+    Python cannot stop a thread, so such a call keeps running in the background (as a daemon
+    thread, it never keeps the interpreter alive); the check reports it and moves on.
+    """
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["value"] = fn(*args)
+        except BaseException as error:  # noqa: BLE001 - handed to the caller below
+            outcome["error"] = error
+
+    # Run in a copy of the caller's context, so settings such as np.errstate carry over.
+    context = contextvars.copy_context()
+    worker = threading.Thread(target=context.run, args=(run,), name="course-check", daemon=True)
+    worker.start()
+    worker.join(TIME_LIMIT_SECONDS)
+    if worker.is_alive():
+        raise _TimeLimit()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _library_dirs() -> tuple[str, ...]:
+    import numpy
+    dirs = [os.path.dirname(numpy.__file__), os.path.dirname(torch.__file__),
+            os.path.dirname(os.path.dirname(__file__))]          # course_lib itself
+    return tuple(os.path.normcase(os.path.abspath(d)) + os.sep for d in dirs)
+
+
+def _raised_by_learner(error: BaseException) -> bool:
+    """True if the innermost frame is the learner's code (their stub), not numpy/torch/course_lib."""
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return True
+    filename = os.path.normcase(os.path.abspath(frames[-1].filename))
+    return not filename.startswith(_library_dirs())
+
+
+def _signature_problem(fn: Callable, args: tuple, spec: CheckSpec) -> str | None:
+    """Say which arguments the check passes when ``fn`` cannot accept them (else None)."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # builtins without a signature: just call them
+        return None
+    try:
+        signature.bind(*args)
+    except TypeError as error:
+        match = re.search(r"fn\(([^)]*)\)", spec.task or "")
+        names = match.group(1) if match else ", ".join(f"arg{j + 1}" for j in range(len(args)))
+        passed = "; ".join(_arg_summary(a) for a in args)
+        return (f"your function's signature {getattr(fn, '__name__', 'fn')}{signature} cannot take "
+                f"what the check passes: {len(args)} argument(s), fn({names}) = ({passed}). "
+                f"Python says: {error}. Define it as def {getattr(fn, '__name__', 'fn')}"
+                f"({names}): ...")
+    return None
 
 
 def _arg_summary(a) -> str:
