@@ -112,7 +112,9 @@ def stable_softmax(s: torch.Tensor, temperature: float, allowed: torch.Tensor | 
     row_max = torch.where(torch.isfinite(row_max), row_max, torch.zeros_like(row_max))
     z = s - row_max
     if temperature != 1.0:
-        z = z / temperature
+        # A T below the dtype's smallest number would be stored as 0 (0 / 0 = NaN at the max);
+        # dividing by that smallest number instead gives the same limit: all weight at the max.
+        z = z / max(temperature, torch.finfo(z.dtype).tiny)
     e = torch.exp(z)  # blocked entries: exp(-inf) = 0; a NaN score stays NaN
     # The row sum is >= 1 whenever the row has an allowed entry (its maximum contributes
     # exp(0) = 1). It is 0 only for a fully blocked row; clamping keeps 0 / 0 from becoming NaN.

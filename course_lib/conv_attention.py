@@ -127,6 +127,9 @@ def conv2d_as_attention(x, kernel, sharpness=math.inf, return_weights=False):
             f"kernel has C_in={k_in} input channels (shape {shape_str(kernel)}) but x has "
             f"C_in={c_in} (shape {shape_str(x)}); expected kernel.shape[1] == x.shape[-3]"
         )
+    if x.numel() == 0 and (c_in == 0 or h == 0 or w == 0):
+        raise ValueError(f"x must have at least one channel and one pixel (C_in, H, W >= 1), got "
+                         f"shape {shape_str(x if not unbatched else x[0])}")
     if kh != kw or kh % 2 == 0:
         raise ValueError(f"kernel must be square with an odd size K, got K x K = {kh} x {kw}")
     if not (isinstance(sharpness, (int, float)) and sharpness > 0):
