@@ -174,3 +174,15 @@ def test_multi_head_attention_bad_input_names_query():
     with pytest.raises(TypeError) as info:
         cl.MultiHeadAttention(8, 2)("not an array")
     assert "query" in str(info.value) and "str" in str(info.value)
+
+
+def test_conv2d_as_attention_half_and_int_inputs():
+    x = torch.rand(2, 5, 6)
+    kernel = torch.randn(3, 2, 3, 3)
+    ref = torch.nn.functional.conv2d(x, kernel, padding=1)
+    out = cl.conv2d_as_attention(x.half(), kernel.half())
+    assert out.dtype == torch.float16 and torch.allclose(out.float(), ref, atol=2e-2)
+    ints = cl.conv2d_as_attention(np.ones((1, 3, 3), np.int64), np.ones((1, 1, 1, 1), np.int64))
+    assert ints.dtype == np.float64 and np.array_equal(ints, np.ones((1, 3, 3)))
+    with pytest.raises(ValueError, match="x must have at least one channel"):
+        cl.conv2d_as_attention(np.ones((0, 3, 3)), np.ones((1, 0, 1, 1)))
