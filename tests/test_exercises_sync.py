@@ -101,11 +101,11 @@ def test_generator_never_overwrites_an_updated_copy_the_learner_edited(tmp_path,
     copy = target.with_name("99_demo_exercises.updated.ipynb")
     assert "# v2" in copy.read_text(encoding="utf-8")
     assert "up to date" not in mx.update(solution) and not target.with_name(
-        "99_demo_exercises.updated-2.ipynb").exists()          # the same new version: reused
+        "99_demo_exercises.2.updated.ipynb").exists()          # the same new version: reused
     copy.write_text(copy.read_text(encoding="utf-8").replace("# v2", "# v2 my work"), encoding="utf-8")
     mine = copy.read_bytes()
     _solution_notebook(tmp_path, body="    # BEGIN SOLUTION\n    return x + 1\n    # END SOLUTION\n    # v3")
     message = mx.update(solution)
     assert copy.read_bytes() == mine
-    second = target.with_name("99_demo_exercises.updated-2.ipynb")
+    second = target.with_name("99_demo_exercises.2.updated.ipynb")
     assert "# v3" in second.read_text(encoding="utf-8") and second.name in message

@@ -200,5 +200,17 @@ def test_a_second_update_never_overwrites_the_copy_the_learner_worked_in(course)
 
     assert copy.read_bytes() == mine                          # not a byte lost
     assert read_sources(learner / "notebooks/01_a.ipynb") == ["print('a v1')", "my_note = 1"]
-    assert read_sources(learner / "notebooks/01_a.updated-2.ipynb") == ["print('a v3')"]
-    assert "01_a.updated-2.ipynb" in report and "other work of yours" in report
+    assert read_sources(learner / "notebooks/01_a.2.updated.ipynb") == ["print('a v3')"]
+    assert "01_a.2.updated.ipynb" in report and "other work of yours" in report
+
+
+def test_every_fresh_copy_is_skipped_like_the_first(tmp_path):
+    # git (.gitignore), make (filter-out %.updated.ipynb) and the tools skip NAME.updated.ipynb;
+    # the later copies keep that ending so they are skipped the same way.
+    from make_exercises import write_beside
+
+    target = tmp_path / "01_a.ipynb"
+    names = [write_beside(target, str(i).encode()).name for i in range(3)]
+    assert names == ["01_a.updated.ipynb", "01_a.2.updated.ipynb", "01_a.3.updated.ipynb"]
+    assert all(name.endswith(".updated.ipynb") for name in names)
+    assert write_beside(target, b"1").name == "01_a.2.updated.ipynb"   # same content: reused

@@ -109,11 +109,12 @@ def _dedupe_ids(nb) -> None:
 def write_beside(target: Path, content: bytes) -> Path:
     """Write ``content`` beside ``target`` as NAME.updated.EXT without ever overwriting a file a
     learner may have edited: if that name holds something else (say the learner worked in the copy
-    a previous update wrote), the next free NAME.updated-2.EXT, -3, ... is used. A file that
+    a previous update wrote), the next free NAME.2.updated.EXT, NAME.3.updated.EXT, ... is used
+    (every name still ends in ``.updated.EXT``, which git, make and the tools skip). A file that
     already holds exactly ``content`` is reused. Returns the path written (or reused)."""
     number = 1
     while True:
-        tag = "updated" if number == 1 else f"updated-{number}"
+        tag = "updated" if number == 1 else f"{number}.updated"
         candidate = target.with_name(f"{target.stem}.{tag}{target.suffix}")
         if not candidate.exists():
             candidate.write_bytes(content)

@@ -10,7 +10,8 @@ Before that it looks at every file you changed since your last update:
   if the course changed it too, the new version is written beside it as ``NAME.updated.ipynb``
   (``NAME.updated.py`` for other files), so you can compare and copy what you need; if that
   name is taken by a different file (you worked in the copy an earlier update wrote), the next
-  free name ``NAME.updated-2.ipynb``, ``-3``, ... is used: no file of yours is ever overwritten;
+  free name ``NAME.2.updated.ipynb``, ``NAME.3.updated.ipynb``, ... is used: no file of yours
+  is ever overwritten;
 - a notebook you only ran (same cells, new outputs) is replaced by the new version when the course
   changed it, and left alone when it did not;
 - a file of yours that the course now also ships is kept, and the course's file goes beside it.
