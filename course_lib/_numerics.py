@@ -31,9 +31,20 @@ def _power_of_two_scale(x: torch.Tensor) -> torch.Tensor:
     return torch.ldexp(torch.ones((), dtype=x.dtype, device=x.device), exponent.to(x.dtype))
 
 
+def _may_overflow(q: torch.Tensor, k: torch.Tensor, scale: float) -> bool:
+    """False when no score can overflow: |q . k| <= max|q| max|k| d. A cheap test (it reads q and
+    k, not the n_q x n_k scores) that spares the common case the full check."""
+    if q.numel() == 0 or k.numel() == 0:
+        return False
+    bound = q.detach().abs().amax() * k.detach().abs().amax() * (q.shape[-1] * scale)
+    return not bool(bound < torch.finfo(q.dtype).max)    # True also for inf or NaN inputs
+
+
 def dot_scores(q: torch.Tensor, k: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
     """``scale * q @ k^T`` without NaN from overflowing products (see the module docstring)."""
     scores = (q * scale) @ k.transpose(-2, -1)
+    if not _may_overflow(q, k, scale):
+        return scores
     if torch.isfinite(scores).all() or not (torch.isfinite(q).all() and torch.isfinite(k).all()):
         return scores
     # Finite inputs, non-finite scores: some product overflowed. Compute with q, k divided by
@@ -87,7 +98,8 @@ def _neg_sq_distances_centred(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
         kb = k.expand(*batch, *k.shape[-2:])
         idx = unsure.nonzero(as_tuple=True)
         diff = qb[idx[:-1]] - kb[idx[:-2] + idx[-1:]]
-        d2 = d2.index_put(idx, diff.square().sum(-1))
+        exact = diff.square().sum(-1)
+        d2 = d2.index_put(idx, exact) if d2.requires_grad else d2.index_put_(idx, exact)
     return -d2
 
 
