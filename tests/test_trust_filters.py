@@ -112,3 +112,12 @@ def test_half_images_come_back_in_their_dtype(dtype):
         out = call(img)
         assert out.dtype == dtype and torch.isfinite(out.float()).all(), name
         assert torch.allclose(out.float(), call(img.float()), atol=1e-2), name
+
+
+def test_filter_matrices_follow_the_same_image_rules():
+    from course_lib import filter_matrices as fm
+
+    with pytest.raises(TypeError, match="img_as_float"):
+        fm.nl_means_matrix((GRAY * 255).astype(np.uint8), 0.1)
+    with pytest.raises(ValueError, match=r"grayscale image of shape \(H, W\)"):
+        fm.nl_means_matrix(RNG.random((3, 6, 6)), 0.1)
