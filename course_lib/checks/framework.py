@@ -17,7 +17,6 @@ import copy
 import inspect
 import os
 import re
-import sys
 import threading
 import traceback
 from dataclasses import dataclass, field
