@@ -12,12 +12,7 @@ attempted yet"; one raised inside a library during a real attempt is reported as
 """
 from __future__ import annotations
 
-import contextvars
 import copy
-import inspect
-import os
-import re
-import threading
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -26,6 +21,8 @@ import numpy as np
 import torch
 
 from . import progress
+from ._calling import (_arg_summary, _call_with_time_limit, _raised_by_learner, _signature_problem,
+                       _TimeLimit)
 from ._console import safe_print
 
 
@@ -58,22 +55,29 @@ class CheckSpec:
     # Turns what the learner passes (e.g. a class) into a function of a case's args; None: as is.
     prepare: Callable | None = None
     error_hint: Callable | None = None  # error -> hint (or None) when the learner's code raises
+    time_limit: float | None = None  # seconds per call; None: TIME_LIMIT_SECONDS
 
 
 CHECKS: dict[str, CheckSpec] = {}
 
 # Seconds one call of the learner's function may take before the check gives up on it. The right
-# answers take milliseconds; only a loop that never ends gets near this.
-TIME_LIMIT_SECONDS = 10.0
+# answers take milliseconds to a few seconds (a slow Python loop on a busy hub included); only a
+# loop that never ends gets near this. A check can set its own (register_check(time_limit=...)).
+TIME_LIMIT_SECONDS = 30.0
 
 
-def register_check(name: str, mistakes=(), task: str = "", prepare=None, error_hint=None):
-    """Decorator for a zero-argument function returning the list of cases of check ``name``."""
+def register_check(name: str, mistakes=(), task: str = "", prepare=None, error_hint=None,
+                   time_limit: float | None = None):
+    """Decorator for a zero-argument function returning the list of cases of check ``name``.
+
+    ``time_limit``: seconds one call may take (default TIME_LIMIT_SECONDS); raise it for an
+    exercise whose right answer really takes long (a training loop)."""
 
     def decorate(make_cases):
         if name in CHECKS:
             raise ValueError(f"a check named {name!r} is already registered")
-        CHECKS[name] = CheckSpec(name, make_cases, list(mistakes), task, prepare, error_hint)
+        CHECKS[name] = CheckSpec(name, make_cases, list(mistakes), task, prepare, error_hint,
+                                 time_limit)
         return make_cases
 
     return decorate
@@ -226,6 +230,7 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
                            f"Check {name!r}: expected a function, got {type(fn).__name__}.")
     fn = spec.prepare(fn) if spec.prepare else fn
     cases = spec.cases()
+    limit = spec.time_limit or TIME_LIMIT_SECONDS
     for i, case in enumerate(cases):
         expected = case.expected if isinstance(case.expected, tuple) else (case.expected,)
         args_text = ", ".join(_arg_summary(a) for a in case.args)
@@ -234,11 +239,11 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
         if signature_problem:
             return CheckResult(name, False, True, f"{header}\n  {signature_problem}", i, len(cases))
         try:
-            raw = _call_with_time_limit(fn, copy.deepcopy(case.args))
+            raw = _call_with_time_limit(fn, copy.deepcopy(case.args), limit)
         except _TimeLimit:
             return CheckResult(name, False, True,
                                f"{header}\n  your function took longer than "
-                               f"{TIME_LIMIT_SECONDS:g} s, maybe an infinite loop (a `while` whose "
+                               f"{limit:g} s, maybe an infinite loop (a `while` whose "
                                f"condition never changes?). It may still be running in the "
                                f"background: restart the kernel if the notebook gets slow.",
                                i, len(cases))
@@ -287,77 +292,6 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
     return CheckResult(name, True, True,
                        f"Check {name!r}: passed all {len(cases)} cases. Well done!",
                        len(cases), len(cases))
-
-
-class _TimeLimit(Exception):
-    """The learner's function did not return within TIME_LIMIT_SECONDS."""
-
-
-def _call_with_time_limit(fn: Callable, args: tuple):
-    """``fn(*args)`` in a helper thread, so a function that never returns cannot hang the kernel.
-
-    Python cannot stop a thread, so such a call keeps running in the background (as a daemon
-    thread, it never keeps the interpreter alive); the check reports it and moves on.
-    """
-    outcome: dict = {}
-
-    def run():
-        try:
-            outcome["value"] = fn(*args)
-        except BaseException as error:  # noqa: BLE001 - handed to the caller below
-            outcome["error"] = error
-
-    # Run in a copy of the caller's context, so settings such as np.errstate carry over.
-    context = contextvars.copy_context()
-    worker = threading.Thread(target=context.run, args=(run,), name="course-check", daemon=True)
-    worker.start()
-    worker.join(TIME_LIMIT_SECONDS)
-    if worker.is_alive():
-        raise _TimeLimit()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
-
-
-def _library_dirs() -> tuple[str, ...]:
-    import numpy
-    dirs = [os.path.dirname(numpy.__file__), os.path.dirname(torch.__file__),
-            os.path.dirname(os.path.dirname(__file__))]          # course_lib itself
-    return tuple(os.path.normcase(os.path.abspath(d)) + os.sep for d in dirs)
-
-
-def _raised_by_learner(error: BaseException) -> bool:
-    """True if the innermost frame is the learner's code (their stub), not numpy/torch/course_lib."""
-    frames = traceback.extract_tb(error.__traceback__)
-    if not frames:
-        return True
-    filename = os.path.normcase(os.path.abspath(frames[-1].filename))
-    return not filename.startswith(_library_dirs())
-
-
-def _signature_problem(fn: Callable, args: tuple, spec: CheckSpec) -> str | None:
-    """Say which arguments the check passes when ``fn`` cannot accept them (else None)."""
-    try:
-        signature = inspect.signature(fn)
-    except (TypeError, ValueError):  # builtins without a signature: just call them
-        return None
-    try:
-        signature.bind(*args)
-    except TypeError as error:
-        match = re.search(r"fn\(([^)]*)\)", spec.task or "")
-        names = match.group(1) if match else ", ".join(f"arg{j + 1}" for j in range(len(args)))
-        passed = "; ".join(_arg_summary(a) for a in args)
-        return (f"your function's signature {getattr(fn, '__name__', 'fn')}{signature} cannot take "
-                f"what the check passes: {len(args)} argument(s), fn({names}) = ({passed}). "
-                f"Python says: {error}. Define it as def {getattr(fn, '__name__', 'fn')}"
-                f"({names}): ...")
-    return None
-
-
-def _arg_summary(a) -> str:
-    if isinstance(a, np.ndarray):
-        return f"array of shape {a.shape}"
-    return repr(a)
 
 
 def _error_hint(error: Exception) -> str:
