@@ -6,24 +6,35 @@ Setting (issue "Lesson 04"): a 256 x 256 photo (skimage.data.camera) with Gaussi
 sigma = 0.1, patches 3 x 3 (ours: patch_radius=1; skimage: patch_size=3), search window 11 x 11
 (ours: search_radius=5; skimage: patch_distance=5), skimage's fast_mode=True.
 
-Goal: our time / skimage's time <= 2, and the same PSNR within 0.5 dB at matched parameters.
+Goal: our time / skimage's time <= 2. PSNR: no scikit-image setting computes our filter (see
+below), so the PSNRs are compared at matched strength and each at its best h, not expected equal.
+Measured (one run, 1 torch thread, busy 2-core machine, seed 0 noise): ratio 1.04x (float64) and
+0.53x (float32); PSNR ours 29.41 dB vs skimage 27.74 dB at matched strength, 29.42 vs 28.17 dB
+each at its best h; the 2 x 2 block explains most of the gap (lesson 04, "Going further").
 
-Matching the parameters. scikit-image 0.26's fast mode does not compare s x s patches: with
-patch_size=s it sums squared differences over an (s-1) x (s-1) block anchored at the pixel and
-divides by s^2 h^2 (and drops weights below exp(-5); tests/test_filters.py rebuilds it from our
-streaming softmax and matches to 1e-3). So:
-  * patch_size=3 (the nominal 3 x 3) really compares 2 x 2 blocks;
-  * patch_size=4 compares 3 x 3 blocks, the same pixel count as our patch_radius=1, and its h
-    matches ours when h_skimage = h_ours * 3 / 4 (the mean squared difference is divided by
-    16 h_sk^2 / 9 instead of h^2).
-We time the nominal setting (patch_size=3, as in the issue; fast mode's cost barely depends on
-the patch size) and compare PSNR both ways.
+Matching the parameters. scikit-image 0.26's fast mode does not compare s x s patches
+(restoration/_nl_means_denoising.pyx, _fast_nl_means_denoising_2d): it first makes patch_size
+odd (``if s % 2 == 0: s += 1``), then sums squared differences over an (s-1) x (s-1) block
+anchored at the pixel (offsets -s//2+1 .. s//2) and divides by C s^2 h^2 (and drops weights below
+exp(-5); course_lib/skimage_reference.py rebuilds it and tests/test_skimage_reference.py checks
+the rebuild against scikit-image). So:
+  * patch_size=3 (the nominal 3 x 3) compares 2 x 2 blocks (4 pixels) divided by 9 h^2;
+  * patch_size=4 is rounded up to 5: exactly the patch_size=5 output, 4 x 4 blocks divided by
+    25 h^2 (this script checks the equality). There is no setting with 3 x 3 blocks.
+No scikit-image setting compares our centred 3 x 3 patch (patch_radius=1). The closest is
+patch_size=3 with the filtering strength matched per compared pixel: our score is the mean squared
+difference over 9 pixels / h^2, theirs the sum over 4 pixels / (9 h_sk^2) = mean * 4 / (9 h_sk^2),
+equal when h_sk = h * 2 / 3. The remaining difference is the block's shape and position, the
+cut-off, the approximate exp and the border rule (lesson 04, "Going further").
+We time the nominal setting (patch_size=3; fast mode's cost barely depends on the patch size) and
+compare PSNR at the matched strength and with each filter at its best h.
 
 The ratio comes from one run, both timed in alternation (best of N), so a busy machine slows
 both alike. Timings vary between machines; only the ratio is meant to travel.
 """
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -35,7 +46,10 @@ from course_lib.filters import nl_means
 
 PATCH, SEARCH, SIGMA = 3, 5, 0.1
 H_OURS = 0.12
-MATCHED_PATCH_SIZE, H_MATCHED = PATCH + 1, H_OURS * PATCH / (PATCH + 1)  # see the docstring
+# scikit-image's block for patch_size=3 holds (3 - 1)^2 = 4 pixels and is divided by 3^2 h^2:
+# h_sk = h * sqrt(4 / 9) puts the same strength on each compared pixel (see the docstring).
+MATCHED_PATCH_SIZE = PATCH
+H_MATCHED = H_OURS * math.sqrt((PATCH - 1) ** 2 / PATCH**2)
 
 
 def best_times(funcs, repeats=9):
@@ -80,9 +94,13 @@ def main():
     p_ours = images.psnr(clean, ours(noisy))
     p_matched = images.psnr(clean, theirs(noisy, H_MATCHED, MATCHED_PATCH_SIZE))
     print(f"PSNR noisy {p_noisy:.2f} dB")
-    print(f"  matched (3x3 compared pixels; ours h={H_OURS}, skimage patch_size="
-          f"{MATCHED_PATCH_SIZE} h={H_MATCHED:.3f}): ours {p_ours:.2f} dB, skimage "
-          f"{p_matched:.2f} dB, difference {p_ours - p_matched:+.2f} dB (goal |diff| <= 0.5)")
+    print(f"  matched strength per compared pixel (ours 3x3 patch h={H_OURS}; skimage "
+          f"patch_size={MATCHED_PATCH_SIZE}, a 2x2 block, h={H_MATCHED:.3f}): ours {p_ours:.2f} dB, "
+          f"skimage {p_matched:.2f} dB, difference {p_ours - p_matched:+.2f} dB")
+    small = noisy[:64, :64]
+    even_is_odd = np.array_equal(theirs(small, 0.1, 4), theirs(small, 0.1, 5))
+    print(f"  skimage fast mode rounds an even patch_size up: patch_size=4 output == patch_size=5 "
+          f"output: {even_is_odd}")
     grid = np.round(np.arange(0.04, 0.201, 0.01), 3)
     best_ours = max((images.psnr(clean, ours(noisy, h)), h) for h in grid)
     best_theirs = max((images.psnr(clean, theirs(noisy, h)), h) for h in grid)

@@ -16,33 +16,67 @@ def shape_str(x) -> str:
     return "(" + ", ".join(str(s) for s in shape) + (",)" if len(shape) == 1 else ")")
 
 
-def to_tensor(x, name: str) -> tuple[torch.Tensor, bool]:
+HALF_TYPES = (torch.float16, torch.bfloat16)
+
+
+def _dtype_name(dtype) -> str:
+    return str(dtype).replace("torch.", "")
+
+
+def to_tensor(x, name: str, keep_bool: bool = False) -> tuple[torch.Tensor, bool]:
     """Return ``(tensor, came_from_numpy)``.
 
     Torch tensors pass through untouched (so gradients flow). NumPy arrays (and nested lists)
-    are wrapped without copying where possible. Integer inputs become floating point, because
-    every quantity in attention (scores, weights, averages) is real-valued.
+    are wrapped without copying where possible. Booleans and integers become floating point
+    (float64 from NumPy, torch's default dtype from torch), because every quantity in attention
+    (scores, weights, averages) is real-valued; ``keep_bool=True`` keeps booleans (masks).
+    Complex numbers are refused: dropping the imaginary part silently would give wrong numbers.
     """
     if isinstance(x, torch.Tensor):
         t, from_numpy = x, False
-    elif isinstance(x, (np.ndarray, list, tuple, float, int, np.generic)):
-        arr = np.asarray(x)
-        if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+    elif isinstance(x, (np.ndarray, list, tuple, float, int, complex, np.generic)):
+        try:
+            arr = np.asarray(x)
+        except ValueError as err:  # ragged nested lists
+            raise TypeError(f"{name} must be a rectangular array of numbers: {err}") from None
+        if arr.dtype.kind == "c":
+            arr = arr.astype(np.complex128)  # reported below, with torch's complex tensors
+        elif arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
             raise TypeError(f"{name} must hold numbers, got a NumPy array of dtype {arr.dtype}")
         if not arr.flags.writeable:  # e.g. np.broadcast_to views; torch wants writable memory
             arr = arr.copy()
+        if arr.dtype.byteorder not in "=|":  # torch reads native byte order only
+            arr = arr.astype(arr.dtype.newbyteorder("="))
         t, from_numpy = torch.from_numpy(np.ascontiguousarray(arr)), True
     else:
         raise TypeError(
             f"{name} must be a torch.Tensor or a NumPy array, got {type(x).__name__}"
         )
-    if t.dtype != torch.bool and not t.is_floating_point():
+    if t.is_complex():
+        raise TypeError(
+            f"{name} must hold real numbers, got complex dtype {_dtype_name(t.dtype)} "
+            f"(shape {shape_str(t)}); pass {name}.real or abs({name}) explicitly"
+        )
+    if t.dtype == torch.bool and keep_bool:
+        return t, from_numpy
+    if not t.is_floating_point():
         t = t.to(torch.float64 if from_numpy else torch.get_default_dtype())
     return t, from_numpy
 
 
-def like_input(t: torch.Tensor, from_numpy: bool):
-    """Give back a NumPy array if the caller handed us NumPy, else the tensor itself."""
+def compute_dtype(dtype: torch.dtype) -> torch.dtype:
+    """float16 and bfloat16 are computed in float32: their range overflows in a dot product
+    (64 products of 100 * 100 exceed float16's 65504) and softmax sums lose their digits."""
+    return torch.float32 if dtype in HALF_TYPES else dtype
+
+
+def like_input(t: torch.Tensor, from_numpy: bool, dtype: torch.dtype | None = None):
+    """Give back a NumPy array if the caller handed us NumPy, else the tensor itself.
+
+    ``dtype``: the caller's dtype, to return half precision inputs in their own dtype.
+    """
+    if dtype is not None and t.dtype != dtype:
+        t = t.to(dtype)
     return t.detach().cpu().numpy() if from_numpy else t
 
 
@@ -69,12 +103,23 @@ def require_rank(t: torch.Tensor, name: str, min_rank: int, layout: str) -> None
 
 def require_positive(value, name: str) -> float:
     """Return ``value`` as a float, or raise if it is not a finite number > 0."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+    if (isinstance(value, (bool, np.bool_, complex, np.complexfloating))
+            or not isinstance(value, (int, float, np.number))):
         raise TypeError(f"{name} must be a positive number, got {type(value).__name__} {value!r}")
     value = float(value)
     if not (np.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
     return value
+
+
+def _raw_dtype_tensor(x, name: str) -> torch.Tensor:
+    """``x`` as a tensor of its own dtype (an int mask stays int, so the message can say so)."""
+    if isinstance(x, torch.Tensor):
+        return x
+    arr = np.asarray(x) if isinstance(x, (np.ndarray, list, tuple, np.generic)) else None
+    if arr is not None and arr.dtype.kind in "biuf":
+        return torch.from_numpy(np.array(arr, dtype=arr.dtype.newbyteorder("=")))
+    return to_tensor(x, name, keep_bool=True)[0]
 
 
 def broadcast_mask(mask, scores: torch.Tensor, name: str = "mask") -> torch.Tensor:
@@ -83,11 +128,12 @@ def broadcast_mask(mask, scores: torch.Tensor, name: str = "mask") -> torch.Tens
     True means "may attend". We insist on booleans: a float mask is ambiguous (is it additive,
     -inf style, or multiplicative?) and silently doing the wrong thing is worse than an error.
     """
-    m, _ = to_tensor(mask, name)
+    m = _raw_dtype_tensor(mask, name)
     if m.dtype != torch.bool:
         raise TypeError(
             f"{name} must be boolean (True = may attend, False = blocked), got dtype "
-            f"{str(m.dtype).replace('torch.', '')}; for an integer mask use mask.astype(bool)"
+            f"{_dtype_name(m.dtype)}; for an integer mask use mask.astype(bool) (NumPy) or "
+            f"mask.bool() (torch)"
         )
     try:
         target = torch.broadcast_shapes(m.shape, scores.shape)

@@ -27,7 +27,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ._arrays import like_input, shape_str, to_tensor
+from ._arrays import compute_dtype, like_input, shape_str, to_tensor
 from .core import softmax_weights
 
 MAX_ATTENTION_ENTRIES = 60_000_000  # K*K dense matrices beyond this would take > ~0.5 GB
@@ -127,6 +127,9 @@ def conv2d_as_attention(x, kernel, sharpness=math.inf, return_weights=False):
             f"kernel has C_in={k_in} input channels (shape {shape_str(kernel)}) but x has "
             f"C_in={c_in} (shape {shape_str(x)}); expected kernel.shape[1] == x.shape[-3]"
         )
+    if x.numel() == 0 and (c_in == 0 or h == 0 or w == 0):
+        raise ValueError(f"x must have at least one channel and one pixel (C_in, H, W >= 1), got "
+                         f"shape {shape_str(x if not unbatched else x[0])}")
     if kh != kw or kh % 2 == 0:
         raise ValueError(f"kernel must be square with an odd size K, got K x K = {kh} x {kw}")
     if not (isinstance(sharpness, (int, float)) and sharpness > 0):
@@ -139,7 +142,8 @@ def conv2d_as_attention(x, kernel, sharpness=math.inf, return_weights=False):
             f"matrices of {h * w} x {n_keys} entries; that is too much memory for a demo. "
             f"Use an image of at most about 48 x 48 (that quadratic cost is the lesson)."
         )
-    dtype = torch.promote_types(x.dtype, kernel.dtype)
+    out_dtype = torch.promote_types(x.dtype, kernel.dtype)
+    dtype = compute_dtype(out_dtype)                  # float16/bfloat16: computed in float32
     x, kernel = x.to(dtype), kernel.to(dtype)
 
     # Keys/values: the zero-padded image, one token per pixel with C_in features.
@@ -151,8 +155,8 @@ def conv2d_as_attention(x, kernel, sharpness=math.inf, return_weights=False):
     out = torch.einsum("kbnc,kco->bon", heads, projections).reshape(b, c_out, h, w)
     if unbatched:
         out = out[0]
-    out = like_input(out, from_numpy)
-    return (out, like_input(weights, from_numpy)) if return_weights else out
+    out = like_input(out, from_numpy, out_dtype)
+    return (out, like_input(weights, from_numpy, out_dtype)) if return_weights else out
 
 
 def effective_kernel(kernel, sharpness: float):

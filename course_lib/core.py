@@ -17,18 +17,21 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
 from ._arrays import (
     broadcast_mask,
     common_dtype,
+    compute_dtype,
     like_input,
     require_positive,
     require_rank,
     shape_str,
     to_tensor,
 )
+from ._numerics import cosine_scores, dot_scores, neg_sq_distances, stable_softmax
 
 SIMILARITY_KINDS = ("dot", "scaled_dot", "cosine", "neg_sq_euclidean")
 
@@ -47,46 +50,49 @@ def similarity(q, k, kind="scaled_dot"):
             ``"scaled_dot"``       q . k / sqrt(d)   (keeps the scores' variance ~1 as d grows)
             ``"cosine"``           q . k / (|q| |k|) (only the direction matters; zero vectors -> 0)
             ``"neg_sq_euclidean"`` -|q - k|^2 = 2 q . k - |q|^2 - |k|^2  (close = similar)
-            or a callable ``f(q, k) -> scores`` such as an :class:`AdditiveScore` module.
+            or a callable ``f(q, k) -> scores`` such as an :class:`AdditiveScore` module (then
+            q and k may have different feature sizes).
 
     Returns:
         scores of shape ``(..., n_q, n_k)``; larger means more similar.
+
+    Inputs: booleans and integers are read as floats; complex numbers are refused (TypeError).
+    float16/bfloat16 are computed in float32 and returned in their own dtype. Scores too large
+    to store become +-inf (never NaN), see :mod:`course_lib._numerics`; with ``d = 0`` every
+    score is 0.
     """
     q, from_numpy = to_tensor(q, "q")
     k, _ = to_tensor(k, "k")
     require_rank(q, "q", 2, "(..., n_q, d)")
     require_rank(k, "k", 2, "(..., n_k, d)")
-    if q.shape[-1] != k.shape[-1]:
+    if q.shape[-1] != k.shape[-1] and not callable(kind):
         raise ValueError(
             f"q and k must have the same feature size d (last dimension): q has shape "
             f"{shape_str(q)} (d={q.shape[-1]}), k has shape {shape_str(k)} (d={k.shape[-1]})"
         )
     q, k = common_dtype(q, k)
+    out_dtype = q.dtype
+    q, k = q.to(compute_dtype(out_dtype)), k.to(compute_dtype(out_dtype))
 
     if callable(kind):
         scores = kind(q, k)
     elif kind == "dot":
-        scores = q @ k.transpose(-2, -1)
+        scores = dot_scores(q, k)
     elif kind == "scaled_dot":
         # Scaling q (n_q * d numbers) is cheaper than scaling the scores (n_q * n_k numbers).
-        scores = (q * (1.0 / math.sqrt(q.shape[-1]))) @ k.transpose(-2, -1)
+        scores = dot_scores(q, k, scale=1.0 / math.sqrt(max(q.shape[-1], 1)))
     elif kind == "cosine":
-        eps = torch.finfo(q.dtype).tiny  # a zero vector has no direction: its cosine is 0
-        q_unit = q / q.norm(dim=-1, keepdim=True).clamp_min(eps)
-        k_unit = k / k.norm(dim=-1, keepdim=True).clamp_min(eps)
-        scores = q_unit @ k_unit.transpose(-2, -1)
+        scores = cosine_scores(q, k)
     elif kind == "neg_sq_euclidean":
-        # Expanding the square turns n_q * n_k difference vectors into one matrix product.
-        q_sq = (q * q).sum(-1, keepdim=True)  # (..., n_q, 1)
-        k_sq = (k * k).sum(-1).unsqueeze(-2)  # (..., 1, n_k)
-        scores = 2 * (q @ k.transpose(-2, -1)) - q_sq - k_sq
-        scores = scores.clamp(max=0.0)  # a distance is never negative; rounding can say otherwise
+        # Expanding the square turns n_q * n_k difference vectors into one matrix product
+        # (done with care far from the origin: see _numerics.neg_sq_distances).
+        scores = neg_sq_distances(q, k)
     else:
         raise ValueError(
             f"kind={kind!r} is not a known similarity; expected one of "
             f"{', '.join(repr(s) for s in SIMILARITY_KINDS)} or a callable f(q, k) -> scores"
         )
-    return like_input(scores, from_numpy)
+    return like_input(scores, from_numpy, out_dtype)
 
 
 class AdditiveScore(nn.Module):
@@ -128,30 +134,20 @@ def softmax_weights(scores, temperature=1.0, mask=None):
 
     Returns:
         weights with the shape of ``scores``, finite for any finite scores, however large.
+
+    Non-finite scores follow the limits: ``-inf`` is a blocked key (weight 0); ``+inf`` entries
+    share the row's weight equally (the limit as those scores grow) and the others get 0; a NaN
+    score makes its whole row NaN, because no weight is right and a silent number would hide the
+    bug. With no keys (``n_k = 0``) the weights have shape ``(..., 0)``. float16/bfloat16 are
+    computed in float32 and returned in their own dtype.
     """
     s, from_numpy = to_tensor(scores, "scores")
     require_rank(s, "scores", 1, "(..., n_k)")
-    if not s.is_floating_point():
-        raise TypeError(f"scores must be floating point, got dtype {s.dtype}")
     temperature = require_positive(temperature, "temperature")
     allowed = None if mask is None else broadcast_mask(mask, s)
-
-    # Subtract each row's largest (allowed) score before exponentiating. Softmax does not
-    # change when a constant is added to a row, but exp() of a large score overflows to inf
-    # and inf / inf is NaN. After the shift every exponent is <= 0, so exp() is in (0, 1].
-    # We shift *before* dividing by T so that a small T cannot overflow either.
-    if allowed is not None:
-        s = s.masked_fill(~allowed, -math.inf)
-    row_max = s.amax(dim=-1, keepdim=True).detach()  # constant per row: no gradient needed
-    row_max = torch.where(torch.isfinite(row_max), row_max, torch.zeros_like(row_max))
-    z = s - row_max
-    if temperature != 1.0:
-        z = z / temperature
-    e = torch.exp(z)  # blocked entries: exp(-inf) = 0
-    # The row sum is >= 1 whenever the row has an allowed entry (its maximum contributes
-    # exp(0) = 1). It is 0 only for a fully blocked row; clamping keeps 0 / 0 from becoming NaN.
-    weights = e / e.sum(dim=-1, keepdim=True).clamp_min(torch.finfo(e.dtype).tiny)
-    return like_input(weights, from_numpy)
+    out_dtype = s.dtype
+    weights = stable_softmax(s.to(compute_dtype(out_dtype)), temperature, allowed)
+    return like_input(weights, from_numpy, out_dtype)
 
 
 # --------------------------------------------------------------------------------------------
@@ -182,10 +178,12 @@ def attend(q, k, v, mask=None, kind="scaled_dot", temperature=1.0):
             f"(n_k={v.shape[-2]})"
         )
     q, k, v = common_dtype(q, k, v)
+    out_dtype = q.dtype
+    q, k, v = (x.to(compute_dtype(out_dtype)) for x in (q, k, v))
     scores = similarity(q, k, kind=kind)                      # step 1
     weights = softmax_weights(scores, temperature, mask)      # step 2
-    output = weights @ v                                      # step 3
-    return like_input(output, from_numpy), like_input(weights, from_numpy)
+    output = weights @ v                                      # step 3 (n_k = 0: all zeros)
+    return like_input(output, from_numpy, out_dtype), like_input(weights, from_numpy, out_dtype)
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,6 +205,7 @@ class MultiHeadAttention(nn.Module):
 
     def __init__(self, embed_dim: int, num_heads: int, bias: bool = True):
         super().__init__()
+        embed_dim, num_heads = _count(embed_dim, "embed_dim"), _count(num_heads, "num_heads")
         if embed_dim % num_heads != 0:
             raise ValueError(
                 f"embed_dim={embed_dim} must be divisible by num_heads={num_heads} "
@@ -222,21 +221,47 @@ class MultiHeadAttention(nn.Module):
     def split_heads(self, x: torch.Tensor) -> torch.Tensor:
         """(B, n, embed_dim) -> (B, num_heads, n, head_dim)"""
         b, n, _ = x.shape
-        return x.view(b, n, self.num_heads, self.head_dim).transpose(1, 2)
+        return x.reshape(b, n, self.num_heads, self.head_dim).transpose(1, 2)
+
+    @staticmethod
+    def _project(layer: nn.Linear, x: torch.Tensor) -> torch.Tensor:
+        # Run the layer in the input's dtype (float64 stays float64); gradients still reach
+        # the layer's float32 parameters through .to().
+        bias = None if layer.bias is None else layer.bias.to(x.dtype)
+        return nn.functional.linear(x, layer.weight.to(x.dtype), bias)
 
     def forward(self, query, key=None, value=None, mask=None):
-        key = query if key is None else key
-        value = key if value is None else value
+        """NumPy in -> NumPy out; float16/bfloat16 computed in float32, returned in their dtype."""
+        query, from_numpy = to_tensor(query, "query")
+        key = query if key is None else to_tensor(key, "key")[0]
+        value = key if value is None else to_tensor(value, "value")[0]
         for name, x in (("query", query), ("key", key), ("value", value)):
             if x.dim() != 3 or x.shape[-1] != self.embed_dim:
                 raise ValueError(
                     f"{name} must have shape (B, n, embed_dim={self.embed_dim}), "
                     f"got shape {shape_str(x)}"
                 )
-        q = self.split_heads(self.q_proj(query))
-        k = self.split_heads(self.k_proj(key))
-        v = self.split_heads(self.v_proj(value))
+        if key.shape[:2] != value.shape[:2]:
+            raise ValueError(f"key and value must hold one value per key: key has shape "
+                             f"{shape_str(key)}, value has shape {shape_str(value)}")
+        out_dtype = torch.promote_types(torch.promote_types(query.dtype, key.dtype), value.dtype)
+        dtype = compute_dtype(out_dtype)
+        device = self.q_proj.weight.device
+        query, key, value = (x.to(device=device, dtype=dtype) for x in (query, key, value))
+        q = self.split_heads(self._project(self.q_proj, query))
+        k = self.split_heads(self._project(self.k_proj, key))
+        v = self.split_heads(self._project(self.v_proj, value))
         out, weights = attend(q, k, v, mask=mask)              # every head at once
         b, _, n_q, _ = out.shape
         out = out.transpose(1, 2).reshape(b, n_q, self.embed_dim)  # concatenate the heads
-        return self.out_proj(out), weights
+        out = self._project(self.out_proj, out)
+        return like_input(out, from_numpy, out_dtype), like_input(weights, from_numpy, out_dtype)
+
+
+def _count(value, name: str) -> int:
+    """An integer >= 1 (Python or NumPy), else a TypeError/ValueError naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer >= 1, got {type(value).__name__} {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value}")
+    return int(value)

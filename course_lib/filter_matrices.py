@@ -21,13 +21,16 @@ import torch
 import torch.nn.functional as F
 
 from ._arrays import like_input, shape_str, to_tensor
+from ._image_args import as_chw
 from .core import attend, softmax_weights
 
 
 def _gray(image, name="image") -> tuple[torch.Tensor, bool]:
-    img, from_numpy = to_tensor(image, name)
-    if img.dim() != 2:
-        raise ValueError(f"{name} must be a grayscale image of shape (H, W), got shape {shape_str(img)}")
+    if getattr(image, "ndim", 2) != 2:
+        raise ValueError(f"{name} must be a grayscale image of shape (H, W), got shape "
+                         f"{shape_str(image)}")
+    img, _, (from_numpy, _) = as_chw(image, name)   # the filters' rules: floats, not empty
+    img = img[0]
     return img.to(torch.promote_types(img.dtype, torch.float32)), from_numpy
 
 

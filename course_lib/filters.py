@@ -40,55 +40,17 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ._arrays import like_input, require_positive, shape_str, to_tensor
+from ._arrays import like_input, require_positive
+from ._image_args import as_chw as _as_chw
+from ._image_args import clip_radius, inverse_width
+from ._image_args import pixel as _pixel
+from ._image_args import radius as _radius
 from .core import softmax_weights
 
 
 # --------------------------------------------------------------------------------------------
 # Plumbing: images in, neighbour stacks out
 # --------------------------------------------------------------------------------------------
-def _as_chw(image, name: str = "image") -> tuple[torch.Tensor, bool, bool]:
-    """Return ``(image as (C, H, W) float tensor, was_grayscale, came_from_numpy)``."""
-    img, from_numpy = to_tensor(image, name)
-    if img.dtype == torch.bool:
-        img = img.to(torch.get_default_dtype())
-    if img.dim() not in (2, 3):
-        raise ValueError(
-            f"{name} must have shape (H, W) for grayscale or (C, H, W) for colour, "
-            f"got shape {shape_str(img)}"
-        )
-    gray = img.dim() == 2
-    if gray:
-        img = img.unsqueeze(0)
-    if img.shape[0] > 4 and img.shape[-1] in (3, 4):
-        raise ValueError(
-            f"{name} has shape {shape_str(img)}: it looks channel-last (H, W, C). "
-            f"The course uses channel-first (C, H, W); convert with np.moveaxis(image, -1, 0)"
-        )
-    return img, gray, from_numpy
-
-
-def _radius(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
-    return value
-
-
-def _pixel(image: torch.Tensor, pixel, name: str = "pixel") -> tuple[int, int]:
-    """Validate ``(row, col)`` against an image of shape (C, H, W)."""
-    try:
-        row, col = (int(v) for v in pixel)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a pair (row, col) of integers, got {pixel!r}") from None
-    h, w = image.shape[-2:]
-    if not (0 <= row < h and 0 <= col < w):
-        raise ValueError(
-            f"{name}=({row}, {col}) lies outside the image of height {h} and width {w}; "
-            f"expected 0 <= row < {h} and 0 <= col < {w}"
-        )
-    return row, col
-
-
 def window_offsets(radius: int, device=None, dtype=torch.float64) -> torch.Tensor:
     """The ``(K*K, 2)`` offsets ``(dy, dx)`` of a ``K x K`` window, ``K = 2 radius + 1``.
 
@@ -136,19 +98,21 @@ def weighted_average(values: torch.Tensor, scores: torch.Tensor, inside: torch.T
     return (values * weights.unsqueeze(0)).sum(dim=1), weights
 
 
-def _finish(out: torch.Tensor, gray: bool, from_numpy: bool):
-    return like_input(out[0] if gray else out, from_numpy)
+def _finish(out: torch.Tensor, gray: bool, caller: tuple[bool, torch.dtype]):
+    """Hand back what the caller gave: NumPy or torch, grayscale or not, in its dtype."""
+    from_numpy, dtype = caller
+    return like_input(out[0] if gray else out, from_numpy, dtype)
 
 
 def _weight_map(image: torch.Tensor, row: int, col: int, radius: int, window_weights,
-                from_numpy: bool):
+                caller: tuple[bool, torch.dtype]):
     """Scatter one pixel's window weights ``(K, K)`` into an ``(H, W)`` map (zero elsewhere)."""
     h, w = image.shape[-2:]
     full = torch.zeros(h + 2 * radius, w + 2 * radius, dtype=window_weights.dtype,
                        device=window_weights.device)
     k = 2 * radius + 1
     full[row : row + k, col : col + k] = window_weights  # window centred on (row, col)
-    return like_input(full[radius : radius + h, radius : radius + w], from_numpy)
+    return _finish(full[None, radius : radius + h, radius : radius + w], True, caller)
 
 
 def _window(image: torch.Tensor, row: int, col: int, radius: int):
@@ -166,7 +130,8 @@ def _window(image: torch.Tensor, row: int, col: int, radius: int):
 def _spatial_scores(radius: int, sigma: float, like: torch.Tensor) -> torch.Tensor:
     """``-|p - p'|^2 / (2 sigma^2)`` for every offset of the window, shape ``(K*K,)``."""
     offsets = window_offsets(radius, device=like.device, dtype=like.dtype)
-    return -(offsets**2).sum(dim=1) / (2 * sigma**2)
+    inverse = inverse_width(sigma, "sigma", like)   # written so that a tiny sigma gives 0, not NaN
+    return -((offsets * inverse) ** 2).sum(dim=1) / 2
 
 
 def streaming_window_average(image: torch.Tensor, radius: int, score_of_offset):
@@ -228,16 +193,16 @@ def gaussian_blur(image, sigma):
     Returns:
         the blurred image, same shape (and NumPy if given NumPy).
     """
-    img, gray, from_numpy = _as_chw(image)
+    img, gray, caller = _as_chw(image)
     sigma = require_positive(sigma, "sigma")
-    radius = gaussian_radius(sigma)
+    radius = clip_radius(gaussian_radius(sigma), img)
     kernel = torch.exp(_spatial_scores(radius, sigma, img)).view(1, 1, 2 * radius + 1, -1)
     # One kernel for every channel: a depth-wise convolution with zero padding ...
     blurred = F.conv2d(img.unsqueeze(1), kernel, padding=radius).squeeze(1)
     # ... divided by the total weight that fell inside the image (the border rule).
     ones = torch.ones_like(img[:1]).unsqueeze(1)
     total = F.conv2d(ones, kernel, padding=radius).squeeze(1)
-    return _finish(blurred / total, gray, from_numpy)
+    return _finish(blurred / total, gray, caller)
 
 
 def gaussian_weights(image, pixel, sigma):
@@ -247,24 +212,26 @@ def gaussian_weights(image, pixel, sigma):
     the rest sums to 1 (border rule: renormalised over in-image neighbours). For a grayscale image
     ``gaussian_blur(image, sigma)[row, col] == (map * image).sum()``.
     """
-    img, _, from_numpy = _as_chw(image)
+    img, _, caller = _as_chw(image)
     sigma = require_positive(sigma, "sigma")
     row, col = _pixel(img, pixel)
-    radius = gaussian_radius(sigma)
+    radius = clip_radius(gaussian_radius(sigma), img)
     _, inside = _window(img, row, col, radius)
     scores = _spatial_scores(radius, sigma, img).view(inside.shape)
     weights = softmax_weights(scores.reshape(-1), mask=inside.reshape(-1)).view(inside.shape)
-    return _weight_map(img, row, col, radius, weights, from_numpy)
+    return _weight_map(img, row, col, radius, weights, caller)
 
 
 # --------------------------------------------------------------------------------------------
 # Bilateral filter: local weights that adapt to the image
 # --------------------------------------------------------------------------------------------
-def _bilateral_params(sigma_spatial, sigma_color, radius):
-    sigma_spatial = require_positive(sigma_spatial, "sigma_spatial")
-    sigma_color = require_positive(sigma_color, "sigma_color")
-    radius = gaussian_radius(sigma_spatial) if radius is None else _radius(radius, "radius")
-    return sigma_spatial, sigma_color, radius
+def _bilateral_params(sigma_spatial, sigma_color, radius, img):
+    """``(1 / sigma_spatial, 1 / sigma_color, radius)``, see :func:`inverse_width`."""
+    inv_spatial = inverse_width(sigma_spatial, "sigma_spatial", img)
+    inv_color = inverse_width(sigma_color, "sigma_color", img)
+    radius = (gaussian_radius(float(sigma_spatial)) if radius is None
+              else _radius(radius, "radius"))
+    return inv_spatial, inv_color, clip_radius(radius, img)
 
 
 def bilateral_filter(image, sigma_spatial, sigma_color, radius=None):
@@ -284,15 +251,15 @@ def bilateral_filter(image, sigma_spatial, sigma_color, radius=None):
         sigma_color: intensity standard deviation, in the units of the image (> 0).
         radius: window half-width (int >= 0), default ``ceil(3 sigma_spatial)``.
     """
-    img, gray, from_numpy = _as_chw(image)
-    sigma_spatial, sigma_color, radius = _bilateral_params(sigma_spatial, sigma_color, radius)
+    img, gray, caller = _as_chw(image)
+    inv_sp, inv_c, radius = _bilateral_params(sigma_spatial, sigma_color, radius, img)
 
     def scores(dy, dx, shifted):  # log of the product of the two Gaussians
-        spatial = -(dy * dy + dx * dx) / (2 * sigma_spatial**2)       # the same for every pixel
-        colour_d2 = ((shifted - img) ** 2).sum(dim=0)                 # |I(p) - I(p')|^2, per pixel
-        return spatial - colour_d2 / (2 * sigma_color**2)
+        spatial = -((dy * inv_sp) * (dy * inv_sp) + (dx * inv_sp) * (dx * inv_sp)) / 2  # per offset
+        colour_d2 = (((shifted - img) * inv_c) ** 2).sum(dim=0)  # |I(p) - I(p')|^2 / s_c^2
+        return spatial - colour_d2 / 2
 
-    return _finish(streaming_window_average(img, radius, scores), gray, from_numpy)
+    return _finish(streaming_window_average(img, radius, scores), gray, caller)
 
 
 def bilateral_weights(image, pixel, sigma_spatial, sigma_color, radius=None):
@@ -301,149 +268,28 @@ def bilateral_weights(image, pixel, sigma_spatial, sigma_color, radius=None):
     Same parameters and border rule as :func:`bilateral_filter`; zero outside the window.
     For a grayscale image ``bilateral_filter(image, ...)[row, col] == (map * image).sum()``.
     """
-    img, _, from_numpy = _as_chw(image)
-    sigma_spatial, sigma_color, radius = _bilateral_params(sigma_spatial, sigma_color, radius)
+    img, _, caller = _as_chw(image)
+    inv_sp, inv_c, radius = _bilateral_params(sigma_spatial, sigma_color, radius, img)
     row, col = _pixel(img, pixel)
     values, inside = _window(img, row, col, radius)               # (C, K, K), (K, K)
     centre = img[:, row, col].view(-1, 1, 1)
-    scores = (_spatial_scores(radius, sigma_spatial, img).view(inside.shape)
-              - ((values - centre) ** 2).sum(dim=0) / (2 * sigma_color**2))
+    scores = (_spatial_scores(radius, float(sigma_spatial), img).view(inside.shape)
+              - (((values - centre) * inv_c) ** 2).sum(dim=0) / 2)
     weights = softmax_weights(scores.reshape(-1), mask=inside.reshape(-1)).view(inside.shape)
-    return _weight_map(img, row, col, radius, weights, from_numpy)
+    return _weight_map(img, row, col, radius, weights, caller)
 
 
 # --------------------------------------------------------------------------------------------
-# Non-local means: attention between patches
+# Non-local means: attention between patches (in nonlocal_means.py, which uses the plumbing
+# above; imported last so that the plumbing exists when it loads)
 # --------------------------------------------------------------------------------------------
-def _nl_means_params(h, patch_radius, search_radius):
-    return (require_positive(h, "h"), _radius(patch_radius, "patch_radius"),
-            _radius(search_radius, "search_radius"))
-
-
-def _reflect_pad(img: torch.Tensor, patch_radius: int) -> torch.Tensor:
-    """Mirror the image by ``patch_radius`` so that every patch is complete."""
-    h, w = img.shape[-2:]
-    if patch_radius >= min(h, w):
-        raise ValueError(
-            f"patch_radius={patch_radius} is too large for an image of height {h} and width {w}; "
-            f"expected patch_radius < {min(h, w)}"
-        )
-    return F.pad(img.unsqueeze(0), (patch_radius,) * 4, mode="reflect").squeeze(0)
-
-
-def box_sum(x: torch.Tensor, size: int) -> torch.Tensor:
-    """Sum over every ``size x size`` block of the last two axes ('valid': no padding).
-
-    A box sum is separable (rows, then columns), so it costs ``2 * size`` additions per pixel.
-    """
-    h, w = x.shape[-2] - size + 1, x.shape[-1] - size + 1
-    rows = x[..., 0:h, :].clone()
-    for i in range(1, size):
-        rows += x[..., i : i + h, :]
-    out = rows[..., 0:w].clone()
-    for j in range(1, size):
-        out += rows[..., j : j + w]
-    return out
-
-
-def patch_distances(image: torch.Tensor, patch_radius: int, search_radius: int) -> torch.Tensor:
-    """``d2(p, p')`` for every pixel p and every p' in its search window: shape ``(K*K, H, W)``.
-
-    ``d2`` is the mean, over the ``(2 patch_radius + 1)^2`` patch offsets u and the channels, of
-    ``(I(p + u) - I(p' + u))^2``. Instead of cutting out patches we square the difference between
-    the image and its shifted copy *once per pixel*, then a box filter averages those squares over
-    the patch. Offsets are in :func:`window_offsets` order. ``image`` is ``(C, H, W)``; entries for
-    p' outside the image are meaningless (mask them). Memory: K*K numbers per pixel.
-    """
-    pr = patch_radius
-    padded = _reflect_pad(image, pr)                              # (C, H + 2pr, W + 2pr)
-    shifted, _ = neighbours(padded, search_radius)                # (C, K*K, H + 2pr, W + 2pr)
-    sq_diff = ((shifted - padded.unsqueeze(1)) ** 2).mean(dim=0)  # (K*K, H + 2pr, W + 2pr)
-    return box_sum(sq_diff, 2 * pr + 1) / (2 * pr + 1) ** 2       # (K*K, H, W)
-
-
-def nl_means_as_attention(image, h, patch_radius=1, search_radius=5):
-    """NL-means written literally as attention; the same result as :func:`nl_means`.
-
-    1. similarity: ``scores = -d2(p, p') / h^2`` for every pixel p and every p' in its window;
-    2. weights:    ``softmax_weights(scores)`` over the window (in-image p' only);
-    3. aggregate:  the weighted average of the pixels p'.
-
-    It stores all ``K*K`` scores of every pixel (``K = 2 search_radius + 1``), so it needs
-    ``K*K`` times the image's memory; :func:`nl_means` streams over the offsets instead.
-    """
-    img, gray, from_numpy = _as_chw(image)
-    h, patch_radius, search_radius = _nl_means_params(h, patch_radius, search_radius)
-    scores = -patch_distances(img, patch_radius, search_radius) / h**2   # step 1: similarity
-    values, inside = neighbours(img, search_radius)
-    out, _ = weighted_average(values, scores, inside)                     # steps 2 and 3
-    return _finish(out, gray, from_numpy)
-
-
-def nl_means(image, h, patch_radius=1, search_radius=5):
-    """Non-local means denoising (Buades, Coll & Morel, 2005): attention between patches.
-
-    Each pixel p averages the pixels p' of its search window ``|dy|, |dx| <= search_radius``
-    with weights ``softmax_p'(-d2(p, p') / h^2)``, i.e. ``exp(-d2 / h^2)`` normalised, where ``d2``
-    is the mean (over the ``(2 patch_radius + 1)^2`` patch and the channels) of the squared
-    differences between the patches around p and p'. In attention words: query = the patch around
-    p, key = the patch around p', value = the pixel p', similarity = -(squared distance) / h^2.
-    A pixel trusts pixels whose *surroundings* look like its own, wherever they are in the window:
-    the weights adapt to the content and are not tied to nearby positions.
-
-    Border rule: only in-image neighbours p' are averaged (weights renormalised over them);
-    patches that stick out of the image are completed by mirror reflection.
-
-    Args:
-        image: ``(H, W)`` or ``(C, H, W)``, floats in [0, 1].
-        h: filtering strength in the units of the image (> 0); about the noise's standard
-            deviation is a good start. Larger h averages more.
-        patch_radius: patches are ``(2 patch_radius + 1)^2`` pixels.
-        search_radius: p' ranges over a ``(2 search_radius + 1)^2`` window around p.
-
-    Computed by streaming over the offsets (see :func:`streaming_window_average`);
-    :func:`nl_means_as_attention` is the same computation written as one attention.
-    """
-    img, gray, from_numpy = _as_chw(image)
-    h, pr, sr = _nl_means_params(h, patch_radius, search_radius)
-    c, height, width = img.shape
-    padded = _reflect_pad(img, pr)                           # complete patches at the border
-    shifted_padded = F.pad(padded, (sr,) * 4)                # room for every search offset
-
-    scale = -1.0 / (h**2 * c * (2 * pr + 1) ** 2)   # 1 / h^2, and the mean's 1 / (C * patch)
-
-    def scores(dy, dx, shifted):
-        # The squared difference between the image and its copy shifted by (dy, dx), summed over
-        # the channels and the patch (a box sum), is d2(p, p + (dy, dx)) for every p at once.
-        other = shifted_padded[:, sr + dy : sr + dy + height + 2 * pr,
-                               sr + dx : sr + dx + width + 2 * pr]
-        sq_diff = (other - padded).square_()
-        sq_diff = sq_diff[0] if c == 1 else sq_diff.sum(dim=0)
-        return box_sum(sq_diff, 2 * pr + 1).mul_(scale)
-
-    return _finish(streaming_window_average(img, sr, scores), gray, from_numpy)
-
-
-def nl_means_weights(image, pixel, h, patch_radius=1, search_radius=5):
-    """The ``(H, W)`` map of weights that ``nl_means`` uses at ``pixel = (row, col)``.
-
-    Same parameters and border rule as :func:`nl_means`; zero outside the search window.
-    For a grayscale image ``nl_means(image, h, ...)[row, col] == (map * image).sum()``.
-    """
-    img, _, from_numpy = _as_chw(image)
-    h, pr, sr = _nl_means_params(h, patch_radius, search_radius)
-    row, col = _pixel(img, pixel)
-    padded = F.pad(_reflect_pad(img, pr), (sr,) * 4)   # reflect for patches, zeros beyond
-    k, p = 2 * sr + 1, 2 * pr + 1
-    # The query patch, and every key patch of the window at once (as a (C, K, K, p, p) stack).
-    query = padded[:, sr + row : sr + row + p, sr + col : sr + col + p]
-    region = padded[:, row : row + k + p - 1, col : col + k + p - 1]
-    keys = region.unfold(1, p, 1).unfold(2, p, 1)                          # (C, K, K, p, p)
-    d2 = ((keys - query[:, None, None]) ** 2).mean(dim=(0, 3, 4))          # (K, K)
-    _, inside = _window(img, row, col, sr)
-    weights = softmax_weights((-d2 / h**2).reshape(-1), mask=inside.reshape(-1)).view(k, k)
-    return _weight_map(img, row, col, sr, weights, from_numpy)
-
+from .nonlocal_means import (  # noqa: E402
+    box_sum,
+    nl_means,
+    nl_means_as_attention,
+    nl_means_weights,
+    patch_distances,
+)
 
 __all__ = [
     "bilateral_filter",

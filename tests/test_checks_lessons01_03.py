@@ -97,7 +97,7 @@ def causal_mask_compare(n):
 
 
 def causal_mask_float(n):
-    return np.tril(np.ones((n, n)))        # 1.0 / 0.0 instead of booleans: same information
+    return np.tril(np.ones((n, n)))        # 1.0 / 0.0 instead of booleans: softmax_weights refuses it
 
 
 def topk_numpy(s, k):
@@ -164,7 +164,7 @@ RIGHT = [
     ("split_heads", split_heads_numpy), ("split_heads", split_heads_torch),
     ("softmax", softmax_numpy), ("softmax", softmax_torch_float32),
     ("masked_softmax", masked_softmax_numpy), ("masked_softmax", masked_softmax_torch),
-    ("causal_mask", causal_mask_compare), ("causal_mask", causal_mask_float),
+    ("causal_mask", causal_mask_compare),
     ("topk_weights", topk_numpy), ("topk_weights", topk_torch),
     ("scaled_dot", scaled_dot_numpy), ("scaled_dot", scaled_dot_torch),
     ("scaled_dot", scaled_dot_float32), ("scaled_dot", scaled_dot_in_place),
@@ -230,6 +230,7 @@ WRONG = [
     ("causal_mask", lambda n: np.tril(np.ones((n, n), dtype=bool)).T, "see the future"),
     ("causal_mask", lambda n: np.tril(np.ones((n, n), dtype=bool), -1), "diagonal is missing"),
     ("causal_mask", lambda n: np.tril(np.ones((n, n), dtype=bool))[None], "extra dimensions"),
+    ("causal_mask", causal_mask_float, "must be boolean"),
     ("topk_weights", lambda s, k: masked_softmax_numpy(s, s <= np.sort(s, -1)[..., k - 1][..., None]),
      "smallest"),
     ("topk_weights", lambda s, k: np.where(s >= np.sort(s, -1)[..., -k][..., None], softmax_numpy(s, 1), 0),

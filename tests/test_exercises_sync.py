@@ -71,18 +71,41 @@ def test_generator_never_overwrites_a_notebook_the_learner_changed(tmp_path, mon
     # An unchanged exercise notebook follows the solutions when they change...
     _solution_notebook(tmp_path, body="    # BEGIN SOLUTION\n    return 1 + x\n    # END SOLUTION\n    # new line")
     assert "written" in mx.update(solution)
-    assert "# new line" in target.read_text()
+    assert "# new line" in target.read_text(encoding="utf-8")
 
     # ...but once the learner has typed into it, it is kept and the new version goes beside it.
     nb = nbformat.read(target, as_version=4)
     nb.cells[2].source = nb.cells[2].source.replace('raise NotImplementedError("not attempted yet")',
                                                     "return x + 1  # my answer")
     nbformat.write(nb, target)
-    before = target.read_text()
+    before = target.read_text(encoding="utf-8")
     _solution_notebook(tmp_path, body="    # BEGIN SOLUTION\n    return x + 1\n    # END SOLUTION\n    # v3")
     message = mx.update(solution)
     assert "kept" in message and ".updated.ipynb" in message
-    assert target.read_text() == before
+    assert target.read_text(encoding="utf-8") == before
     beside = target.with_name("99_demo_exercises.updated.ipynb")
-    assert beside.exists() and "# v3" in beside.read_text()
+    assert beside.exists() and "# v3" in beside.read_text(encoding="utf-8")
     assert "OUT OF DATE" in mx.update(solution, check_only=True)
+
+
+def test_generator_never_overwrites_an_updated_copy_the_learner_edited(tmp_path, monkeypatch):
+    monkeypatch.setattr(mx, "ROOT", tmp_path)
+    solution = _solution_notebook(tmp_path)
+    target = mx.exercise_path(solution)
+    mx.update(solution)
+    nb = nbformat.read(target, as_version=4)
+    nb.cells[2].source += "\n# mine"
+    nbformat.write(nb, target)
+    _solution_notebook(tmp_path, body="    # BEGIN SOLUTION\n    return x + 1\n    # END SOLUTION\n    # v2")
+    mx.update(solution)
+    copy = target.with_name("99_demo_exercises.updated.ipynb")
+    assert "# v2" in copy.read_text(encoding="utf-8")
+    assert "up to date" not in mx.update(solution) and not target.with_name(
+        "99_demo_exercises.2.updated.ipynb").exists()          # the same new version: reused
+    copy.write_text(copy.read_text(encoding="utf-8").replace("# v2", "# v2 my work"), encoding="utf-8")
+    mine = copy.read_bytes()
+    _solution_notebook(tmp_path, body="    # BEGIN SOLUTION\n    return x + 1\n    # END SOLUTION\n    # v3")
+    message = mx.update(solution)
+    assert copy.read_bytes() == mine
+    second = target.with_name("99_demo_exercises.2.updated.ipynb")
+    assert "# v3" in second.read_text(encoding="utf-8") and second.name in message

@@ -48,7 +48,7 @@ def test_table_shows_a_solved_a_failed_and_an_untouched_exercise(progress_file, 
     assert f"1 of {len(CHECKS)} exercises passed, 1 failed, {len(CHECKS) - 2} not attempted" in out
     for name in ("scaled_dot", "cosine", "neg_sq_euclidean", "softmax"):
         assert name in out
-    assert set(json.loads(progress_file.read_text())) == {"scaled_dot", "cosine"}
+    assert set(json.loads(progress_file.read_text(encoding="utf-8"))) == {"scaled_dot", "cosine"}
 
 
 def test_the_last_attempt_wins_and_not_attempted_never_erases(progress_file):
@@ -98,20 +98,20 @@ def test_the_file_sits_beside_the_course_found_from_the_exercises_folder(tmp_pat
 
 
 def test_git_ignores_the_file():
-    ignored = (ROOT / ".gitignore").read_text().split()
+    ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").split()
     assert progress.FILE_NAME in ignored
 
 
 def test_a_damaged_or_unwritable_file_never_breaks_a_check(progress_file, capsys):
     progress_file.parent.mkdir(parents=True)
-    progress_file.write_text("{not json")
+    progress_file.write_text("{not json", encoding="utf-8")
     assert progress.load() == {}
     assert check("scaled_dot", right_scaled_dot).passed
     assert _status(progress.progress_rows(), "scaled_dot") == "passed"
 
 def test_an_unwritable_place_never_breaks_a_check(tmp_path, monkeypatch, capsys):
     blocker = tmp_path / "a_file"
-    blocker.write_text("not a folder")            # the progress file's folder cannot be made
+    blocker.write_text("not a folder", encoding="utf-8")            # the progress file's folder cannot be made
     monkeypatch.setenv(progress.ENV_VAR, str(blocker / "progress.json"))
     result = check("cosine", wrong_cosine)
     assert result.attempted and not result.passed

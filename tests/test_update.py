@@ -56,7 +56,7 @@ def course(tmp_path):
     write(upstream, "notebooks/03_c.ipynb", notebook("print('c v1')"))
     write(upstream, "exercises/01_a_exercises.ipynb",
           notebook("def f():\n    raise NotImplementedError", exercise=True))
-    (upstream / "README.md").write_text("v1\n")
+    (upstream / "README.md").write_text("v1\n", encoding="utf-8")
     git(upstream, "add", "-A")
     git(upstream, "commit", "--quiet", "-m", "v1")
     learner = tmp_path / "learner"
@@ -70,7 +70,7 @@ def release_v2(upstream: Path) -> None:
     write(upstream, "exercises/01_a_exercises.ipynb",
           notebook("def f():\n    raise NotImplementedError  # v2", exercise=True))
     write(upstream, "notebooks/04_d.ipynb", notebook("print('d v2')"))
-    (upstream / "README.md").write_text("v2\n")
+    (upstream / "README.md").write_text("v2\n", encoding="utf-8")
     git(upstream, "add", "-A")
     git(upstream, "commit", "--quiet", "-m", "v2")
 
@@ -82,7 +82,7 @@ def test_update_keeps_the_learners_notebooks_and_puts_the_new_version_beside(cou
     write(learner, "exercises/01_a_exercises.ipynb", notebook("def f():\n    return 42"))
     write(learner, "notebooks/02_b.ipynb", notebook("print('b v1')", outputs="b v1\n"))
     write(learner, "notebooks/03_c.ipynb", notebook("print('c v1')", "mine = 3"))
-    (learner / "notebooks" / "my_scratch.ipynb").write_text("{}")
+    (learner / "notebooks" / "my_scratch.ipynb").write_text("{}", encoding="utf-8")
     release_v2(upstream)
 
     lines = update_course.update(learner)
@@ -102,8 +102,8 @@ def test_update_keeps_the_learners_notebooks_and_puts_the_new_version_beside(cou
     assert not (learner / "notebooks/03_c.updated.ipynb").exists()
     # New course files arrive; the learner's own files stay.
     assert read_sources(learner / "notebooks/04_d.ipynb") == ["print('d v2')"]
-    assert (learner / "README.md").read_text() == "v2\n"
-    assert (learner / "notebooks/my_scratch.ipynb").read_text() == "{}"
+    assert (learner / "README.md").read_text(encoding="utf-8") == "v2\n"
+    assert (learner / "notebooks/my_scratch.ipynb").read_text(encoding="utf-8") == "{}"
     assert "01_a.updated.ipynb" in report and "only run" in report
     backups = list((learner / ".git" / "course-update-backup").rglob("01_a.ipynb"))
     assert backups and read_sources(backups[0]) == ["print('a v1')", "my_note = 1"]
@@ -177,3 +177,40 @@ def test_a_conflicting_commit_of_the_learner_aborts_and_changes_nothing(course, 
     assert read_sources(learner / "notebooks/01_a.ipynb") == ["committed, conflicting"]
     assert read_sources(learner / "notebooks/02_b.ipynb") == ["print('b v1')", "uncommitted edit"]
     assert git(learner, "status", "--porcelain", "--untracked-files=no") == "M notebooks/02_b.ipynb"
+
+
+def release_v3(upstream: Path) -> None:
+    write(upstream, "notebooks/01_a.ipynb", notebook("print('a v3')"))
+    git(upstream, "add", "-A")
+    git(upstream, "commit", "--quiet", "-m", "v3")
+
+
+def test_a_second_update_never_overwrites_the_copy_the_learner_worked_in(course):
+    upstream, learner = course
+    write(learner, "notebooks/01_a.ipynb", notebook("print('a v1')", "my_note = 1"))
+    release_v2(upstream)
+    update_course.update(learner)
+    # The learner now works in the copy the update wrote, as its message invites.
+    copy = learner / "notebooks/01_a.updated.ipynb"
+    write(learner, "notebooks/01_a.updated.ipynb", notebook("print('a v2')", "worked here = 2"))
+    mine = copy.read_bytes()
+    release_v3(upstream)
+
+    report = "\n".join(update_course.update(learner))
+
+    assert copy.read_bytes() == mine                          # not a byte lost
+    assert read_sources(learner / "notebooks/01_a.ipynb") == ["print('a v1')", "my_note = 1"]
+    assert read_sources(learner / "notebooks/01_a.2.updated.ipynb") == ["print('a v3')"]
+    assert "01_a.2.updated.ipynb" in report and "other work of yours" in report
+
+
+def test_every_fresh_copy_is_skipped_like_the_first(tmp_path):
+    # git (.gitignore), make (filter-out %.updated.ipynb) and the tools skip NAME.updated.ipynb;
+    # the later copies keep that ending so they are skipped the same way.
+    from make_exercises import write_beside
+
+    target = tmp_path / "01_a.ipynb"
+    names = [write_beside(target, str(i).encode()).name for i in range(3)]
+    assert names == ["01_a.updated.ipynb", "01_a.2.updated.ipynb", "01_a.3.updated.ipynb"]
+    assert all(name.endswith(".updated.ipynb") for name in names)
+    assert write_beside(target, b"1").name == "01_a.2.updated.ipynb"   # same content: reused

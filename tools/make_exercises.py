@@ -106,6 +106,30 @@ def _dedupe_ids(nb) -> None:
             seen[cell.id] = 0
 
 
+def write_beside(target: Path, content: bytes) -> Path:
+    """Write ``content`` beside ``target`` as NAME.updated.EXT without ever overwriting a file a
+    learner may have edited: if that name holds something else (say the learner worked in the copy
+    a previous update wrote), the next free NAME.2.updated.EXT, NAME.3.updated.EXT, ... is used
+    (every name still ends in ``.updated.EXT``, which git, make and the tools skip). A file that
+    already holds exactly ``content`` is reused. Returns the path written (or reused)."""
+    number = 1
+    while True:
+        tag = "updated" if number == 1 else f"{number}.updated"
+        candidate = target.with_name(f"{target.stem}.{tag}{target.suffix}")
+        if not candidate.exists():
+            candidate.write_bytes(content)
+            return candidate
+        if candidate.read_bytes() == content:
+            return candidate
+        number += 1
+
+
+def notebook_bytes(nb) -> bytes:
+    """What ``nbformat.write`` would put in the file."""
+    text = nbformat.writes(nb)
+    return (text if text.endswith("\n") else text + "\n").encode("utf-8")
+
+
 def learner_changed(path: Path) -> bool:
     """True if the exercise notebook on disk differs from what the generator wrote."""
     nb = nbformat.read(path, as_version=4)
@@ -124,8 +148,7 @@ def update(solution: Path, check_only: bool = False) -> str:
         if check_only:
             return f"{target.relative_to(ROOT)}: OUT OF DATE with {solution.relative_to(ROOT)}"
         if learner_changed(target):
-            beside = target.with_name(target.name.replace(".ipynb", ".updated.ipynb"))
-            nbformat.write(new, beside)
+            beside = write_beside(target, notebook_bytes(new))
             return (f"{target.relative_to(ROOT)}: you have changed this notebook, so it was kept as "
                     f"it is; the new version is in {beside.relative_to(ROOT)}")
     elif check_only:

@@ -8,7 +8,10 @@ Before that it looks at every file you changed since your last update:
 
 - a notebook whose cells you edited (or any other file you edited) is kept exactly as you left it;
   if the course changed it too, the new version is written beside it as ``NAME.updated.ipynb``
-  (``NAME.updated.py`` for other files), so you can compare and copy what you need;
+  (``NAME.updated.py`` for other files), so you can compare and copy what you need; if that
+  name is taken by a different file (you worked in the copy an earlier update wrote), the next
+  free name ``NAME.2.updated.ipynb``, ``NAME.3.updated.ipynb``, ... is used: no file of yours
+  is ever overwritten;
 - a notebook you only ran (same cells, new outputs) is replaced by the new version when the course
   changed it, and left alone when it did not;
 - a file of yours that the course now also ships is kept, and the course's file goes beside it.
@@ -30,7 +33,7 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_exercises import fingerprint, learner_changed  # noqa: E402
+from make_exercises import fingerprint, learner_changed, write_beside  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -185,13 +188,17 @@ def update(repo: Path, remote: str | None = None, branch: str | None = None,
                           + merged.stderr.decode(errors="replace"))
 
     # 3. Put the learner's versions back; the course's new versions go beside them.
-    for path, action in plan:
+    for index, (path, action) in enumerate(plan):
         if action != "keep+beside":  # "keep"/"delete": never touched; "replace"/"restore": new version
             continue
         target = repo / path
         content = git.blob(new, path)
         if content is not None:
-            beside(target).write_bytes(content)
+            written = write_beside(target, content)
+            if written != beside(target):
+                report[index] = (f"{path}: you changed it, so it was kept; "
+                                 f"{beside(Path(path)).as_posix()} holds other work of yours, so "
+                                 f"the new version is {written.relative_to(repo).as_posix()}")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(saved[path])
     if saved:

@@ -5,8 +5,10 @@ the case is about), registered under a name with a list of :class:`Mistake` (a t
 implementation and the hint that names it). When the learner's answer is wrong we compare it with
 each known mistake: if it matches one, we can say *which* mistake it is, not just that it is wrong.
 
-``check(name, fn)`` never raises because of the learner's code: an exception, a wrong shape, NaNs
-or a missing ``return`` all become feedback. ``NotImplementedError`` means "not attempted yet".
+``check(name, fn)`` never raises because of the learner's code: an exception, a wrong shape, NaNs,
+a missing ``return``, a wrong signature or a function that never returns (each call has a time
+limit) all become feedback. A ``NotImplementedError`` raised by the learner's own stub means "not
+attempted yet"; one raised inside a library during a real attempt is reported as an error.
 """
 from __future__ import annotations
 
@@ -19,6 +21,9 @@ import numpy as np
 import torch
 
 from . import progress
+from ._calling import (_arg_summary, _call_with_time_limit, _raised_by_learner, _signature_problem,
+                       _TimeLimit)
+from ._console import safe_print
 
 
 @dataclass
@@ -50,18 +55,29 @@ class CheckSpec:
     # Turns what the learner passes (e.g. a class) into a function of a case's args; None: as is.
     prepare: Callable | None = None
     error_hint: Callable | None = None  # error -> hint (or None) when the learner's code raises
+    time_limit: float | None = None  # seconds per call; None: TIME_LIMIT_SECONDS
 
 
 CHECKS: dict[str, CheckSpec] = {}
 
+# Seconds one call of the learner's function may take before the check gives up on it. The right
+# answers take milliseconds to a few seconds (a slow Python loop on a busy hub included); only a
+# loop that never ends gets near this. A check can set its own (register_check(time_limit=...)).
+TIME_LIMIT_SECONDS = 30.0
 
-def register_check(name: str, mistakes=(), task: str = "", prepare=None, error_hint=None):
-    """Decorator for a zero-argument function returning the list of cases of check ``name``."""
+
+def register_check(name: str, mistakes=(), task: str = "", prepare=None, error_hint=None,
+                   time_limit: float | None = None):
+    """Decorator for a zero-argument function returning the list of cases of check ``name``.
+
+    ``time_limit``: seconds one call may take (default TIME_LIMIT_SECONDS); raise it for an
+    exercise whose right answer really takes long (a training loop)."""
 
     def decorate(make_cases):
         if name in CHECKS:
             raise ValueError(f"a check named {name!r} is already registered")
-        CHECKS[name] = CheckSpec(name, make_cases, list(mistakes), task, prepare, error_hint)
+        CHECKS[name] = CheckSpec(name, make_cases, list(mistakes), task, prepare, error_hint,
+                                 time_limit)
         return make_cases
 
     return decorate
@@ -121,6 +137,7 @@ def _close(got, expected, case: Case, equal_nan: bool = False) -> bool:
         and isinstance(got, np.ndarray)
         and got.shape == np.shape(expected)
         and got.dtype.kind in "biuf"
+        and (got.dtype == bool or np.asarray(expected).dtype != bool)  # a mask must be boolean
         and np.allclose(got, expected, rtol=rtol, atol=atol, equal_nan=equal_nan)
     )
 
@@ -160,6 +177,13 @@ def _shape_hint(got: np.ndarray, expected: np.ndarray) -> str | None:
 
 def _diagnose(spec: CheckSpec, case: Case, got, expected) -> str:
     """Name the likely mistake: first the registered ones, then generic shape/NaN hints."""
+    for g, e in zip(got, expected):
+        if (isinstance(g, np.ndarray) and np.asarray(e).dtype == bool and g.dtype != bool
+                and g.shape == np.shape(e)):
+            return (f"A mask must be boolean (True = may attend, False = blocked); yours has dtype "
+                    f"{g.dtype}, which softmax_weights refuses (is 1 'allowed' or an additive "
+                    f"score?). Build it with dtype=bool, e.g. np.tril(np.ones((n, n), dtype=bool)), "
+                    f"or convert with .astype(bool).")
     for mistake in spec.mistakes:
         wrong_fn = spec.prepare(mistake.fn) if spec.prepare else mistake.fn
         try:
@@ -195,7 +219,7 @@ def check(name: str, fn: Callable, verbose: bool = True) -> CheckResult:
     result = _run(spec, fn)
     progress.record(result)  # remembered for progress.show_progress(); never raises
     if verbose:
-        print(result.message)
+        safe_print(result.message)
     return result
 
 
@@ -206,17 +230,36 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
                            f"Check {name!r}: expected a function, got {type(fn).__name__}.")
     fn = spec.prepare(fn) if spec.prepare else fn
     cases = spec.cases()
+    limit = spec.time_limit or TIME_LIMIT_SECONDS
     for i, case in enumerate(cases):
         expected = case.expected if isinstance(case.expected, tuple) else (case.expected,)
         args_text = ", ".join(_arg_summary(a) for a in case.args)
         header = f"Check {name!r}: case {i + 1} of {len(cases)} ({case.label}) with {args_text}"
+        signature_problem = None if spec.prepare else _signature_problem(fn, case.args, spec)
+        if signature_problem:
+            return CheckResult(name, False, True, f"{header}\n  {signature_problem}", i, len(cases))
         try:
-            raw = fn(*copy.deepcopy(case.args))
-        except NotImplementedError:
-            return CheckResult(name, False, False,
-                               f"Check {name!r}: not attempted yet. Replace the "
-                               f"`raise NotImplementedError` line with your code and run again.",
-                               0, len(cases))
+            raw = _call_with_time_limit(fn, copy.deepcopy(case.args), limit)
+        except _TimeLimit:
+            return CheckResult(name, False, True,
+                               f"{header}\n  your function took longer than "
+                               f"{limit:g} s, maybe an infinite loop (a `while` whose "
+                               f"condition never changes?). It may still be running in the "
+                               f"background: restart the kernel if the notebook gets slow.",
+                               i, len(cases))
+        except NotImplementedError as error:
+            if _raised_by_learner(error):
+                return CheckResult(name, False, False,
+                                   f"Check {name!r}: not attempted yet. Replace the "
+                                   f"`raise NotImplementedError` line with your code and run again.",
+                                   0, len(cases))
+            where = traceback.extract_tb(error.__traceback__)[-1]
+            return CheckResult(name, False, True,
+                               f"{header}\n  your function raised NotImplementedError inside "
+                               f"a library: {error}\n  (in {where.name}, {where.filename}, line "
+                               f"{where.lineno})\n  hint: that operation is not available for "
+                               f"these inputs (dtype or device); try float64 NumPy arrays.",
+                               i, len(cases))
         except Exception as error:
             where = traceback.extract_tb(error.__traceback__)[-1]
             source = f": {where.line}" if where.line else ""
@@ -249,12 +292,6 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
     return CheckResult(name, True, True,
                        f"Check {name!r}: passed all {len(cases)} cases. Well done!",
                        len(cases), len(cases))
-
-
-def _arg_summary(a) -> str:
-    if isinstance(a, np.ndarray):
-        return f"array of shape {a.shape}"
-    return repr(a)
 
 
 def _error_hint(error: Exception) -> str:

@@ -120,6 +120,11 @@ def _dist(q, k):
         Mistake("The factor 2 is missing: |q - k|^2 = |q|^2 - 2 q.k + |k|^2.",
                 lambda q, k: q @ _swap(k) - (q * q).sum(-1)[..., :, None]
                 - (k * k).sum(-1)[..., None, :]),
+        Mistake("|q|^2 lost its axis: (q * q).sum(-1) has shape (..., n_q) and broadcasts along "
+                "the *columns*, as if it were |k_j|^2. Keep the axis, (q * q).sum(-1, "
+                "keepdims=True) of shape (..., n_q, 1), so that |q_i|^2 is added to row i.",
+                lambda q, k: 2 * q @ _swap(k) - (q * q).sum(-1)[..., None, :]
+                - (k * k).sum(-1)[..., None, :]),
         Mistake("The squared lengths are added on the wrong axes: |q_i|^2 belongs to row i "
                 "(shape (..., n_q, 1)) and |k_j|^2 to column j (shape (..., 1, n_k)).",
                 lambda q, k: 2 * q @ _swap(k) - (k * k).sum(-1)[..., :, None]

@@ -36,6 +36,10 @@ def _attend_wrong_axis(q, k, v):
     mistakes=[
         Mistake("The 1/sqrt(d) scale is missing from the scores.",
                 _attend_with(lambda q, k: q @ _swap(k))),
+        Mistake("You scaled by sqrt(d_v), the values' size v.shape[-1]; the scale is 1/sqrt(d) "
+                "with d = q.shape[-1], the size of the queries and keys that the dot product sums "
+                "over.", lambda q, k, v: _attend_with(
+                    lambda q, k: q @ _swap(k) / np.sqrt(v.shape[-1]))(q, k, v)),
         Mistake("The softmax runs over the queries (axis -2); it must run over the keys (axis -1), "
                 "so that each query's weights sum to 1.", _attend_wrong_axis),
         Mistake("You returned the weights where the output should be (and vice versa): return "
@@ -46,8 +50,8 @@ def _attend_cases():
     rng = np.random.default_rng(3)
     q = np.array([[1.0, 0.0], [0.0, 1.0]])
     k = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
-    v = np.array([[10.0], [20.0], [30.0]])
-    cases = [Case("hand-worked: 2 queries, 3 keys, 1-d values", (q, k, v), attend(q, k, v))]
+    v = np.array([[10.0, 1.0], [20.0, 2.0], [30.0, 3.0]])
+    cases = [Case("hand-worked: 2 queries, 3 keys, 2-d values", (q, k, v), attend(q, k, v))]
     for label, nq, nk, d, dv, batch in [
         ("values wider than keys (d_v != d)", 3, 5, 4, 7, ()),
         ("a batch of 2", 4, 6, 8, 3, (2,)),

@@ -29,6 +29,8 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
+from ._console import safe_print
+
 FILE_NAME = ".course_progress.json"
 ENV_VAR = "COURSE_PROGRESS_FILE"
 LESSONS = {"01": "similarity", "02": "weights", "03": "aggregation", "04": "local_vs_global",
@@ -133,14 +135,14 @@ def progress_rows() -> list[tuple[str, str, str, str]]:
 def show_progress() -> list[tuple[str, str, str, str]]:
     """Print the table of every exercise (passed, failed, not attempted) and return its rows."""
     rows = progress_rows()
-    print(f"{'lesson':<19} {'exercise':<24} {'status':<22} last checked")
+    safe_print(f"{'lesson':<19} {'exercise':<24} {'status':<22} last checked")
     previous = None
     for lesson, name, status, when in rows:
-        print(f"{lesson if lesson != previous else '':<19} {name:<24} {status:<22} {when}")
+        safe_print(f"{lesson if lesson != previous else '':<19} {name:<24} {status:<22} {when}")
         previous = lesson
     passed = sum(r[2] == "passed" for r in rows)
     failed = sum(r[2].startswith("failed") for r in rows)
-    print(f"\n{passed} of {len(rows)} exercises passed, {failed} failed, "
-          f"{len(rows) - passed - failed} not attempted yet "
-          f"(remembered in {FILE_NAME} beside the course, on this computer only).")
+    safe_print(f"\n{passed} of {len(rows)} exercises passed, {failed} failed, "
+               f"{len(rows) - passed - failed} not attempted yet "
+               f"(remembered in {FILE_NAME} beside the course, on this computer only).")
     return rows
