@@ -1,0 +1,347 @@
+"""Lesson 06 (capstone): a small CNN and a small vision transformer, matched, on two image tasks.
+
+    images, labels, marks = two_marks(1500, min_gap=12, relation="same_row")  # long-range task
+    cnn, vit = make_model("cnn", seed=0), make_model("vit", seed=0)           # ~9.0k / 9.4k parameters
+    pairs, pair_labels = controlled_pairs(50)                                 # differ only in the relation
+
+The two models are built to be compared fairly: parameters within 10% of each other, and the
+lesson trains both with the same optimiser, steps, batches and data (:data:`BUDGET`). Everything
+only lesson 06 uses lives here; the cluttered scenes and the shapes come from ``data.py``.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from .data import SHAPES, TARGETS, _check_count, _noise_background
+from .modules import TransformerBlock, _require_shape
+
+
+# --------------------------------------------------------------------------------------------
+# Data: two marks far apart, whose relation is the label
+# --------------------------------------------------------------------------------------------
+def two_marks(n=512, size=24, min_gap=10, relation="left_of", row_step=8, seed=0):
+    """Two marks far apart; the label is a relation between them.
+
+    ``relation="same_row"``: two marks (each a "+" or an "x" at random) whose columns are at least
+    ``min_gap`` apart both directly and around the border (so that no window narrower than
+    ``min_gap + 3`` pixels holds both, even with wrap-around padding);
+    their rows are multiples of ``row_step`` (0, 8, 16 for 24 x 24 images: crisp rows, aligned
+    with 4 x 4 tiles). The label is 1 when the two marks are in the same row. The first mark's
+    row is uniform; the second copies it with probability 1/2, else it is uniform over the other
+    rows. So each mark's row alone is uniform whatever the label, and ``P(label = 1 | row of one
+    mark) = 1/2`` for every row: no single mark settles the label, only the pair does.
+
+    ``relation="left_of"``: one "+" and one "x", their columns at least ``min_gap`` apart (and any
+    rows); the label is 1 when the "+" is left of the "x". Beware: when ``min_gap`` is large
+    compared with ``size``, the column of the "+" alone nearly settles this label (a "+" near the
+    left border always has the "x" on its right): a model that knows absolute position can solve it
+    from one mark.
+
+    ``relation="same"``: two marks, each a "+" or an "x" at random (columns as for ``left_of``);
+    the label is 1 when they are the same shape (an XOR-like relation: see the lesson 06 exercises).
+
+    Returns:
+        images ``(n, 1, size, size)`` float32, labels ``(n,)`` int64,
+        mark_masks ``(n, 2, size, size)`` bool: the 3x3 box of the first mark (``left_of``: the "+")
+        and of the second (``left_of``: the "x"). ``mark_masks.any(1)`` covers both.
+    """
+    n, size = _check_count(n, "n"), _check_count(size, "size", 8)
+    min_gap = _check_count(min_gap, "min_gap", 3)
+    if min_gap > size - 3:
+        raise ValueError(f"min_gap={min_gap} does not fit in size={size}; expected <= {size - 3}")
+    if relation not in ("left_of", "same", "same_row"):
+        raise ValueError(f"relation={relation!r} is not known; expected 'left_of', 'same' or 'same_row'")
+    rows = np.arange(0, size - 2, _check_count(row_step, "row_step"))
+    if relation == "same_row":
+        if 2 * min_gap > size:
+            raise ValueError(f"relation='same_row' needs min_gap <= size / 2 (the gap is also "
+                             f"kept around the border), got min_gap={min_gap}, size={size}")
+        if len(rows) < 2:
+            raise ValueError(f"row_step={row_step} leaves fewer than 2 rows in size={size}")
+    rng = np.random.default_rng(seed)
+    images = np.zeros((n, 1, size, size), np.float32)
+    masks = np.zeros((n, 2, size, size), bool)
+    labels = np.zeros(n, np.int64)
+    for i in range(n):
+        canvas = _noise_background(rng, size)
+        while True:  # two columns at least min_gap apart (same_row: also around the border)
+            c1, c2 = (int(c) for c in rng.integers(0, size - 2, size=2))
+            gap = abs(c1 - c2)
+            if gap >= min_gap and (relation != "same_row" or size - gap >= min_gap):
+                break
+        if relation == "same_row":
+            k1 = int(rng.integers(len(rows)))
+            same = bool(rng.random() < 0.5)
+            k2 = k1 if same else int((k1 + rng.integers(1, len(rows))) % len(rows))
+            r1, r2 = rows[k1], rows[k2]
+            labels[i] = int(same)
+            kinds = tuple(int(k) for k in rng.integers(0, 2, size=2))
+        else:
+            r1, r2 = rng.integers(0, size - 2, size=2)
+            if relation == "left_of":
+                kinds = (0, 1)                     # the "+" goes to (r1, c1), the "x" to (r2, c2)
+                labels[i] = int(c1 < c2)
+            else:
+                kinds = tuple(int(k) for k in rng.integers(0, 2, size=2))
+                labels[i] = int(kinds[0] == kinds[1])
+        for j, (kind, r, c) in enumerate(zip(kinds, (r1, r2), (c1, c2))):
+            region = canvas[r : r + 3, c : c + 3]
+            np.maximum(region, SHAPES[TARGETS[kind]] * rng.uniform(0.7, 1.0), out=region)
+            masks[i, j, r : r + 3, c : c + 3] = True
+        images[i, 0] = canvas
+    return torch.from_numpy(images), torch.from_numpy(labels), torch.from_numpy(masks)
+
+
+def draw_marks(marks, size=24, background=None):
+    """Draw 3x3 shapes on a canvas: ``marks`` is a list of ``(shape_name, row, col)`` (top-left),
+    or ``(shape_name, row, col, brightness)``.
+
+    ``background``: an ``(size, size)`` array to draw on (default: black). Returns ``(1, size, size)``
+    float32, ready to stack into a batch. Handy for controlled experiments, e.g. moving one mark.
+    """
+    canvas = np.zeros((size, size), np.float32) if background is None else \
+        np.array(background, dtype=np.float32, copy=True)
+    for name, r, c, *brightness in marks:
+        if name not in SHAPES:
+            raise ValueError(f"shape {name!r} is not known; expected one of {sorted(SHAPES)}")
+        if not (0 <= r <= size - 3 and 0 <= c <= size - 3):
+            raise ValueError(f"a 3x3 shape at (row={r}, col={c}) does not fit in size={size}")
+        region = canvas[r : r + 3, c : c + 3]
+        np.maximum(region, SHAPES[name] * (brightness[0] if brightness else 1.0), out=region)
+    return torch.from_numpy(canvas[None])
+
+
+def controlled_pairs(n_pairs=50, size=24, gap=12, row_step=8, seed=5):
+    """Pairs of "same row?" images that differ only in the relation between the two marks.
+
+    Member 0 of a pair has both marks in one row (label 1); member 1 is the same image with the
+    second mark moved to another row (label 0), by a multiple of ``row_step`` (an even number of
+    pixels). The background noise repeats every ``row_step`` rows, so around the moved mark the
+    image looks exactly as before: every window that does not hold both marks sees the same
+    pixels in both members, only at another place. Shapes, brightness, columns, pixel counts and
+    total brightness are identical within a pair.
+
+    Returns ``(images (2 n_pairs, 1, size, size), labels (2 n_pairs,))``, the members of pair
+    ``i`` at ``2i`` (same row) and ``2i + 1`` (moved).
+    """
+    rng = np.random.default_rng(seed)
+    rows = np.arange(0, size - 2, row_step)
+    images = []
+    for _ in range(_check_count(n_pairs, "n_pairs")):
+        band = _noise_background(rng, size)[:row_step]                   # (row_step, size)
+        background = np.tile(band, (size // row_step + 1, 1))[:size]      # repeats every row_step
+        first, second = (TARGETS[int(k)] for k in rng.integers(0, 2, size=2))
+        bright = rng.uniform(0.7, 1.0, size=2)
+        row, other = rng.choice(rows, size=2, replace=False)
+        c1 = int(rng.integers(0, size - 2 - gap))
+        marks = [(first, row, c1, bright[0]), (second, row, c1 + gap, bright[1])]
+        images.append(draw_marks(marks, size, background))
+        marks[1] = (second, other, c1 + gap, bright[1])
+        images.append(draw_marks(marks, size, background))
+    return torch.stack(images), torch.tensor([1, 0] * n_pairs)
+
+
+# --------------------------------------------------------------------------------------------
+# Models: a tiny vision transformer and a tiny CNN
+# --------------------------------------------------------------------------------------------
+class UniformMixing(nn.Module):
+    """The control for attention: the same projections as ``attn``, but every query gives every
+    key the same weight ``1 / n`` (no similarity, nothing computed from the input).
+
+    Keeps ``attn``'s parameters (so the parameter count does not change; the query and key
+    projections are simply unused). Returns ``(output (B, n, dim), weights (B, heads, n, n))``.
+    """
+
+    def __init__(self, attn: nn.Module):
+        super().__init__()
+        self.attn = attn
+
+    def forward(self, x: torch.Tensor):
+        a = self.attn
+        v = a.split_heads(a.v_proj(x))                                   # (B, heads, n, head_dim)
+        mean = v.mean(dim=2, keepdim=True).expand_as(v)                  # every query: the average
+        b, h, n, _ = v.shape
+        out = mean.transpose(1, 2).reshape(b, n, a.embed_dim)
+        return a.out_proj(out), torch.full((b, h, n, n), 1.0 / n, device=x.device)
+
+
+def sincos_positions(grid: int, dim: int) -> torch.Tensor:
+    """Fixed 2-D sine-cosine position codes (as in MAE, He et al., 2022): ``(grid * grid, dim)``.
+
+    Half of the ``dim`` numbers encode the tile's row, half its column, each as sines and cosines
+    at ``dim / 4`` frequencies. Tiles in the same row share the row half exactly, so "same row?"
+    is a comparison the attention scores can make from the first step of training.
+    """
+    if dim % 4:
+        raise ValueError(f"dim={dim} must be a multiple of 4 for 2-D sine-cosine positions")
+    freqs = 1.0 / 10.0 ** (torch.arange(dim // 4) / (dim // 4))        # 1, ..., > 0.1 (radians per tile)
+    angles = torch.arange(grid, dtype=torch.float32)[:, None] * freqs  # (grid, dim / 4)
+    code = torch.cat([angles.sin(), angles.cos()], 1)                  # (grid, dim / 2)
+    rows = code[:, None].expand(grid, grid, -1)
+    cols = code[None, :].expand(grid, grid, -1)
+    return torch.cat([rows, cols], -1).reshape(grid * grid, dim)
+
+
+class TinyViT(nn.Module):
+    """A vision transformer small enough to train on a CPU in seconds (Dosovitskiy et al., 2021).
+
+    Cut the image into ``patch x patch`` tiles and embed each tile (a 3x3 convolution, then one
+    linear map per tile: the small "convolutional stem" that helps tiny transformers train fast,
+    Xiao et al., 2021), add a position code (``positions``: fixed 2-D sine-cosine codes, learned
+    embeddings, or ``"none"``), prepend a class token, run ``depth``
+    :class:`~course_lib.modules.TransformerBlock` (every tile can attend to every tile from the
+    first layer on), classify the class token.
+
+    ``uniform=True`` builds the control: every attention layer replaced by :class:`UniformMixing`
+    (same parameters, weights fixed at ``1 / n``): global, but not adaptive.
+
+    Shapes: images ``(B, C, H, W)`` -> ``(logits (B, classes), weights)`` where ``weights`` is a
+    list of ``depth`` tensors ``(B, heads, 1 + n, 1 + n)``; index 0 is the class token.
+    """
+
+    def __init__(self, image_size: int = 24, patch: int = 4, in_channels: int = 1,
+                 num_classes: int = 2, dim: int = 16, depth: int = 2, heads: int = 2,
+                 positions: str = "sincos", uniform: bool = False):
+        super().__init__()
+        if image_size % patch:
+            raise ValueError(f"image_size={image_size} must be a multiple of patch={patch}")
+        self.grid = image_size // patch
+        self.in_channels, self.image_size = in_channels, image_size
+        self.embed = nn.Sequential(
+            nn.Conv2d(in_channels, dim, 3, padding=1), nn.ReLU(),     # local edges and corners
+            nn.Conv2d(dim, dim, patch, stride=patch),                 # = a linear map per tile
+        )
+        self.cls = nn.Parameter(torch.zeros(1, 1, dim))
+        if positions == "sincos":    # fixed codes: a buffer, not a parameter
+            codes = torch.cat([torch.zeros(1, dim), sincos_positions(self.grid, dim)])
+            self.register_buffer("pos", codes[None])
+        elif positions == "learned":
+            self.pos = nn.Parameter(torch.randn(1, 1 + self.grid**2, dim) * 0.5)
+        elif positions == "none":     # the position-blind control
+            self.register_buffer("pos", torch.zeros(1, 1 + self.grid**2, dim))
+        else:
+            raise ValueError(f"positions={positions!r} is not known; expected 'sincos', "
+                             "'learned' or 'none'")
+        self.blocks = nn.ModuleList(TransformerBlock(dim, heads) for _ in range(depth))
+        if uniform:
+            for block in self.blocks:
+                block.attn = UniformMixing(block.attn)
+        self.norm = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, num_classes)
+
+    def forward(self, images: torch.Tensor):
+        _require_shape(images, "images", 4, "(B, C, H, W)", C=self.in_channels,
+                       H=self.image_size, W=self.image_size)
+        tokens = self.embed(images).flatten(2).transpose(1, 2)        # (B, n, dim)
+        x = torch.cat([self.cls.expand(len(tokens), -1, -1), tokens], 1) + self.pos
+        weights = []
+        for block in self.blocks:
+            x, w = block(x)
+            weights.append(w)
+        return self.head(self.norm(x[:, 0])), weights
+
+    def cls_attention(self, weights, layer: int = -1) -> torch.Tensor:
+        """Where the class token looks in ``layer``, averaged over heads: ``(B, grid, grid)``."""
+        w = weights[layer][:, :, 0, 1:].mean(1)
+        return w.reshape(-1, self.grid, self.grid)
+
+    def token_names(self) -> list[str]:
+        """Labels of the ``1 + grid^2`` tokens: ``["CLS", "r0c0", "r0c1", ...]`` (tile row, col)."""
+        return ["CLS"] + [f"r{r}c{c}" for r in range(self.grid) for c in range(self.grid)]
+
+
+class TinyCNN(nn.Module):
+    """A plain convolutional classifier: 3x3 convolutions + ReLU, global average, linear.
+
+    ``depth`` conv layers; the second one has stride 2 (halving the resolution keeps the cost
+    low). Every layer is local and applies the same kernels to every image. A unit of the last
+    layer sees a window of :attr:`receptive_field` pixels on a side (9 for depth 3); evidence from
+    farther apart only meets in the final average, where it is *added*, never compared.
+
+    ``padding_mode="circular"`` wraps the image around at its borders (a torus): then no pixel is
+    special, and the network cannot tell *where* in the image something is. With the usual zero
+    padding it can, a little, by sensing how far the border is (Islam et al., ICLR 2020).
+
+    Shapes: images ``(B, C, H, W)`` -> ``(logits (B, classes), class_maps (B, classes, h, w))``,
+    where ``class_maps`` is each position's contribution to each logit (the logits are their mean
+    plus the bias).
+    """
+
+    def __init__(self, in_channels: int = 1, num_classes: int = 2, width: int = 16,
+                 depth: int = 3, padding_mode: str = "zeros"):
+        super().__init__()
+        layers, c = [], in_channels
+        for i in range(depth):
+            layers += [nn.Conv2d(c, width, 3, padding=1, stride=2 if i == 1 else 1,
+                                 padding_mode=padding_mode), nn.ReLU()]
+            c = width
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(width, num_classes)
+        self.in_channels, self.depth = in_channels, depth
+
+    @property
+    def receptive_field(self) -> int:
+        """Side of the window one output unit sees: each 3x3 layer adds 2 x (its input's stride)."""
+        size, jump = 1, 1
+        for i in range(self.depth):
+            size += 2 * jump
+            jump *= 2 if i == 1 else 1
+        return size
+
+    def forward(self, images: torch.Tensor):
+        _require_shape(images, "images", 4, "(B, C, H, W)", C=self.in_channels)
+        f = self.features(images)                                       # (B, width, h, w)
+        class_maps = torch.einsum("bchw,kc->bkhw", f, self.head.weight)  # per-position evidence
+        return class_maps.mean(dim=(2, 3)) + self.head.bias, class_maps
+
+
+# The lesson's two contenders (and the attention control), sized so that their parameter counts
+# are within 10% of each other: the CNN is widened from 16 to 22 channels to match the ViT.
+CONFIGS = {
+    "cnn": lambda: TinyCNN(width=22, depth=3, padding_mode="circular"),
+    "vit": lambda: TinyViT(image_size=24, patch=4, dim=16, depth=2, heads=2),
+    "vit, uniform weights": lambda: TinyViT(image_size=24, patch=4, dim=16, depth=2, heads=2,
+                                            uniform=True),
+}
+
+# One training budget for every model on a task: Adam, constant learning rate, same batches.
+BUDGET = {"steps": 600, "batch_size": 64, "lr": 3e-3}
+
+
+def make_model(kind: str, seed: int = 0) -> nn.Module:
+    """A fresh model of ``kind`` (a key of :data:`CONFIGS`), initialised with ``seed``."""
+    if kind not in CONFIGS:
+        raise ValueError(f"kind={kind!r} is not known; expected one of {sorted(CONFIGS)}")
+    torch.manual_seed(seed)
+    return CONFIGS[kind]()
+
+
+# --------------------------------------------------------------------------------------------
+# Where does a model look? Gradients for the CNN, attention for the ViT
+# --------------------------------------------------------------------------------------------
+def saliency(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """Gradient saliency ``|d (logit_1 - logit_0) / d image|``: which pixels move the answer.
+
+    Shapes: images ``(B, 1, H, W)`` -> ``(B, H, W)``, each map scaled to sum to 1.
+    """
+    model.eval()
+    x = images.detach().clone().requires_grad_(True)
+    logits = model(x)[0]
+    (logits[:, 1] - logits[:, 0]).sum().backward()   # images do not interact: one backward pass
+    grad = x.grad[:, 0].abs()
+    return grad / grad.sum(dim=(1, 2), keepdim=True).clamp_min(1e-12)
+
+
+def mass_on_marks(maps: torch.Tensor, masks: torch.Tensor) -> tuple[float, float]:
+    """Mean share of each ``(B, H, W)`` map (summing to 1) on the ``(B, H, W)`` boolean masks,
+    and the masks' mean share of the pixels (what a uniform map would give)."""
+    _require_shape(maps, "maps", 3, "(B, H, W)")
+    _require_shape(masks, "masks", 3, "(B, H, W)", B=maps.shape[0], H=maps.shape[1])
+    mass = (maps * masks).flatten(1).sum(1).mean().item()
+    return mass, masks.flatten(1).float().mean().item()
+
+
+__all__ = ["BUDGET", "CONFIGS", "TinyCNN", "TinyViT", "UniformMixing", "controlled_pairs",
+           "draw_marks", "make_model", "mass_on_marks", "saliency", "two_marks"]
