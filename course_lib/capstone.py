@@ -10,12 +10,16 @@ only lesson 06 uses lives here; the cluttered scenes and the shapes come from ``
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from .data import SHAPES, TARGETS, _check_count, _noise_background
 from .modules import TransformerBlock, _require_shape
+from .training import _check_data, _logits, cross_entropy, default_device
 
 
 # --------------------------------------------------------------------------------------------
@@ -143,6 +147,22 @@ def controlled_pairs(n_pairs=50, size=24, gap=12, row_step=8, seed=5):
     return torch.stack(images), torch.tensor([1, 0] * n_pairs)
 
 
+def make_tasks(n_local_train: int = 100, n_long_train: int = 1200, n_test: int = 300) -> dict:
+    """The lesson's two tasks, each ``((train_x, train_y, train_masks), (test_x, test_y, test_masks))``.
+
+    ``"local"``: lesson 05's cluttered scenes (is the one target a "+" or an "x"?) with a small
+    training set: the evidence is a 3x3 region. ``"long-range"``: :func:`two_marks` with
+    ``relation="same_row"``, marks 12 columns apart. The data are fixed (seed 0) whatever the
+    training seed, so every model and seed sees the same images.
+    """
+    from .data import clutter_scenes, split
+
+    x, y, m = clutter_scenes(n_local_train + n_test, seed=0)
+    local = split(n_local_train, x, y, m)
+    x, y, m = two_marks(n_long_train + n_test, min_gap=12, relation="same_row", seed=0)
+    return {"local": local, "long-range": split(n_long_train, x, y, m)}
+
+
 # --------------------------------------------------------------------------------------------
 # Models: a tiny vision transformer and a tiny CNN
 # --------------------------------------------------------------------------------------------
@@ -203,16 +223,24 @@ class TinyViT(nn.Module):
 
     def __init__(self, image_size: int = 24, patch: int = 4, in_channels: int = 1,
                  num_classes: int = 2, dim: int = 16, depth: int = 2, heads: int = 2,
-                 positions: str = "sincos", uniform: bool = False):
+                 positions: str = "sincos", uniform: bool = False, stem: str = "conv",
+                 mimetic: bool = False, stem_channels: int | None = None):
         super().__init__()
         if image_size % patch:
             raise ValueError(f"image_size={image_size} must be a multiple of patch={patch}")
         self.grid = image_size // patch
         self.in_channels, self.image_size = in_channels, image_size
-        self.embed = nn.Sequential(
-            nn.Conv2d(in_channels, dim, 3, padding=1), nn.ReLU(),     # local edges and corners
-            nn.Conv2d(dim, dim, patch, stride=patch),                 # = a linear map per tile
-        )
+        if stem == "conv":
+            c = stem_channels or dim
+            self.embed = nn.Sequential(
+                nn.Conv2d(in_channels, c, 3, padding=1), nn.ReLU(),       # local edges and corners
+                nn.Conv2d(c, dim, patch, stride=patch),                   # = a linear map per tile
+            )
+        else:
+            self.embed = nn.Sequential(
+                nn.Conv2d(in_channels, dim, 3, padding=1), nn.ReLU(),     # local edges and corners
+                nn.MaxPool2d(patch), nn.Conv2d(dim, dim, 1),              # strongest per tile, mixed
+            )
         self.cls = nn.Parameter(torch.zeros(1, 1, dim))
         if positions == "sincos":    # fixed codes: a buffer, not a parameter
             codes = torch.cat([torch.zeros(1, dim), sincos_positions(self.grid, dim)])
@@ -225,6 +253,9 @@ class TinyViT(nn.Module):
             raise ValueError(f"positions={positions!r} is not known; expected 'sincos', "
                              "'learned' or 'none'")
         self.blocks = nn.ModuleList(TransformerBlock(dim, heads) for _ in range(depth))
+        if mimetic:
+            for block in self.blocks:  # W_k = W_q at the start: q . k = x W_q^T W_q y, a similarity
+                block.attn.k_proj.weight.data.copy_(block.attn.q_proj.weight.data)
         if uniform:
             for block in self.blocks:
                 block.attn = UniformMixing(block.attn)
@@ -301,13 +332,46 @@ class TinyCNN(nn.Module):
 # are within 10% of each other: the CNN is widened from 16 to 22 channels to match the ViT.
 CONFIGS = {
     "cnn": lambda: TinyCNN(width=22, depth=3, padding_mode="circular"),
-    "vit": lambda: TinyViT(image_size=24, patch=4, dim=16, depth=2, heads=2),
-    "vit, uniform weights": lambda: TinyViT(image_size=24, patch=4, dim=16, depth=2, heads=2,
+    "vit": lambda: TinyViT(image_size=24, patch=4, dim=16, depth=2, heads=4),
+    "vit, uniform weights": lambda: TinyViT(image_size=24, patch=4, dim=16, depth=2, heads=4,
                                             uniform=True),
 }
 
-# One training budget for every model on a task: Adam, constant learning rate, same batches.
-BUDGET = {"steps": 600, "batch_size": 64, "lr": 3e-3}
+# One training budget for every model on a task: Adam, the same learning-rate schedule (a short
+# linear warm-up, then a cosine decay to 0), the same steps and the same mini-batches.
+BUDGET = {"steps": 700, "batch_size": 64, "lr": 5e-3, "warmup": 50}
+
+
+def learning_rate(step: int, steps: int, lr: float, warmup: int) -> float:
+    """The schedule: ``lr * step / warmup`` at first, then a cosine from ``lr`` down to 0."""
+    return lr * min((step + 1) / warmup, 1.0) * 0.5 * (1 + math.cos(math.pi * step / steps))
+
+
+def fit(model: nn.Module, data, budget: dict = BUDGET, seed: int = 0, desc: str = "training",
+        progress: bool = True) -> list[float]:
+    """Train ``model`` on ``data = (images, labels)`` with ``budget``; returns the loss per step.
+
+    The mini-batches depend only on ``seed`` (not on the model), so two models trained with the
+    same seed see the same images in the same order.
+    """
+    inputs, targets = _check_data(data)
+    device = default_device()
+    model.to(device).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=budget["lr"])
+    order = torch.Generator().manual_seed(seed)
+    losses = []
+    for step in tqdm(range(budget["steps"]), desc=desc, disable=not progress, mininterval=0.5):
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step, budget["steps"], budget["lr"], budget["warmup"])
+        idx = torch.randint(len(targets), (min(budget["batch_size"], len(targets)),), generator=order)
+        loss = cross_entropy(_logits(model(*(x[idx].to(device) for x in inputs))),
+                             targets[idx].to(device))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    model.eval()
+    return losses
 
 
 def make_model(kind: str, seed: int = 0) -> nn.Module:
@@ -343,5 +407,5 @@ def mass_on_marks(maps: torch.Tensor, masks: torch.Tensor) -> tuple[float, float
     return mass, masks.flatten(1).float().mean().item()
 
 
-__all__ = ["BUDGET", "CONFIGS", "TinyCNN", "TinyViT", "UniformMixing", "controlled_pairs",
+__all__ = ["BUDGET", "CONFIGS", "fit", "learning_rate", "make_tasks", "TinyCNN", "TinyViT", "UniformMixing", "controlled_pairs",
            "draw_marks", "make_model", "mass_on_marks", "saliency", "two_marks"]
