@@ -147,7 +147,7 @@ def controlled_pairs(n_pairs=50, size=24, gap=12, row_step=8, seed=5):
     return torch.stack(images), torch.tensor([1, 0] * n_pairs)
 
 
-def make_tasks(n_local_train: int = 100, n_long_train: int = 1200, n_test: int = 300) -> dict:
+def make_tasks(n_local_train: int = 300, n_long_train: int = 1200, n_test: int = 300) -> dict:
     """The lesson's two tasks, each ``((train_x, train_y, train_masks), (test_x, test_y, test_masks))``.
 
     ``"local"``: lesson 05's cluttered scenes (is the one target a "+" or an "x"?) with a small
