@@ -161,3 +161,77 @@ def test_circular_cnn_cannot_tell_where_things_are():
     assert not torch.allclose(zero_padded(x)[0], zero_padded(shifted)[0], atol=1e-5)
 
 
+
+
+def test_controlled_pairs_differ_only_in_the_relation():
+    pairs, labels = C.controlled_pairs(20, seed=3)
+    assert pairs.shape == (40, 1, 24, 24) and labels.tolist() == [1, 0] * 20
+    same, moved = pairs[0::2, 0], pairs[1::2, 0]
+    torch.testing.assert_close(same.sum(dim=(1, 2)), moved.sum(dim=(1, 2)))
+    # the background repeats every 8 rows, so the moved image is the same image with the second
+    # mark's column band rolled by a multiple of 8 rows
+    for a, b in zip(same, moved):
+        differ = (a != b).any(0).nonzero()[:, 0]
+        assert differ.max() - differ.min() <= 2            # only the second mark's 3 columns
+        band = slice(int(differ.min()), int(differ.max()) + 1)
+        assert any(torch.equal(torch.roll(a[:, band], k, 0), b[:, band]) for k in (8, 16))
+
+
+def test_a_circular_cnn_gives_both_members_of_a_pair_the_same_logits():
+    # the proof of the lesson's section 4, for any weights (here: random ones)
+    pairs, _ = C.controlled_pairs(10)
+    for seed in range(3):
+        logits, _ = C.make_model("cnn", seed)(pairs)
+        torch.testing.assert_close(logits[0::2], logits[1::2], atol=1e-5, rtol=1e-5)
+
+
+def test_matched_models_and_the_uniform_control():
+    sizes = {k: count_parameters(C.make_model(k)) for k in C.CONFIGS}
+    assert abs(sizes["cnn"] / sizes["vit"] - 1) <= 0.1
+    assert sizes["vit, uniform weights"] == sizes["vit"]
+    vit = C.make_model("vit, uniform weights")
+    _, weights = vit(torch.rand(2, 1, 24, 24))
+    for w in weights:
+        torch.testing.assert_close(w, torch.full_like(w, 1 / 37))
+    with pytest.raises(ValueError, match="kind"):
+        C.make_model("mlp")
+
+
+def test_uniform_mixing_equals_attention_with_equal_scores():
+    torch.manual_seed(0)
+    vit = C.TinyViT(heads=2)
+    attn = vit.blocks[0].attn
+    x = torch.rand(3, 5, 16)
+    out, _ = C.UniformMixing(attn)(x)
+    # attention whose query and key projections are zero scores every key equally
+    torch.nn.init.zeros_(attn.q_proj.weight), torch.nn.init.zeros_(attn.q_proj.bias)
+    ref, w = attn(x)
+    torch.testing.assert_close(out, ref, atol=1e-6, rtol=1e-5)
+
+
+def test_sincos_positions_share_the_row_half_within_a_row():
+    codes = C.sincos_positions(6, 16).reshape(6, 6, 16)
+    assert torch.equal(codes[2, 0, :8], codes[2, 5, :8])      # same row: same row code
+    assert not torch.allclose(codes[0, 0, :8], codes[2, 0, :8])
+    assert torch.equal(codes[0, 3, 8:], codes[4, 3, 8:])      # same column: same column code
+    with pytest.raises(ValueError, match="multiple of 4"):
+        C.sincos_positions(6, 10)
+
+
+def test_schedule_warms_up_then_decays_to_zero():
+    lrs = [C.learning_rate(s, 100, 1.0, 10) for s in range(100)]
+    assert lrs[0] < lrs[5] < lrs[9] and max(lrs) <= 1.0
+    assert all(a >= b for a, b in zip(lrs[10:], lrs[11:])) and lrs[-1] < 0.01
+
+
+def test_fit_is_deterministic_and_saliency_sums_to_one():
+    x, y, _ = C.two_marks(64, min_gap=12, relation="same_row", seed=0)
+    budget = dict(C.BUDGET, steps=3)
+    a, b = C.make_model("vit", 1), C.make_model("vit", 1)
+    assert C.fit(a, (x, y), budget, seed=2, progress=False) == C.fit(b, (x, y), budget, seed=2,
+                                                                       progress=False)
+    maps = C.saliency(C.make_model("cnn"), x[:5])
+    assert maps.shape == (5, 24, 24)
+    torch.testing.assert_close(maps.sum(dim=(1, 2)), torch.ones(5))
+    mass, chance = C.mass_on_marks(maps, torch.ones(5, 24, 24, dtype=torch.bool))
+    assert abs(mass - 1) < 1e-5 and chance == 1.0
