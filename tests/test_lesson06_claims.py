@@ -90,4 +90,4 @@ def test_every_claim_of_lesson_06(seed, threads, tasks):
     assert cnn_gap < 1e-4 and pair_acc["cnn"] == 0.5
     assert pair_acc["vit"] > 0.85 and pair_acc["vit, uniform weights"] < 0.7
     # section 5
-    assert max(ratios) > 2 and sal_mass / sal_chance > 2
+    assert max(ratios) > 2   # the CNN's saliency is only printed: a CNN at chance may be constant (zero gradient)
