@@ -1,4 +1,4 @@
-"""Tiny models for lessons 05-06, built from the attention modules in ``modules.py``.
+"""Tiny models for lesson 05, built from the attention modules in ``modules.py``.
 
 Each one trains in seconds on a laptop CPU and returns its attention weights next to its
 predictions, so that we can check *where* it looked:
@@ -6,7 +6,6 @@ predictions, so that we can check *where* it looked:
     AttentionPoolClassifier   local conv features -> attention pooling -> class     (images)
     VideoAttentionClassifier  frame-pair features -> spatial, then temporal attention (video)
     AdditiveAttentionDecoder  encoder + decoder whose attention moves at every step (sequences)
-    TinyViT / TinyCNN         an attention model and a convolutional model of similar size
 """
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .core import AdditiveScore, attend
-from .modules import AttentionPool, TemporalAttention, TransformerBlock, _require_shape
+from .modules import AttentionPool, TemporalAttention, _require_shape
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -211,99 +210,3 @@ class AdditiveAttentionDecoder(nn.Module):
             tokens.append(token)
             weights.append(w)
         return torch.stack(tokens, 1).cpu(), torch.stack(weights, 1).cpu()
-
-
-# --------------------------------------------------------------------------------------------
-# Capstone: a tiny vision transformer and a tiny CNN
-# --------------------------------------------------------------------------------------------
-class TinyViT(nn.Module):
-    """A vision transformer small enough to train on a CPU in seconds (Dosovitskiy et al., 2021).
-
-    Cut the image into ``patch x patch`` tiles and embed each tile (a 3x3 convolution, then one
-    linear map per tile: the small "convolutional stem" that helps tiny transformers train fast,
-    Xiao et al., 2021), add a learned position embedding, prepend a class token, run ``depth``
-    :class:`~course_lib.modules.TransformerBlock` (every tile can attend to every tile from the
-    first layer on), classify the class token.
-
-    Shapes: images ``(B, C, H, W)`` -> ``(logits (B, classes), weights)`` where ``weights`` is a
-    list of ``depth`` tensors ``(B, heads, 1 + n, 1 + n)``; index 0 is the class token.
-    """
-
-    def __init__(self, image_size: int = 24, patch: int = 4, in_channels: int = 1,
-                 num_classes: int = 2, dim: int = 16, depth: int = 2, heads: int = 2,
-                 pos_scale: float = 0.5):
-        super().__init__()
-        if image_size % patch:
-            raise ValueError(f"image_size={image_size} must be a multiple of patch={patch}")
-        self.grid = image_size // patch
-        self.in_channels, self.image_size = in_channels, image_size
-        self.embed = nn.Sequential(
-            nn.Conv2d(in_channels, dim, 3, padding=1), nn.ReLU(),     # local edges and corners
-            nn.Conv2d(dim, dim, patch, stride=patch),                 # = a linear map per tile
-        )
-        self.cls = nn.Parameter(torch.zeros(1, 1, dim))
-        self.pos = nn.Parameter(torch.randn(1, 1 + self.grid**2, dim) * pos_scale)
-        self.blocks = nn.ModuleList(TransformerBlock(dim, heads) for _ in range(depth))
-        self.norm = nn.LayerNorm(dim)
-        self.head = nn.Linear(dim, num_classes)
-
-    def forward(self, images: torch.Tensor):
-        _require_shape(images, "images", 4, "(B, C, H, W)", C=self.in_channels,
-                       H=self.image_size, W=self.image_size)
-        tokens = self.embed(images).flatten(2).transpose(1, 2)        # (B, n, dim)
-        x = torch.cat([self.cls.expand(len(tokens), -1, -1), tokens], 1) + self.pos
-        weights = []
-        for block in self.blocks:
-            x, w = block(x)
-            weights.append(w)
-        return self.head(self.norm(x[:, 0])), weights
-
-    def cls_attention(self, weights, layer: int = -1) -> torch.Tensor:
-        """Where the class token looks in ``layer``, averaged over heads: ``(B, grid, grid)``."""
-        w = weights[layer][:, :, 0, 1:].mean(1)
-        return w.reshape(-1, self.grid, self.grid)
-
-
-class TinyCNN(nn.Module):
-    """A plain convolutional classifier: 3x3 convolutions + ReLU, global average, linear.
-
-    ``depth`` conv layers; the second one has stride 2 (halving the resolution keeps the cost
-    low). Every layer is local and applies the same kernels to every image. A unit of the last
-    layer sees a window of :attr:`receptive_field` pixels on a side (9 for depth 3); evidence from
-    farther apart only meets in the final average, where it is *added*, never compared.
-
-    ``padding_mode="circular"`` wraps the image around at its borders (a torus): then no pixel is
-    special, and the network cannot tell *where* in the image something is. With the usual zero
-    padding it can, a little, by sensing how far the border is (Islam et al., ICLR 2020).
-
-    Shapes: images ``(B, C, H, W)`` -> ``(logits (B, classes), class_maps (B, classes, h, w))``,
-    where ``class_maps`` is each position's contribution to each logit (the logits are their mean
-    plus the bias): the CNN's answer to "where was the evidence?".
-    """
-
-    def __init__(self, in_channels: int = 1, num_classes: int = 2, width: int = 16,
-                 depth: int = 3, padding_mode: str = "zeros"):
-        super().__init__()
-        layers, c = [], in_channels
-        for i in range(depth):
-            layers += [nn.Conv2d(c, width, 3, padding=1, stride=2 if i == 1 else 1,
-                                 padding_mode=padding_mode), nn.ReLU()]
-            c = width
-        self.features = nn.Sequential(*layers)
-        self.head = nn.Linear(width, num_classes)
-        self.in_channels, self.depth = in_channels, depth
-
-    @property
-    def receptive_field(self) -> int:
-        """Side of the window one output unit sees: each 3x3 layer adds 2 x (its input's stride)."""
-        size, jump = 1, 1
-        for i in range(self.depth):
-            size += 2 * jump
-            jump *= 2 if i == 1 else 1
-        return size
-
-    def forward(self, images: torch.Tensor):
-        _require_shape(images, "images", 4, "(B, C, H, W)", C=self.in_channels)
-        f = self.features(images)                                       # (B, width, h, w)
-        class_maps = torch.einsum("bchw,kc->bkhw", f, self.head.weight)  # per-position evidence
-        return class_maps.mean(dim=(2, 3)) + self.head.bias, class_maps

@@ -1,4 +1,4 @@
-"""Synthetic data of lessons 05-06: shapes, determinism, and that the ground truth is true."""
+"""Synthetic data of lesson 05 (and the shapes lesson 06 reuses): shapes, determinism, and that the ground truth is true."""
 import numpy as np
 import pytest
 import torch
@@ -12,7 +12,6 @@ def _same(a, b):
 
 @pytest.mark.parametrize("make", [
     lambda s: D.clutter_scenes(20, seed=s),
-    lambda s: D.two_marks(20, seed=s),
     lambda s: D.moving_videos(10, seed=s),
     lambda s: D.sequences(20, seed=s),
 ])
@@ -34,83 +33,6 @@ def test_clutter_target_box_holds_the_labelled_shape():
     outside = (images[:, 0] > 0.5) & ~masks
     counts = outside.sum(dim=(1, 2))
     assert bool(((counts >= 6 * 3) & (counts <= 6 * 4)).all())
-
-
-def test_two_marks_left_of_labels_and_gap():
-    images, labels, masks = D.two_marks(200, size=24, min_gap=10, seed=1)
-    assert 0.35 < labels.float().mean() < 0.65
-    assert masks.shape == (200, 2, 24, 24)
-    assert bool((masks.sum(dim=(2, 3)) == 9).all())
-    for img, label, mask in zip(images, labels, masks):
-        plus_cols = torch.nonzero(mask[0].any(0))[:, 0]
-        cross_cols = torch.nonzero(mask[1].any(0))[:, 0]
-        assert abs(int(plus_cols.min()) - int(cross_cols.min())) >= 10
-        assert (int(plus_cols.min()) < int(cross_cols.min())) == bool(label)
-        for j, name in enumerate(("plus", "cross")):
-            box = img[0][mask[j]].reshape(3, 3) > 0.5
-            assert torch.equal(box, torch.from_numpy(D.SHAPES[name] > 0))
-
-
-def test_two_marks_same_relation():
-    images, labels, masks = D.two_marks(100, relation="same", seed=2)
-    assert 0.3 < labels.float().mean() < 0.7
-    for img, label, mask in zip(images, labels, masks):
-        a, b = (img[0][mask[j]].reshape(3, 3) > 0.5 for j in range(2))
-        assert torch.equal(a, b) == bool(label)
-    with pytest.raises(ValueError, match="relation"):
-        D.two_marks(4, relation="above")
-    with pytest.raises(ValueError, match="min_gap"):
-        D.two_marks(4, size=12, min_gap=11)
-
-
-def _box_corner(mask):
-    """Top-left (row, col) of the True box of a (size, size) mask."""
-    r, c = torch.nonzero(mask)[0]
-    return int(r), int(c)
-
-
-def test_two_marks_same_row_labels_rows_and_gap():
-    size, min_gap = 24, 12
-    images, labels, masks = D.two_marks(300, size=size, min_gap=min_gap, relation="same_row", seed=4)
-    assert images.shape == (300, 1, size, size) and masks.shape == (300, 2, size, size)
-    assert bool((masks.sum(dim=(2, 3)) == 9).all())
-    for img, label, mask in zip(images, labels, masks):
-        (r1, c1), (r2, c2) = (_box_corner(mask[j]) for j in range(2))
-        assert (r1 == r2) == bool(label)
-        assert r1 % 8 == 0 and r2 % 8 == 0                         # rows 0, 8, 16 (row_step=8)
-        gap = abs(c1 - c2)
-        assert gap >= min_gap and size - gap >= min_gap            # far apart, also around the border
-        for j in range(2):                                         # each box holds a "+" or an "x"
-            box = (img[0][mask[j]].reshape(3, 3) > 0.5).numpy()
-            assert any(np.array_equal(box, D.SHAPES[t] > 0) for t in D.TARGETS)
-
-
-def test_two_marks_same_row_no_single_mark_settles_the_label():
-    # P(label = 1 | row of one mark) must be 1/2 for every row of either mark: compare with a
-    # binomial tolerance (4 standard errors, so that the test fails only for a real dependence).
-    n = 6000
-    _, labels, masks = D.two_marks(n, min_gap=12, relation="same_row", seed=0)
-    assert abs(labels.float().mean().item() - 0.5) < 4 * 0.5 / np.sqrt(n)
-    for j in range(2):
-        rows = masks[:, j].any(2).float().argmax(1)
-        assert sorted(rows.unique().tolist()) == [0, 8, 16]
-        for r in (0, 8, 16):
-            sel = labels[rows == r].float()
-            assert abs(sel.mean().item() - 0.5) < 4 * 0.5 / np.sqrt(len(sel)), (j, r)
-            # and each row of one mark is about equally likely whatever the label
-            assert abs((rows == r).float().mean().item() - 1 / 3) < 0.03
-
-
-def test_two_marks_same_row_errors_and_other_relations_unchanged():
-    with pytest.raises(ValueError, match="min_gap"):
-        D.two_marks(4, size=24, min_gap=13, relation="same_row")   # 13 > 24 / 2
-    with pytest.raises(ValueError, match="row_step"):
-        D.two_marks(4, size=12, min_gap=6, relation="same_row", row_step=10)
-    # "left_of" still labels by the columns of the "+" (first) and the "x" (second)
-    _, labels, masks = D.two_marks(50, size=24, min_gap=12, seed=0)
-    plus_cols = masks[:, 0].any(1).float().argmax(1)
-    cross_cols = masks[:, 1].any(1).float().argmax(1)
-    assert torch.equal(labels, (plus_cols < cross_cols).long())
 
 
 def test_videos_static_background_and_motion():
@@ -152,18 +74,6 @@ def test_sequences_reverse_and_sort():
 def test_bad_arguments_explain_themselves(call, match):
     with pytest.raises(ValueError, match=match):
         call()
-
-
-def test_draw_marks():
-    img = D.draw_marks([("plus", 0, 0), ("cross", 5, 6)], size=10)
-    assert img.shape == (1, 10, 10)
-    np.testing.assert_array_equal(img[0, :3, :3].numpy(), D.SHAPES["plus"])
-    np.testing.assert_array_equal(img[0, 5:8, 6:9].numpy(), D.SHAPES["cross"])
-    assert img.sum() == D.SHAPES["plus"].sum() + D.SHAPES["cross"].sum()
-    with pytest.raises(ValueError, match="does not fit"):
-        D.draw_marks([("plus", 8, 0)], size=10)
-    with pytest.raises(ValueError, match="not known"):
-        D.draw_marks([("star", 0, 0)], size=10)
 
 
 def test_no_target_scenes_erase_the_target_and_keep_the_rest():

@@ -6,6 +6,7 @@ from torch import nn
 from course_lib import data as D
 from course_lib import models as M
 from course_lib import training as T
+from course_lib.capstone import TinyViT
 
 
 def _blobs(n=200, seed=0):
@@ -51,7 +52,7 @@ def test_decoder_learns_to_reverse():
 
 def test_predict_matches_one_big_batch_and_concatenates_lists():
     torch.manual_seed(0)
-    model = M.TinyViT(image_size=12, patch=4, dim=8, depth=2)
+    model = TinyViT(image_size=12, patch=4, dim=8, depth=2)
     x = torch.rand(10, 1, 12, 12)
     logits, weights = T.predict(model, x, batch_size=3)
     with torch.no_grad():

@@ -1,9 +1,13 @@
-"""Lesson 06 explorer: what one unit can see, in a CNN and in a vision transformer.
+"""Lesson 06 explorers: what one unit can see, in a CNN and in a vision transformer; every head.
 
 ``reach_cnn_vs_vit``  pick an image and a place in it: the box shows the window one unit of the
                       CNN's last layer sees (its receptive field), the heat map shows where the
                       transformer's tile at that place attends (anywhere in the image, from the
                       first layer on).
+
+``vit_heads``         the ViT's attention, head by head, in the course's generic head view
+                      (:func:`course_lib.widgets.heads.head_view`): pick an image, a layer, a
+                      head and a query token; the tiles that hold a mark are starred.
 
 Pass trained models from the lesson notebook; without them, a freshly initialised (seeded) TinyViT
 shows that attention *can* reach the whole image before it has learned where to look.
@@ -15,8 +19,7 @@ import numpy as np
 import torch
 from matplotlib.patches import Rectangle
 
-from .. import data as D
-from ..models import TinyCNN, TinyViT
+from ..capstone import TinyCNN, TinyViT, two_marks
 from ..plotting import OKABE_ITO, WEIGHT_CMAP, show_image
 from .base import Explorer, new_figure, register
 
@@ -27,12 +30,12 @@ def reach_explorer(vit=None, cnn=None, n_images: int = 12, seed: int = 1,
     """An image, a CNN receptive field and a ViT attention map from the same place.
 
     Args:
-        vit: a :class:`~course_lib.models.TinyViT` for 24 x 24 images (trained or not); None
+        vit: a :class:`~course_lib.capstone.TinyViT` for 24 x 24 images (trained or not); None
             builds an untrained one with ``torch.manual_seed(0)``.
-        cnn: a :class:`~course_lib.models.TinyCNN`; only its receptive field is used (None: depth 3).
-        relation: the long-range task of :func:`course_lib.data.two_marks` to show images of.
+        cnn: a :class:`~course_lib.capstone.TinyCNN`; only its receptive field is used (None: depth 3).
+        relation: the long-range task of :func:`course_lib.capstone.two_marks` to show images of.
     """
-    images, labels, masks = D.two_marks(n_images, seed=seed, min_gap=12, relation=relation)
+    images, labels, masks = two_marks(n_images, seed=seed, min_gap=12, relation=relation)
     masks = masks.any(1)  # both marks
     if vit is None:
         state = torch.random.get_rng_state()
@@ -118,3 +121,38 @@ def _tile_mask(mask: torch.Tensor, grid: int) -> np.ndarray:
     """(H, W) boolean -> (grid, grid): which tiles overlap the mask."""
     h = mask.shape[-1] // grid
     return mask.reshape(grid, h, grid, h).any(3).any(1).numpy()
+
+
+@register("vit_heads")
+def vit_heads_explorer(vit=None, n_images: int = 6, seed: int = 1) -> Explorer:
+    """Every head of a TinyViT on ``n_images`` "same row?" images, in the generic head view.
+
+    Args:
+        vit: a :class:`~course_lib.capstone.TinyViT` for 24 x 24 images (None: an untrained one,
+            ``torch.manual_seed(0)``, whose weights are still nearly uniform).
+    """
+    from .heads import head_view
+
+    images, labels, masks = two_marks(n_images, seed=seed, min_gap=12, relation="same_row")
+    if vit is None:
+        state = torch.random.get_rng_state()
+        torch.manual_seed(0)
+        vit = TinyViT(image_size=images.shape[-1], patch=4)
+        torch.random.set_rng_state(state)
+    vit.eval()
+    device = next(vit.parameters()).device
+    with torch.no_grad():
+        _, weights = vit(images.to(device))
+    weights = torch.stack(weights, 1).cpu()              # (images, layers, heads, 1 + n, 1 + n)
+    names = vit.token_names()
+    tokens = []
+    for i in range(n_images):                            # star the tiles that hold a mark
+        marked = _tile_mask(masks[i].any(0), vit.grid).reshape(-1)
+        tokens.append([names[0]] + [name + ("*" if m else "") for name, m in zip(names[1:], marked)])
+    return head_view(weights, tokens,
+                     layer_names=[f"layer {k + 1}" for k in range(weights.shape[1])],
+                     description="Tokens: CLS, then the 4 x 4 tiles by row and column (rNcM); a star "
+                                 "marks a tile that holds a mark. Pick query 0 (CLS): how much "
+                                 "of each head's weight lands on the starred tiles? Change the "
+                                 "image, the layer and the head.",
+                     title="TinyViT: where each head looks")

@@ -1,0 +1,275 @@
+"""Lesson 06 (capstone): a small CNN and a small vision transformer, matched, on two image tasks.
+
+    images, labels, marks = two_marks(1500, min_gap=12, relation="same_row")  # long-range task
+    cnn, vit = make_model("cnn", seed=0), make_model("vit", seed=0)           # 9,022 / 8,802 parameters
+    pairs, pair_labels = controlled_pairs(50)                                 # differ only in the relation
+
+The two models are built to be compared fairly: parameters within 10% of each other, and the
+lesson trains both with the same optimiser, schedule, steps, batches and data (:data:`BUDGET`,
+:func:`fit`). Everything only lesson 06 uses lives here and in ``marks.py`` (its images); the
+cluttered scenes come from ``data.py``.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .marks import controlled_pairs, draw_marks, two_marks
+from .modules import TransformerBlock, _require_shape
+from .training import _check_data, _logits, cross_entropy, default_device
+
+
+def make_tasks(n_local_train: int = 300, n_long_train: int = 1200, n_test: int = 300) -> dict:
+    """The lesson's two tasks, each ``((train_x, train_y, train_masks), (test_x, test_y, test_masks))``.
+
+    ``"local"``: lesson 05's cluttered scenes (is the one target a "+" or an "x"?) with a small
+    training set: the evidence is a 3x3 region. ``"long-range"``: :func:`two_marks` with
+    ``relation="same_row"``, marks 12 columns apart. The data are fixed (seed 0) whatever the
+    training seed, so every model and seed sees the same images.
+    """
+    from .data import clutter_scenes, split
+
+    x, y, m = clutter_scenes(n_local_train + n_test, seed=0)
+    local = split(n_local_train, x, y, m)
+    x, y, m = two_marks(n_long_train + n_test, min_gap=12, relation="same_row", seed=0)
+    return {"local": local, "long-range": split(n_long_train, x, y, m)}
+
+
+# --------------------------------------------------------------------------------------------
+# Models: a tiny vision transformer and a tiny CNN
+# --------------------------------------------------------------------------------------------
+class UniformMixing(nn.Module):
+    """The control for attention: the same projections as ``attn``, but every query gives every
+    key the same weight ``1 / n`` (no similarity, nothing computed from the input).
+
+    Keeps ``attn``'s parameters (so the parameter count does not change; the query and key
+    projections are simply unused). Returns ``(output (B, n, dim), weights (B, heads, n, n))``.
+    """
+
+    def __init__(self, attn: nn.Module):
+        super().__init__()
+        self.attn = attn
+
+    def forward(self, x: torch.Tensor):
+        a = self.attn
+        v = a.split_heads(a.v_proj(x))                                   # (B, heads, n, head_dim)
+        mean = v.mean(dim=2, keepdim=True).expand_as(v)                  # every query: the average
+        b, h, n, _ = v.shape
+        out = mean.transpose(1, 2).reshape(b, n, a.embed_dim)
+        return a.out_proj(out), torch.full((b, h, n, n), 1.0 / n, device=x.device)
+
+
+def sincos_positions(grid: int, dim: int) -> torch.Tensor:
+    """Fixed 2-D sine-cosine position codes (as in MAE, He et al., 2022): ``(grid * grid, dim)``.
+
+    Half of the ``dim`` numbers encode the tile's row, half its column, each as sines and cosines
+    at ``dim / 4`` frequencies. Tiles in the same row share the row half exactly, so "same row?"
+    is a comparison the attention scores can make from the first step of training.
+    """
+    if dim % 4:
+        raise ValueError(f"dim={dim} must be a multiple of 4 for 2-D sine-cosine positions")
+    freqs = 1.0 / 10.0 ** (torch.arange(dim // 4) / (dim // 4))        # 1, ..., > 0.1 (radians per tile)
+    angles = torch.arange(grid, dtype=torch.float32)[:, None] * freqs  # (grid, dim / 4)
+    code = torch.cat([angles.sin(), angles.cos()], 1)                  # (grid, dim / 2)
+    rows = code[:, None].expand(grid, grid, -1)
+    cols = code[None, :].expand(grid, grid, -1)
+    return torch.cat([rows, cols], -1).reshape(grid * grid, dim)
+
+
+class TinyViT(nn.Module):
+    """A vision transformer small enough to train on a CPU in seconds (Dosovitskiy et al., 2021).
+
+    Cut the image into ``patch x patch`` tiles and embed each tile (a 3x3 convolution, then one
+    linear map per tile: the small "convolutional stem" that helps tiny transformers train fast,
+    Xiao et al., 2021), add a position code (``positions``: fixed 2-D sine-cosine codes, or
+    learned embeddings), prepend a class token, run ``depth``
+    :class:`~course_lib.modules.TransformerBlock` (every tile can attend to every tile from the
+    first layer on), classify the class token.
+
+    ``uniform=True`` builds the control: every attention layer replaced by :class:`UniformMixing`
+    (same parameters, weights fixed at ``1 / n``): global, but not adaptive.
+
+    Shapes: images ``(B, C, H, W)`` -> ``(logits (B, classes), weights)`` where ``weights`` is a
+    list of ``depth`` tensors ``(B, heads, 1 + n, 1 + n)``; index 0 is the class token.
+    """
+
+    def __init__(self, image_size: int = 24, patch: int = 4, in_channels: int = 1,
+                 num_classes: int = 2, dim: int = 16, depth: int = 2, heads: int = 2,
+                 positions: str = "sincos", uniform: bool = False):
+        super().__init__()
+        if image_size % patch:
+            raise ValueError(f"image_size={image_size} must be a multiple of patch={patch}")
+        self.grid = image_size // patch
+        self.in_channels, self.image_size = in_channels, image_size
+        self.embed = nn.Sequential(
+            nn.Conv2d(in_channels, dim, 3, padding=1), nn.ReLU(),     # local edges and corners
+            nn.Conv2d(dim, dim, patch, stride=patch),                 # = a linear map per tile
+        )
+        self.cls = nn.Parameter(torch.zeros(1, 1, dim))
+        if positions == "sincos":    # fixed codes: a buffer, not a parameter
+            codes = torch.cat([torch.zeros(1, dim), sincos_positions(self.grid, dim)])
+            self.register_buffer("pos", codes[None])
+        elif positions == "learned":
+            self.pos = nn.Parameter(torch.randn(1, 1 + self.grid**2, dim) * 0.5)
+        else:
+            raise ValueError(f"positions={positions!r} is not known; expected 'sincos' or 'learned'")
+        self.blocks = nn.ModuleList(TransformerBlock(dim, heads) for _ in range(depth))
+        if uniform:
+            for block in self.blocks:
+                block.attn = UniformMixing(block.attn)
+        self.norm = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, num_classes)
+
+    def forward(self, images: torch.Tensor):
+        _require_shape(images, "images", 4, "(B, C, H, W)", C=self.in_channels,
+                       H=self.image_size, W=self.image_size)
+        tokens = self.embed(images).flatten(2).transpose(1, 2)        # (B, n, dim)
+        x = torch.cat([self.cls.expand(len(tokens), -1, -1), tokens], 1) + self.pos
+        weights = []
+        for block in self.blocks:
+            x, w = block(x)
+            weights.append(w)
+        return self.head(self.norm(x[:, 0])), weights
+
+    def cls_attention(self, weights, layer: int = -1) -> torch.Tensor:
+        """Where the class token looks in ``layer``, averaged over heads: ``(B, grid, grid)``."""
+        w = weights[layer][:, :, 0, 1:].mean(1)
+        return w.reshape(-1, self.grid, self.grid)
+
+    def token_names(self) -> list[str]:
+        """Labels of the ``1 + grid^2`` tokens: ``["CLS", "r0c0", "r0c1", ...]`` (tile row, col)."""
+        return ["CLS"] + [f"r{r}c{c}" for r in range(self.grid) for c in range(self.grid)]
+
+
+class TinyCNN(nn.Module):
+    """A plain convolutional classifier: 3x3 convolutions + ReLU, global average, linear.
+
+    ``depth`` conv layers; the second one has stride 2 (halving the resolution keeps the cost
+    low). Every layer is local and applies the same kernels to every image. A unit of the last
+    layer sees a window of :attr:`receptive_field` pixels on a side (9 for depth 3); evidence from
+    farther apart only meets in the final average, where it is *added*, never compared.
+
+    ``padding_mode="circular"`` wraps the image around at its borders (a torus): then no pixel is
+    special, and the network cannot tell *where* in the image something is. With the usual zero
+    padding it can, a little, by sensing how far the border is (Islam et al., ICLR 2020).
+
+    Shapes: images ``(B, C, H, W)`` -> ``(logits (B, classes), class_maps (B, classes, h, w))``,
+    where ``class_maps`` is each position's contribution to each logit (the logits are their mean
+    plus the bias).
+    """
+
+    def __init__(self, in_channels: int = 1, num_classes: int = 2, width: int = 16,
+                 depth: int = 3, padding_mode: str = "zeros"):
+        super().__init__()
+        layers, c = [], in_channels
+        for i in range(depth):
+            layers += [nn.Conv2d(c, width, 3, padding=1, stride=2 if i == 1 else 1,
+                                 padding_mode=padding_mode), nn.ReLU()]
+            c = width
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(width, num_classes)
+        self.in_channels, self.depth = in_channels, depth
+
+    @property
+    def receptive_field(self) -> int:
+        """Side of the window one output unit sees: each 3x3 layer adds 2 x (its input's stride)."""
+        size, jump = 1, 1
+        for i in range(self.depth):
+            size += 2 * jump
+            jump *= 2 if i == 1 else 1
+        return size
+
+    def forward(self, images: torch.Tensor):
+        _require_shape(images, "images", 4, "(B, C, H, W)", C=self.in_channels)
+        f = self.features(images)                                       # (B, width, h, w)
+        class_maps = torch.einsum("bchw,kc->bkhw", f, self.head.weight)  # per-position evidence
+        return class_maps.mean(dim=(2, 3)) + self.head.bias, class_maps
+
+
+# The lesson's two contenders (and the attention control), sized so that their parameter counts
+# are within 10% of each other: the CNN is widened from 16 to 22 channels to match the ViT.
+CONFIGS = {
+    "cnn": lambda: TinyCNN(width=22, depth=3, padding_mode="circular"),
+    "vit": lambda: TinyViT(image_size=24, patch=4, dim=16, depth=2, heads=4),
+    "vit, uniform weights": lambda: TinyViT(image_size=24, patch=4, dim=16, depth=2, heads=4,
+                                            uniform=True),
+}
+
+# One training budget for every model on a task: Adam, the same learning-rate schedule (a short
+# linear warm-up, then a cosine decay to 0), the same steps and the same mini-batches.
+BUDGET = {"steps": 700, "batch_size": 64, "lr": 5e-3, "warmup": 50}
+
+
+def learning_rate(step: int, steps: int, lr: float, warmup: int) -> float:
+    """The schedule: ``lr * step / warmup`` at first, then a cosine from ``lr`` down to 0."""
+    return lr * min((step + 1) / warmup, 1.0) * 0.5 * (1 + math.cos(math.pi * step / steps))
+
+
+def fit(model: nn.Module, data, budget: dict = BUDGET, seed: int = 0, desc: str = "training",
+        progress: bool = True) -> list[float]:
+    """Train ``model`` on ``data = (images, labels)`` with ``budget``; returns the loss per step.
+
+    The mini-batches depend only on ``seed`` (not on the model), so two models trained with the
+    same seed see the same images in the same order.
+    """
+    inputs, targets = _check_data(data)
+    device = default_device()
+    model.to(device).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=budget["lr"])
+    order = torch.Generator().manual_seed(seed)
+    losses = []
+    for step in tqdm(range(budget["steps"]), desc=desc, disable=not progress, mininterval=0.5):
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step, budget["steps"], budget["lr"], budget["warmup"])
+        idx = torch.randint(len(targets), (min(budget["batch_size"], len(targets)),), generator=order)
+        loss = cross_entropy(_logits(model(*(x[idx].to(device) for x in inputs))),
+                             targets[idx].to(device))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    model.eval()
+    return losses
+
+
+def make_model(kind: str, seed: int = 0) -> nn.Module:
+    """A fresh model of ``kind`` (a key of :data:`CONFIGS`), initialised with ``seed``."""
+    if kind not in CONFIGS:
+        raise ValueError(f"kind={kind!r} is not known; expected one of {sorted(CONFIGS)}")
+    torch.manual_seed(seed)
+    return CONFIGS[kind]()
+
+
+# --------------------------------------------------------------------------------------------
+# Where does a model look? Gradients for the CNN, attention for the ViT
+# --------------------------------------------------------------------------------------------
+def saliency(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """Gradient saliency ``|d (logit_1 - logit_0) / d image|``: which pixels move the answer.
+
+    Shapes: images ``(B, 1, H, W)`` -> ``(B, H, W)``, each map scaled to sum to 1.
+    """
+    model.eval()
+    maps = []
+    for batch in images.split(64):                    # small batches keep the memory low
+        x = batch.detach().clone().requires_grad_(True)
+        logits = model(x)[0]
+        (logits[:, 1] - logits[:, 0]).sum().backward()  # images do not interact: one pass each
+        maps.append(x.grad[:, 0].abs())
+    grad = torch.cat(maps)
+    return grad / grad.sum(dim=(1, 2), keepdim=True).clamp_min(1e-12)
+
+
+def mass_on_marks(maps: torch.Tensor, masks: torch.Tensor) -> tuple[float, float]:
+    """Mean share of each ``(B, H, W)`` map (summing to 1) on the ``(B, H, W)`` boolean masks,
+    and the masks' mean share of the pixels (what a uniform map would give)."""
+    _require_shape(maps, "maps", 3, "(B, H, W)")
+    _require_shape(masks, "masks", 3, "(B, H, W)", B=maps.shape[0], H=maps.shape[1])
+    mass = (maps * masks).flatten(1).sum(1).mean().item()
+    return mass, masks.flatten(1).float().mean().item()
+
+
+__all__ = ["BUDGET", "CONFIGS", "fit", "learning_rate", "make_tasks", "TinyCNN", "TinyViT", "UniformMixing", "controlled_pairs",
+           "draw_marks", "make_model", "mass_on_marks", "saliency", "two_marks"]

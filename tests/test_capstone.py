@@ -1,0 +1,237 @@
+"""Lesson 06's capstone module: its data, its two matched models and its controls."""
+import numpy as np
+import pytest
+import torch
+
+from course_lib import capstone as C
+from course_lib import data as D
+from course_lib.models import count_parameters
+
+
+def _seeded(seed=0):
+    torch.manual_seed(seed)
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(relation="same"), dict(relation="same_row", min_gap=12)])
+def test_two_marks_is_deterministic_and_depends_on_seed(kw):
+    a, b, c = C.two_marks(20, seed=0, **kw), C.two_marks(20, seed=0, **kw), C.two_marks(20, seed=1, **kw)
+    assert all(torch.equal(x, y) for x, y in zip(a, b))
+    assert not torch.equal(a[0], c[0])
+
+
+def test_two_marks_left_of_labels_and_gap():
+    images, labels, masks = C.two_marks(200, size=24, min_gap=10, seed=1)
+    assert 0.35 < labels.float().mean() < 0.65
+    assert masks.shape == (200, 2, 24, 24)
+    assert bool((masks.sum(dim=(2, 3)) == 9).all())
+    for img, label, mask in zip(images, labels, masks):
+        plus_cols = torch.nonzero(mask[0].any(0))[:, 0]
+        cross_cols = torch.nonzero(mask[1].any(0))[:, 0]
+        assert abs(int(plus_cols.min()) - int(cross_cols.min())) >= 10
+        assert (int(plus_cols.min()) < int(cross_cols.min())) == bool(label)
+        for j, name in enumerate(("plus", "cross")):
+            box = img[0][mask[j]].reshape(3, 3) > 0.5
+            assert torch.equal(box, torch.from_numpy(D.SHAPES[name] > 0))
+
+
+def test_two_marks_same_relation():
+    images, labels, masks = C.two_marks(100, relation="same", seed=2)
+    assert 0.3 < labels.float().mean() < 0.7
+    for img, label, mask in zip(images, labels, masks):
+        a, b = (img[0][mask[j]].reshape(3, 3) > 0.5 for j in range(2))
+        assert torch.equal(a, b) == bool(label)
+    with pytest.raises(ValueError, match="relation"):
+        C.two_marks(4, relation="above")
+    with pytest.raises(ValueError, match="min_gap"):
+        C.two_marks(4, size=12, min_gap=11)
+
+
+def _box_corner(mask):
+    """Top-left (row, col) of the True box of a (size, size) mask."""
+    r, c = torch.nonzero(mask)[0]
+    return int(r), int(c)
+
+
+def test_two_marks_same_row_labels_rows_and_gap():
+    size, min_gap = 24, 12
+    images, labels, masks = C.two_marks(300, size=size, min_gap=min_gap, relation="same_row", seed=4)
+    assert images.shape == (300, 1, size, size) and masks.shape == (300, 2, size, size)
+    assert bool((masks.sum(dim=(2, 3)) == 9).all())
+    for img, label, mask in zip(images, labels, masks):
+        (r1, c1), (r2, c2) = (_box_corner(mask[j]) for j in range(2))
+        assert (r1 == r2) == bool(label)
+        assert r1 % 8 == 0 and r2 % 8 == 0                         # rows 0, 8, 16 (row_step=8)
+        gap = abs(c1 - c2)
+        assert gap >= min_gap and size - gap >= min_gap            # far apart, also around the border
+        for j in range(2):                                         # each box holds a "+" or an "x"
+            box = (img[0][mask[j]].reshape(3, 3) > 0.5).numpy()
+            assert any(np.array_equal(box, D.SHAPES[t] > 0) for t in D.TARGETS)
+
+
+def test_two_marks_same_row_no_single_mark_settles_the_label():
+    # P(label = 1 | row of one mark) must be 1/2 for every row of either mark: compare with a
+    # binomial tolerance (4 standard errors, so that the test fails only for a real dependence).
+    n = 6000
+    _, labels, masks = C.two_marks(n, min_gap=12, relation="same_row", seed=0)
+    assert abs(labels.float().mean().item() - 0.5) < 4 * 0.5 / np.sqrt(n)
+    for j in range(2):
+        rows = masks[:, j].any(2).float().argmax(1)
+        assert sorted(rows.unique().tolist()) == [0, 8, 16]
+        for r in (0, 8, 16):
+            sel = labels[rows == r].float()
+            assert abs(sel.mean().item() - 0.5) < 4 * 0.5 / np.sqrt(len(sel)), (j, r)
+            # and each row of one mark is about equally likely whatever the label
+            assert abs((rows == r).float().mean().item() - 1 / 3) < 0.03
+
+
+def test_two_marks_same_row_errors_and_other_relations_unchanged():
+    with pytest.raises(ValueError, match="min_gap"):
+        C.two_marks(4, size=24, min_gap=13, relation="same_row")   # 13 > 24 / 2
+    with pytest.raises(ValueError, match="row_step"):
+        C.two_marks(4, size=12, min_gap=6, relation="same_row", row_step=10)
+    # "left_of" still labels by the columns of the "+" (first) and the "x" (second)
+    _, labels, masks = C.two_marks(50, size=24, min_gap=12, seed=0)
+    plus_cols = masks[:, 0].any(1).float().argmax(1)
+    cross_cols = masks[:, 1].any(1).float().argmax(1)
+    assert torch.equal(labels, (plus_cols < cross_cols).long())
+
+
+def test_draw_marks():
+    img = C.draw_marks([("plus", 0, 0), ("cross", 5, 6)], size=10)
+    assert img.shape == (1, 10, 10)
+    np.testing.assert_array_equal(img[0, :3, :3].numpy(), D.SHAPES["plus"])
+    np.testing.assert_array_equal(img[0, 5:8, 6:9].numpy(), D.SHAPES["cross"])
+    assert img.sum() == D.SHAPES["plus"].sum() + D.SHAPES["cross"].sum()
+    with pytest.raises(ValueError, match="does not fit"):
+        C.draw_marks([("plus", 8, 0)], size=10)
+    with pytest.raises(ValueError, match="not known"):
+        C.draw_marks([("star", 0, 0)], size=10)
+
+
+def test_tiny_vit_shapes_and_cls_attention():
+    _seeded()
+    model = C.TinyViT(image_size=12, patch=4, dim=8, depth=2, heads=2)
+    logits, weights = model(torch.rand(3, 1, 12, 12))
+    assert logits.shape == (3, 2) and len(weights) == 2
+    assert weights[0].shape == (3, 2, 10, 10)
+    cls = model.cls_attention(weights)
+    assert cls.shape == (3, 3, 3)
+    assert bool((cls.sum(dim=(1, 2)) <= 1 + 1e-6).all())
+    with pytest.raises(ValueError, match="H=12"):
+        model(torch.rand(3, 1, 16, 16))
+    with pytest.raises(ValueError, match="multiple"):
+        C.TinyViT(image_size=10, patch=4)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 4])
+def test_tiny_cnn_receptive_field_matches_gradient_footprint(depth):
+    # Independent reference: the pixels whose value can change one output unit are exactly those
+    # with a non-zero gradient. Use positive weights so no gradient cancels by accident.
+    _seeded()
+    model = C.TinyCNN(width=4, depth=depth)
+    for p in model.parameters():
+        p.data = p.data.abs() + 0.01
+    x = torch.rand(1, 1, 32, 32, requires_grad=True)
+    f = model.features(x)
+    centre = f.shape[-1] // 2
+    f[0, 0, centre, centre].backward()
+    rows = torch.nonzero(x.grad[0, 0].abs().sum(1))
+    assert rows.max() - rows.min() + 1 == model.receptive_field
+
+
+def test_tiny_cnn_logits_are_the_mean_of_class_maps():
+    _seeded()
+    model = C.TinyCNN(num_classes=3)
+    x = torch.rand(2, 1, 16, 16)
+    logits, maps = model(x)
+    assert maps.shape == (2, 3, 8, 8)
+    torch.testing.assert_close(logits, model.head(model.features(x).mean(dim=(2, 3))),
+                               atol=1e-5, rtol=1e-5)
+
+
+def test_circular_cnn_cannot_tell_where_things_are():
+    # With wrap-around padding, shifting the image (by a multiple of the stride) shifts every
+    # feature map, and the global average does not change: the logits are identical.
+    _seeded()
+    model = C.TinyCNN(padding_mode="circular")
+    x = torch.rand(2, 1, 16, 16)
+    shifted = torch.roll(x, shifts=(4, -6), dims=(2, 3))
+    torch.testing.assert_close(model(x)[0], model(shifted)[0], atol=1e-5, rtol=1e-5)
+    zero_padded = C.TinyCNN()
+    assert not torch.allclose(zero_padded(x)[0], zero_padded(shifted)[0], atol=1e-5)
+
+
+
+
+def test_controlled_pairs_differ_only_in_the_relation():
+    pairs, labels = C.controlled_pairs(20, seed=3)
+    assert pairs.shape == (40, 1, 24, 24) and labels.tolist() == [1, 0] * 20
+    same, moved = pairs[0::2, 0], pairs[1::2, 0]
+    torch.testing.assert_close(same.sum(dim=(1, 2)), moved.sum(dim=(1, 2)))
+    # the background repeats every 8 rows, so the moved image is the same image with the second
+    # mark's column band rolled by a multiple of 8 rows
+    for a, b in zip(same, moved):
+        differ = (a != b).any(0).nonzero()[:, 0]
+        assert differ.max() - differ.min() <= 2            # only the second mark's 3 columns
+        band = slice(int(differ.min()), int(differ.max()) + 1)
+        assert any(torch.equal(torch.roll(a[:, band], k, 0), b[:, band]) for k in (8, 16))
+
+
+def test_a_circular_cnn_gives_both_members_of_a_pair_the_same_logits():
+    # the proof of the lesson's section 4, for any weights (here: random ones)
+    pairs, _ = C.controlled_pairs(10)
+    for seed in range(3):
+        logits, _ = C.make_model("cnn", seed)(pairs)
+        torch.testing.assert_close(logits[0::2], logits[1::2], atol=1e-5, rtol=1e-5)
+
+
+def test_matched_models_and_the_uniform_control():
+    sizes = {k: count_parameters(C.make_model(k)) for k in C.CONFIGS}
+    assert abs(sizes["cnn"] / sizes["vit"] - 1) <= 0.1
+    assert sizes["vit, uniform weights"] == sizes["vit"]
+    vit = C.make_model("vit, uniform weights")
+    _, weights = vit(torch.rand(2, 1, 24, 24))
+    for w in weights:
+        torch.testing.assert_close(w, torch.full_like(w, 1 / 37))
+    with pytest.raises(ValueError, match="kind"):
+        C.make_model("mlp")
+
+
+def test_uniform_mixing_equals_attention_with_equal_scores():
+    torch.manual_seed(0)
+    vit = C.TinyViT(heads=2)
+    attn = vit.blocks[0].attn
+    x = torch.rand(3, 5, 16)
+    out, _ = C.UniformMixing(attn)(x)
+    # attention whose query and key projections are zero scores every key equally
+    torch.nn.init.zeros_(attn.q_proj.weight), torch.nn.init.zeros_(attn.q_proj.bias)
+    ref, w = attn(x)
+    torch.testing.assert_close(out, ref, atol=1e-6, rtol=1e-5)
+
+
+def test_sincos_positions_share_the_row_half_within_a_row():
+    codes = C.sincos_positions(6, 16).reshape(6, 6, 16)
+    assert torch.equal(codes[2, 0, :8], codes[2, 5, :8])      # same row: same row code
+    assert not torch.allclose(codes[0, 0, :8], codes[2, 0, :8])
+    assert torch.equal(codes[0, 3, 8:], codes[4, 3, 8:])      # same column: same column code
+    with pytest.raises(ValueError, match="multiple of 4"):
+        C.sincos_positions(6, 10)
+
+
+def test_schedule_warms_up_then_decays_to_zero():
+    lrs = [C.learning_rate(s, 100, 1.0, 10) for s in range(100)]
+    assert lrs[0] < lrs[5] < lrs[9] and max(lrs) <= 1.0
+    assert all(a >= b for a, b in zip(lrs[10:], lrs[11:])) and lrs[-1] < 0.01
+
+
+def test_fit_is_deterministic_and_saliency_sums_to_one():
+    x, y, _ = C.two_marks(64, min_gap=12, relation="same_row", seed=0)
+    budget = dict(C.BUDGET, steps=3)
+    a, b = C.make_model("vit", 1), C.make_model("vit", 1)
+    assert C.fit(a, (x, y), budget, seed=2, progress=False) == C.fit(b, (x, y), budget, seed=2,
+                                                                       progress=False)
+    maps = C.saliency(C.make_model("cnn"), x[:5])
+    assert maps.shape == (5, 24, 24)
+    torch.testing.assert_close(maps.sum(dim=(1, 2)), torch.ones(5))
+    mass, chance = C.mass_on_marks(maps, torch.ones(5, 24, 24, dtype=torch.bool))
+    assert abs(mass - 1) < 1e-5 and chance == 1.0
