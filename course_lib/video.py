@@ -175,3 +175,68 @@ def mass_on_digits(spatial: torch.Tensor, moving_boxes: torch.Tensor, static_box
     mover = box_masks(moving_boxes[:, 1:].reshape(-1, 4), size).reshape(b, steps, size, size)
     sitter = box_masks(static_boxes, size)[:, None]
     return (pixels * mover).sum((-2, -1)), (pixels * sitter).sum((-2, -1))
+
+
+# The lesson's experiment, in one place for the notebook and for tests/test_lesson05_claims.py.
+STEPS, BATCH, LR = 400, 24, 1e-2
+CONTROLS = ("attention", "uniform", "one frame")
+
+
+def make_task(n_train: int = 1000, n_test: int = 300, seed: int = 0):
+    """``(train, test)`` clips (see :func:`digit_videos`); test clips use held-out digits."""
+    from .clutter import digit_pools
+
+    train_pool, test_pool = digit_pools(seed=seed)
+    return digit_videos(train_pool, n_train, seed=seed), digit_videos(test_pool, n_test, seed=seed + 1)
+
+
+def inputs_for(control: str, videos: torch.Tensor) -> torch.Tensor:
+    """What each model sees: the clip, or (time-blind control) its first frame twice."""
+    return single_frame(videos) if control == "one frame" else videos
+
+
+def fit(control: str, train, seed: int = 0, steps: int = STEPS, progress: bool = True):
+    """Train one :class:`VideoAttention` for ``control`` in ``CONTROLS`` (same budget for all)."""
+    from .training import train as train_loop
+
+    if control not in CONTROLS:
+        raise ValueError(f"control={control!r} is not known; expected one of {CONTROLS}")
+    torch.manual_seed(seed)
+    model = VideoAttention(pooling="uniform" if control == "uniform" else "attention")
+    train_loop(model, (inputs_for(control, train[0]), train[1]), steps=steps, batch_size=BATCH,
+               lr=LR, seed=seed, progress=progress, desc=f"video: {control}")
+    return model
+
+
+def evaluate(model, control: str, test) -> dict:
+    """Accuracy; temporal weight on the steps with motion; spatial weight on each digit."""
+    from .training import predict
+
+    videos, labels, moving_boxes, static_boxes, moving = test
+    logits, spatial, temporal = predict(model, inputs_for(control, videos))
+    result = {"accuracy": (logits.argmax(-1) == labels).float().mean().item(),
+              "spatial": spatial, "temporal": temporal}
+    if control != "one frame":
+        motion = moving[:, 1:]                                        # step t: frame t-1 -> t
+        on_moving, on_static = mass_on_digits(spatial, moving_boxes, static_boxes)
+        result.update(
+            temporal_on_motion=(temporal * motion).sum(1).mean().item(),
+            temporal_chance=motion.float().mean().item(),
+            on_moving=on_moving[motion].mean().item(), on_static=on_static[motion].mean().item())
+    return result
+
+
+def claims(results: dict) -> dict:
+    """The lesson's claims as ``{sentence: holds}``, from ``{control: evaluate(...)}``.
+
+    Thresholds hold for seeds 0-2 at 1 and 4 torch threads (tests/test_lesson05_claims.py).
+    """
+    att, uni, blind = (results[c] for c in CONTROLS)
+    return {
+        "attention accuracy >= 0.70": att["accuracy"] >= 0.70,
+        "uniform weights accuracy <= 0.55": uni["accuracy"] <= 0.55,
+        "one-frame (time-blind) accuracy <= 0.55": blind["accuracy"] <= 0.55,
+        "temporal weight on the steps with motion >= 0.80": att["temporal_on_motion"] >= 0.80,
+        "spatial weight on the moving digit >= 4 x on the static one":
+            att["on_moving"] >= 4 * att["on_static"],
+    }
