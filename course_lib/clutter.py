@@ -148,7 +148,9 @@ class ClutterClassifier(nn.Module):
 
     ``pooling`` replaces step 2 for the controls, with the same parameters and training:
     ``"uniform"``: every weight 1 / windows (global average pooling, not adaptive);
-    ``"ink"``: all the weight on the window with the most ink (:func:`ink_scores`, a fixed rule).
+    ``"ink"``: all the weight on the window with the most ink (:func:`ink_scores`, a fixed rule);
+    a function ``fn(tokens (B, n, dim)) -> (pooled (B, dim), weights (B, n))``: your own pooling
+    (exercise 5 of lesson 05).
 
     Shapes: images ``(B, 1, H, W)`` -> ``(logits (B, classes), weights (B, H-7, W-7))``; weight
     ``[r, c]`` belongs to the window whose top-left pixel is ``(r, c)``.
@@ -158,8 +160,9 @@ class ClutterClassifier(nn.Module):
 
     def __init__(self, num_classes: int = 10, dim: int = 32, pooling: str = "attention"):
         super().__init__()
-        if pooling not in self.POOLINGS:
-            raise ValueError(f"pooling={pooling!r} is not known; expected one of {self.POOLINGS}")
+        if not callable(pooling) and pooling not in self.POOLINGS:
+            raise ValueError(f"pooling={pooling!r} is not known; expected one of {self.POOLINGS} "
+                             "or a function tokens -> (pooled, weights)")
         self.pooling = pooling
         self.features = nn.Sequential(nn.Conv2d(1, dim, DIGIT), nn.ReLU(),
                                       nn.Conv2d(dim, dim, 1), nn.ReLU())
@@ -183,6 +186,9 @@ class ClutterClassifier(nn.Module):
         features = self.features((images - 0.3) / 0.25)            # roughly zero-mean input
         b, d, h, w = features.shape
         tokens = features.flatten(2).transpose(1, 2)                # (B, windows, dim)
+        if callable(self.pooling):                                  # a learner's own pooling
+            pooled, weights = self.pooling(tokens)
+            return self.head(pooled), weights.reshape(b, h, w)
         weights = self.weights(images, tokens)                      # (B, 1, windows)
         pooled = weights @ tokens                                   # (B, 1, dim)
         return self.head(pooled[:, 0]), weights.reshape(b, h, w)
@@ -224,7 +230,7 @@ def fit(pooling: str, train, seed: int = 0, steps: int = STEPS, progress: bool =
     torch.manual_seed(seed)
     model = ClutterClassifier(pooling=pooling)
     train_loop(model, train[:2], steps=steps, batch_size=BATCH, lr=LR, seed=seed,
-               progress=progress, desc=f"{pooling} pooling")
+               progress=progress, desc=f"{getattr(pooling, '__name__', pooling)} pooling")
     return model
 
 

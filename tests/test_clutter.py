@@ -110,3 +110,16 @@ def test_errors_name_the_argument(pools):
         C.cluttered_digits(pools[0], 0)
     with pytest.raises(ValueError, match="images"):
         C.ClutterClassifier()(torch.rand(2, 3, 24, 24))
+
+
+def test_a_function_can_replace_the_pooling():
+    def mean_pooling(tokens):
+        return tokens.mean(1), torch.full(tokens.shape[:2], 1 / tokens.shape[1])
+
+    torch.manual_seed(0)
+    mine = C.ClutterClassifier(pooling=mean_pooling)
+    torch.manual_seed(0)
+    theirs = C.ClutterClassifier(pooling="uniform")
+    images = torch.rand(4, 1, 24, 24)
+    torch.testing.assert_close(mine(images)[0], theirs(images)[0])
+    torch.testing.assert_close(mine(images)[1], theirs(images)[1])
