@@ -306,18 +306,10 @@ def _uniform_reference(tokens):
 
 
 def _torch_in(fn):
-    """The learner's pooling runs inside a torch model (gradients must reach the features), so it
-    receives torch tensors here too, and must keep them differentiable."""
+    """The learner's pooling runs inside a torch model, so it receives torch tensors here too
+    (float64 copies of the case's arrays) and may return tensors or arrays."""
     def run(tokens):
-        t = torch.from_numpy(tokens).requires_grad_(True)
-        pooled, weights = fn(t)
-        if not isinstance(pooled, torch.Tensor):
-            raise TypeError("pooled must be a torch tensor computed from tokens with torch "
-                            f"operations (got {type(pooled).__name__}), so gradients reach the features")
-        if pooled.requires_grad is False:
-            raise TypeError("pooled does not depend on tokens through torch operations "
-                            "(no gradient would reach the features): use tokens.mean(...) or weights @ tokens")
-        return pooled.detach(), torch.as_tensor(weights).detach()
+        return fn(torch.from_numpy(np.array(tokens, dtype=np.float64)))
     return run
 
 
@@ -326,8 +318,9 @@ def _torch_in(fn):
     task="fn(tokens (B, n, dim) torch tensor) -> (pooled (B, dim), weights (B, n)): every weight "
          "1/n, pooled = the weighted sum of the tokens",
     prepare=_torch_in,
-    error_hint=lambda e: ("work with torch operations on tokens (a torch tensor): "
-                          "tokens.mean(dim=1), torch.full(...)") if isinstance(e, TypeError) else None,
+    error_hint=lambda e: ("tokens is a torch tensor: use torch operations on it "
+                          "(tokens.mean(dim=1), torch.full(...)), so gradients reach the features "
+                          "when the model trains") if isinstance(e, (TypeError, AttributeError)) else None,
     mistakes=[  # called through _torch_in, like the learner's function: torch in, torch out
         Mistake("Every weight 1/n, not 1: with weights of 1 the 'pooled' vector is a sum, which "
                 "grows with the number of windows.",
