@@ -248,15 +248,20 @@ def evaluate(model, test) -> dict:
 def claims(results: dict) -> dict:
     """The lesson's claims as ``{sentence: holds}``, from ``{pooling: evaluate(...)}``.
 
-    Thresholds hold for seeds 0-2 at 1 and 4 torch threads (tests/test_lesson05_claims.py);
-    the notebook prints these facts, never the raw numbers, in its checked cells.
+    Thresholds hold for seeds 0-2 at 1 and 4 torch threads (tests/test_lesson05_claims.py;
+    measured: attention 0.63-0.71, uniform 0.14-0.18, ink rule 0.39-0.42, mass 0.68-0.81 against
+    an area share of 0.11); the notebook prints these facts, never the raw numbers, in its checked
+    cells.
     """
     att, uni, ink = (results[p] for p in ("attention", "uniform", "ink"))
     return {
-        "attention accuracy >= 0.45": att["accuracy"] >= 0.45,
-        "uniform pooling accuracy <= 0.40": uni["accuracy"] <= 0.40,
-        "ink rule accuracy <= 0.45": ink["accuracy"] <= 0.45,
-        "attention beats both controls by >= 0.10":
-            att["accuracy"] >= max(uni["accuracy"], ink["accuracy"]) + 0.10,
-        "attention mass on the digit >= 4 x chance": att["mass"] >= 4 * att["chance"],
+        "attention accuracy >= 0.55": att["accuracy"] >= 0.55,
+        "uniform pooling accuracy <= 0.30": uni["accuracy"] <= 0.30,
+        "ink rule accuracy <= 0.50": ink["accuracy"] <= 0.50,
+        "attention beats uniform pooling by >= 0.30 (exercise 5)":
+            att["accuracy"] >= uni["accuracy"] + 0.30,
+        "attention beats both controls by >= 0.15":
+            att["accuracy"] >= max(uni["accuracy"], ink["accuracy"]) + 0.15,
+        "attention mass on the digit's box >= 5 x its area share":
+            att["mass"] >= 5 * att["chance"],
     }
