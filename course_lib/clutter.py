@@ -264,4 +264,5 @@ def claims(results: dict) -> dict:
             att["accuracy"] >= max(uni["accuracy"], ink["accuracy"]) + 0.15,
         "attention mass on the digit's box >= 5 x its area share":
             att["mass"] >= 5 * att["chance"],
+        "attention puts more weight on the box than the ink rule": att["mass"] > ink["mass"],
     }
