@@ -229,14 +229,19 @@ def evaluate(model, control: str, test) -> dict:
 def claims(results: dict) -> dict:
     """The lesson's claims as ``{sentence: holds}``, from ``{control: evaluate(...)}``.
 
-    Thresholds hold for seeds 0-2 at 1 and 4 torch threads (tests/test_lesson05_claims.py).
+    Thresholds hold for seeds 0-2 at 1 and 4 torch threads (tests/test_lesson05_claims.py;
+    measured: attention 0.69-0.86, uniform weights 0.31-0.37, one frame 0.33-0.41, temporal weight
+    on motion 0.98-1.00 against 0.50, spatial weight on the moving digit 0.65-0.70 against 0.04-0.06
+    on the static one).
     """
     att, uni, blind = (results[c] for c in CONTROLS)
     return {
-        "attention accuracy >= 0.70": att["accuracy"] >= 0.70,
-        "uniform weights accuracy <= 0.55": uni["accuracy"] <= 0.55,
-        "one-frame (time-blind) accuracy <= 0.55": blind["accuracy"] <= 0.55,
-        "temporal weight on the steps with motion >= 0.80": att["temporal_on_motion"] >= 0.80,
-        "spatial weight on the moving digit >= 4 x on the static one":
-            att["on_moving"] >= 4 * att["on_static"],
+        "attention accuracy >= 0.60": att["accuracy"] >= 0.60,
+        "uniform weights accuracy <= 0.50 (guessing between the two digits)": uni["accuracy"] <= 0.50,
+        "one-frame (time-blind) accuracy <= 0.50": blind["accuracy"] <= 0.50,
+        "attention beats both controls by >= 0.20":
+            att["accuracy"] >= max(uni["accuracy"], blind["accuracy"]) + 0.20,
+        "temporal weight on the steps with motion >= 0.90": att["temporal_on_motion"] >= 0.90,
+        "spatial weight on the moving digit >= 5 x on the static one":
+            att["on_moving"] >= 5 * att["on_static"],
     }
