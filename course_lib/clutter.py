@@ -43,18 +43,32 @@ class DigitPool:
     labels: np.ndarray
 
 
+def load_digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 1,797 real handwritten digits: ``images (1797, 8, 8)`` in 0..16, ``labels``.
+
+    Read from the file ``sklearn.datasets.load_digits`` reads (``digits.csv.gz``, shipped inside
+    the scikit-learn wheel: 64 pixel columns, then the class), without importing scikit-learn,
+    which would add about 80 MiB to the kernel (tests/test_clutter.py checks both agree).
+    """
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or spec.origin is None:
+        raise ImportError("lesson 05 needs scikit-learn for its bundled digits: pip install scikit-learn")
+    table = np.loadtxt(Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz", delimiter=",")
+    return table[:, :64].reshape(-1, 8, 8), table[:, 64].astype(np.int64)
+
+
 def digit_pools(test_fraction: float = 0.3, seed: int = 0) -> tuple[DigitPool, DigitPool]:
     """scikit-learn's 1,797 digits, split by digit image: a test digit is never seen in training
     (neither as a target nor as clutter)."""
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    images = (digits.images / 16.0).astype(np.float32)
+    raw, targets = load_digits()
+    images = (raw / 16.0).astype(np.float32)
     order = np.random.default_rng(seed).permutation(len(images))
     n_test = int(round(test_fraction * len(images)))
     test, train = order[:n_test], order[n_test:]
-    return (DigitPool(images[train], digits.target[train].astype(np.int64)),
-            DigitPool(images[test], digits.target[test].astype(np.int64)))
+    return (DigitPool(images[train], targets[train]), DigitPool(images[test], targets[test]))
 
 
 _texture_cache: dict[str, np.ndarray] = {}

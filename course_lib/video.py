@@ -230,8 +230,8 @@ def claims(results: dict) -> dict:
     """The lesson's claims as ``{sentence: holds}``, from ``{control: evaluate(...)}``.
 
     Thresholds hold for seeds 0-2 at 1 and 4 torch threads (tests/test_lesson05_claims.py;
-    measured: attention 0.69-0.86, uniform weights 0.31-0.37, one frame 0.33-0.41, temporal weight
-    on motion 0.98-1.00 against 0.50, spatial weight on the moving digit 0.65-0.70 against 0.04-0.06
+    measured: attention 0.69-0.88, uniform weights 0.31-0.39, one frame 0.33-0.41, temporal weight
+    on motion 0.98-1.00 against 0.50, spatial weight on the moving digit 0.65-0.79 against 0.03-0.06
     on the static one).
     """
     att, uni, blind = (results[c] for c in CONTROLS)

@@ -123,3 +123,12 @@ def test_a_function_can_replace_the_pooling():
     images = torch.rand(4, 1, 24, 24)
     torch.testing.assert_close(mine(images)[0], theirs(images)[0])
     torch.testing.assert_close(mine(images)[1], theirs(images)[1])
+
+
+def test_digits_are_scikit_learns_load_digits():
+    from sklearn.datasets import load_digits
+
+    reference = load_digits()
+    images, labels = C.load_digits()
+    np.testing.assert_array_equal(images, reference.images)
+    np.testing.assert_array_equal(labels, reference.target)
