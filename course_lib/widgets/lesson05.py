@@ -12,6 +12,7 @@ shows the layout, not a result: the titles say so.
 from __future__ import annotations
 
 import ipywidgets as W
+import matplotlib
 import numpy as np
 import torch
 from matplotlib.patches import Rectangle
@@ -64,15 +65,18 @@ def cluttered_digit_explorer(model=None, test=None, n_images: int = 40) -> Explo
     img_artist = show_image(ax_img, images[0, 0].numpy())
     box_img = _box_patch(ax_img, OKABE_ITO["orange"])
     ax_img.set_title("held-out canvas\n(orange: the digit)")
-    base = ax_w.imshow(images[0, 0].numpy(), cmap="gray", vmin=0, vmax=1)
-    # one fixed colour scale for every canvas: maps stay comparable, and only pixels change
+    # one fixed colour scale for every canvas: maps stay comparable. The map is blended over the
+    # canvas once per canvas here (one RGB picture), so an update redraws one image, not two.
     vmax = float(np.quantile(maps.max(axis=(1, 2)), 0.9))
-    w_artist = ax_w.imshow(maps[0], cmap=WEIGHT_CMAP, vmin=0, vmax=vmax, alpha=0.75,
-                           interpolation="nearest")
+    colours = matplotlib.colormaps[WEIGHT_CMAP](np.clip(maps / vmax, 0, 1))[..., :3]
+    gray = images[:, 0].numpy()[..., None]
+    blended = 0.75 * colours + 0.25 * gray                                   # (n, H, W, 3)
+    w_artist = ax_w.imshow(blended[0], interpolation="nearest")
+    scale = matplotlib.cm.ScalarMappable(matplotlib.colors.Normalize(0, vmax), WEIGHT_CMAP)
     box_w = _box_patch(ax_w, OKABE_ITO["orange"])
     ax_w.set_xticks([])
     ax_w.set_yticks([])
-    fig.colorbar(w_artist, ax=ax_w, fraction=0.046, pad=0.04, label="weight per pixel")
+    fig.colorbar(scale, ax=ax_w, fraction=0.046, pad=0.04, label="weight per pixel")
     bars = ax_p.bar(np.arange(10), probs[0], color=OKABE_ITO["sky"])
     ax_p.set(ylim=(0, 1), xticks=range(10), xlabel="class", ylabel="probability")
 
@@ -80,11 +84,10 @@ def cluttered_digit_explorer(model=None, test=None, n_images: int = 40) -> Explo
 
     def update(image):
         img_artist.set_data(images[image, 0].numpy())
-        base.set_data(images[image, 0].numpy())
         r, c = boxes[image, :2].tolist()
         _move(box_img, r, c)
         _move(box_w, r, c)
-        w_artist.set_data(maps[image])
+        w_artist.set_data(blended[image])
         on_box = maps[image][r : r + clutter.DIGIT, c : c + clutter.DIGIT].sum()
         ax_w.set_title(f"{source} attention\non the digit: {on_box:.2f} "
                        f"(uniform: {clutter.DIGIT ** 2 / size ** 2:.2f})")
@@ -101,7 +104,7 @@ def cluttered_digit_explorer(model=None, test=None, n_images: int = 40) -> Explo
                     "Pick a held-out canvas: the same trained module puts its weight somewhere "
                     "else on every canvas, on the whole digit and not on the fragments around it. "
                     "When it looks at the wrong place, the prediction is usually wrong too.",
-                    animated=[img_artist, box_img, base, w_artist, box_w, ax_w.title, *bars,
+                    animated=[img_artist, box_img, w_artist, box_w, ax_w.title, *bars,
                               ax_p.title]))
 
 
