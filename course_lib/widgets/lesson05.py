@@ -90,7 +90,7 @@ def cluttered_digit_explorer(model=None, test=None, n_images: int = 40) -> Explo
         w_artist.set_data(blended[image])
         on_box = maps[image][r : r + clutter.DIGIT, c : c + clutter.DIGIT].sum()
         ax_w.set_title(f"{source} attention\non the digit: {on_box:.2f} "
-                       f"(uniform: {clutter.DIGIT ** 2 / size ** 2:.2f})")
+                       f"(its area share: {clutter.DIGIT ** 2 / size ** 2:.2f})")
         guess = int(probs[image].argmax())
         for k, bar in enumerate(bars):
             bar.set_height(probs[image, k])
