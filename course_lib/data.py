@@ -7,8 +7,10 @@ Every generator takes ``seed`` and returns the same tensors on every machine (Nu
 evidence is* (a boolean mask), so that we can measure whether a model's attention lands there.
 
     clutter_scenes   one target (a "+" or an "x") among distractors     -> which target?
-    moving_videos    a square moves for a few frames over a static texture -> which direction?
     sequences        toy token sequences: reverse or sort them
+
+Lesson 05's cluttered real digits and videos live in ``clutter.py`` and ``video.py``; lesson 06's
+marks in ``marks.py``.
 """
 from __future__ import annotations
 
@@ -28,8 +30,6 @@ SHAPES = {
 TARGETS = ("plus", "cross")                       # class 0, class 1
 CLASSES = TARGETS + ("none",)                     # with clutter_scenes(no_target=...): class 2
 DISTRACTORS = ("hbar", "vbar", "block", "corner")  # never the answer
-DIRECTIONS = ("up", "down", "left", "right")
-_STEPS = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
 
 
 def _check_count(value, name, minimum=1):
@@ -109,58 +109,6 @@ def clutter_scenes(n=512, size=24, n_distractors=6, no_target=0.0, seed=0):
     return torch.from_numpy(images), torch.from_numpy(labels), torch.from_numpy(masks)
 
 
-def textured_background(size, rng, cell=4):
-    """A smooth random texture: coarse random values, upsampled, plus fine grain."""
-    coarse = rng.random((size // cell + 1, size // cell + 1))
-    smooth = np.kron(coarse, np.ones((cell, cell)))[:size, :size]
-    return (0.15 + 0.45 * smooth + 0.1 * rng.random((size, size))).astype(np.float32)
-
-
-def moving_videos(n=256, frames=8, size=16, burst=3, speed=2, seed=0):
-    """Short videos: a bright square rests, moves for ``burst`` frames, rests again.
-
-    The background texture is different for each video but identical in all its frames (a static
-    camera). The square is still, then moves ``speed`` pixels per frame for ``burst`` frames in
-    one of four directions (the label: 0 up, 1 down, 2 left, 3 right), then is still again.
-    Only the frames where it moves say which way it went.
-
-    Returns:
-        videos ``(n, frames, 1, size, size)`` float32, labels ``(n,)`` int64,
-        motion_masks ``(n, frames, size, size)`` bool: pixels that changed since the previous
-        frame (all False in frame 0), moving ``(n, frames)`` bool: frames that differ from the
-        previous one.
-    """
-    n, frames, size = _check_count(n, "n"), _check_count(frames, "frames", 3), _check_count(size, "size", 8)
-    burst, speed = _check_count(burst, "burst"), _check_count(speed, "speed")
-    if burst >= frames:
-        raise ValueError(f"burst={burst} must be smaller than frames={frames}")
-    travel = burst * speed
-    if travel + 3 > size:
-        raise ValueError(f"burst * speed = {travel} does not fit in size={size} with a 3x3 object")
-    rng = np.random.default_rng(seed)
-    videos = np.zeros((n, frames, 1, size, size), np.float32)
-    labels = rng.integers(0, 4, size=n)
-    moving = np.zeros((n, frames), bool)
-    for i in range(n):
-        background = textured_background(size, rng)
-        dr, dc = _STEPS[DIRECTIONS[labels[i]]]
-        # start so that the whole trajectory stays inside the frame
-        r_lo, r_hi = (travel, size - 3) if dr < 0 else (0, size - 3 - travel * max(dr, 0))
-        c_lo, c_hi = (travel, size - 3) if dc < 0 else (0, size - 3 - travel * max(dc, 0))
-        r, c = int(rng.integers(r_lo, r_hi + 1)), int(rng.integers(c_lo, c_hi + 1))
-        start = int(rng.integers(1, frames - burst + 1))  # first frame that shows a new position
-        brightness = rng.uniform(0.85, 1.0)
-        for t in range(frames):
-            steps = min(max(t - start + 1, 0), burst)
-            rr, cc = r + dr * speed * steps, c + dc * speed * steps
-            frame = background.copy()
-            frame[rr : rr + 3, cc : cc + 3] = brightness
-            videos[i, t, 0] = frame
-        moving[i, start : start + burst] = True
-    diffs = np.abs(np.diff(videos[:, :, 0], axis=1)) > 1e-6
-    motion_masks = np.concatenate([np.zeros_like(diffs[:, :1]), diffs], axis=1)
-    return (torch.from_numpy(videos), torch.from_numpy(labels), torch.from_numpy(motion_masks),
-            torch.from_numpy(moving))
 
 
 # Token ids for the sequence tasks: 0 = start-of-sequence, symbols are 1..n_symbols.

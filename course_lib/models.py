@@ -3,9 +3,11 @@
 Each one trains in seconds on a laptop CPU and returns its attention weights next to its
 predictions, so that we can check *where* it looked:
 
-    AttentionPoolClassifier   local conv features -> attention pooling -> class     (images)
-    VideoAttentionClassifier  frame-pair features -> spatial, then temporal attention (video)
+    mass_on_mask              how much attention lands on a ground-truth region
     AdditiveAttentionDecoder  encoder + decoder whose attention moves at every step (sequences)
+
+Lesson 05's digit finder and video model live in ``clutter.py`` and ``video.py``; lesson 06's
+CNN and ViT in ``capstone.py``.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .core import AdditiveScore, attend
-from .modules import AttentionPool, TemporalAttention, _require_shape
+from .modules import _require_shape
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -39,37 +41,6 @@ def count_macs(model: nn.Module, *inputs) -> int:
 # --------------------------------------------------------------------------------------------
 # Images: find the target in clutter
 # --------------------------------------------------------------------------------------------
-class AttentionPoolClassifier(nn.Module):
-    """Classify an image from the region it attends to.
-
-    1. a small convolutional stem turns each 2x2 patch (and its surroundings: a 4x4 window) into a
-       feature vector: local evidence only, the same computation everywhere;
-    2. :class:`~course_lib.modules.AttentionPool` scores every patch against a learned query and
-       averages the patches with softmax weights: which patch matters is decided per image;
-    3. a linear layer classifies the pooled vector.
-
-    Shapes: images ``(B, C, H, W)`` with H, W even -> ``(logits (B, classes), weights (B, H/2, W/2))``.
-    """
-
-    def __init__(self, in_channels: int = 1, num_classes: int = 2, dim: int = 16):
-        super().__init__()
-        self.stem = nn.Sequential(
-            nn.Conv2d(in_channels, dim, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(dim, dim, 2, stride=2), nn.ReLU(),   # one token per 2x2 patch
-        )
-        self.pool = AttentionPool(dim)
-        self.head = nn.Linear(dim, num_classes)
-        self.in_channels = in_channels
-
-    def forward(self, images: torch.Tensor):
-        _require_shape(images, "images", 4, "(B, C, H, W)", C=self.in_channels)
-        features = self.stem(images)                      # (B, dim, h, w)
-        b, d, h, w = features.shape
-        tokens = features.flatten(2).transpose(1, 2)      # (B, h*w, dim)
-        pooled, weights = self.pool(tokens)
-        return self.head(pooled), weights.reshape(b, h, w)
-
-
 def mass_on_mask(weights: torch.Tensor, masks: torch.Tensor, rim: int = 0) -> tuple[float, float]:
     """How much attention lands on the ground-truth region, and how much chance would put there.
 
@@ -94,46 +65,6 @@ def mass_on_mask(weights: torch.Tensor, masks: torch.Tensor, rim: int = 0) -> tu
     mass = (weights * cells).flatten(1).sum(1).mean().item()
     chance = cells.flatten(1).float().mean(1).mean().item()
     return mass, chance
-
-
-# --------------------------------------------------------------------------------------------
-# Video: which frames and which regions matter?
-# --------------------------------------------------------------------------------------------
-class VideoAttentionClassifier(nn.Module):
-    """Classify a short clip with attention over space, then over time.
-
-    1. each step t = 1..T-1 is described by two channels, the frame and its *change* since the
-       previous frame (``frame_t - frame_{t-1}``, zero wherever nothing moved); a small conv stem
-       turns them into one feature vector per 2x2 patch;
-    2. spatial :class:`~course_lib.modules.AttentionPool` picks the patches that matter in
-       each step;
-    3. :class:`~course_lib.modules.TemporalAttention` picks the steps that matter;
-    4. a linear layer classifies.
-
-    Shapes: videos ``(B, T, 1, H, W)`` with H, W even -> ``(logits (B, classes),
-    spatial (B, T-1, H/2, W/2), temporal (B, T-1))``. Step ``i`` of the maps describes the change
-    from frame ``i`` to frame ``i + 1``.
-    """
-
-    def __init__(self, num_classes: int = 4, dim: int = 16, max_frames: int = 32):
-        super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(2, dim, 3, padding=1), nn.ReLU(),
-                                  nn.Conv2d(dim, dim, 2, stride=2), nn.ReLU())
-        self.spatial = AttentionPool(dim)
-        self.temporal = TemporalAttention(dim, max_frames)
-        self.head = nn.Linear(dim, num_classes)
-
-    def forward(self, videos: torch.Tensor):
-        _require_shape(videos, "videos", 5, "(B, T, C, H, W)", C=1)
-        b, t, _, h, w = videos.shape
-        change = videos[:, 1:] - videos[:, :-1]                          # (B, T-1, 1, H, W)
-        steps = torch.cat([videos[:, 1:], change], dim=2)                # (B, T-1, 2, H, W)
-        features = self.stem(steps.reshape(b * (t - 1), 2, h, w))        # (B(T-1), dim, h', w')
-        hh, ww = features.shape[-2:]
-        tokens = features.flatten(2).transpose(1, 2)                     # (B(T-1), h'w', dim)
-        per_step, spatial = self.spatial(tokens)                         # (B(T-1), dim)
-        pooled, temporal = self.temporal(per_step.reshape(b, t - 1, -1))
-        return self.head(pooled), spatial.reshape(b, t - 1, hh, ww), temporal
 
 
 # --------------------------------------------------------------------------------------------

@@ -19,8 +19,10 @@ def _reference(name):
 
     def solution(*args):
         for case in cases:
-            if all(np.array_equal(np.asarray(a), np.asarray(b)) if isinstance(a, np.ndarray)
-                   else a == b for a, b in zip(args, case.args)):
+            # (a check may hand the learner torch tensors: lesson 05's uniform_pooling)
+            if all(np.array_equal(np.asarray(a), np.asarray(b))
+                   if isinstance(a, (np.ndarray, torch.Tensor)) else a == b
+                   for a, b in zip(args, case.args)):
                 return case.expected
         raise AssertionError("unknown case")
 

@@ -12,7 +12,6 @@ def _same(a, b):
 
 @pytest.mark.parametrize("make", [
     lambda s: D.clutter_scenes(20, seed=s),
-    lambda s: D.moving_videos(10, seed=s),
     lambda s: D.sequences(20, seed=s),
 ])
 def test_generators_are_deterministic_and_depend_on_seed(make):
@@ -35,23 +34,6 @@ def test_clutter_target_box_holds_the_labelled_shape():
     assert bool(((counts >= 6 * 3) & (counts <= 6 * 4)).all())
 
 
-def test_videos_static_background_and_motion():
-    videos, labels, motion, moving = D.moving_videos(50, frames=8, size=16, burst=3, speed=2,
-                                                     seed=0)
-    assert videos.shape == (50, 8, 1, 16, 16)
-    assert bool((moving.sum(1) == 3).all()) and not bool(moving[:, 0].any())
-    # motion masks are exactly the pixels that changed; nothing changes in still frames
-    diff = (videos[:, 1:, 0] - videos[:, :-1, 0]).abs() > 0
-    assert torch.equal(motion[:, 1:], diff)
-    assert not bool(motion[~moving].any())
-    assert bool(motion[moving].flatten(1).any(1).all())
-    # the bright object's centre moves in the labelled direction
-    steps = {0: (-1, 0), 1: (1, 0), 2: (0, -1), 3: (0, 1)}
-    for v, label in zip(videos, labels):
-        bright = v[:, 0] > 0.8  # the object (>= 0.85) is brighter than any background pixel (< 0.75)
-        first, last = (torch.nonzero(bright[t]).float().mean(0) for t in (0, -1))
-        delta = (last - first).round().long().tolist()
-        assert delta == [3 * 2 * s for s in steps[int(label)]]
 
 
 def test_sequences_reverse_and_sort():
@@ -67,8 +49,6 @@ def test_sequences_reverse_and_sort():
 
 @pytest.mark.parametrize("call, match", [
     (lambda: D.clutter_scenes(0), "n must be"),
-    (lambda: D.moving_videos(4, frames=3, burst=3), "burst"),
-    (lambda: D.moving_videos(4, size=8, burst=3, speed=2), "does not fit"),
     (lambda: D.sequences(4, task="shuffle"), "task"),
 ])
 def test_bad_arguments_explain_themselves(call, match):

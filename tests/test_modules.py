@@ -124,36 +124,6 @@ def test_transformer_block_shapes_and_rows_sum_to_one():
 
 
 # ---------------------------------------------------------------------------------- models
-def test_attention_pool_classifier_shapes():
-    _seeded()
-    model = M.AttentionPoolClassifier(num_classes=3)
-    logits, w = model(torch.rand(4, 1, 12, 16))
-    assert logits.shape == (4, 3) and w.shape == (4, 6, 8)
-    torch.testing.assert_close(w.sum(dim=(1, 2)), torch.ones(4))
-    with pytest.raises(ValueError, match="images"):
-        model(torch.rand(4, 12, 16))
-
-
-def test_video_classifier_shapes():
-    _seeded()
-    model = M.VideoAttentionClassifier(num_classes=4, dim=8)
-    logits, spatial, temporal = model(torch.rand(2, 6, 1, 8, 10))
-    assert logits.shape == (2, 4)
-    assert spatial.shape == (2, 5, 4, 5) and temporal.shape == (2, 5)
-    torch.testing.assert_close(spatial.sum(dim=(2, 3)), torch.ones(2, 5))
-    torch.testing.assert_close(temporal.sum(1), torch.ones(2))
-
-
-def test_video_classifier_gives_a_still_video_equal_weights_over_time():
-    # Every step of a still video looks the same, so only the time embedding (zero at
-    # initialisation) could make one step win: the weights must be uniform.
-    _seeded()
-    model = M.VideoAttentionClassifier(dim=8)
-    still = torch.rand(1, 1, 1, 8, 8).expand(1, 5, 1, 8, 8)
-    _, _, ta = model(still)
-    torch.testing.assert_close(ta, torch.full((1, 4), 0.25))
-
-
 def test_decoder_shapes_and_generate():
     _seeded()
     model = M.AdditiveAttentionDecoder(n_symbols=5, hidden=8)

@@ -295,3 +295,50 @@ def _mass_cases():
         rng.shuffle(labels)
         cases.append(Case(label, (weights, on, labels, k), _mass_reference(weights, on, labels, k)))
     return cases
+
+
+# ------------------------------------------------------------------------------------------
+# Exercise 5: the ablation, run by the learner: uniform pooling in place of attention
+# ------------------------------------------------------------------------------------------
+def _uniform_reference(tokens):
+    n = tokens.shape[1]
+    return tokens.mean(axis=1), np.full(tokens.shape[:2], 1.0 / n)
+
+
+def _torch_in(fn):
+    """The learner's pooling runs inside a torch model, so it receives torch tensors here too
+    (float64 copies of the case's arrays) and may return tensors or arrays."""
+    def run(tokens):
+        return fn(torch.from_numpy(np.array(tokens, dtype=np.float64)))
+    return run
+
+
+@register_check(
+    "uniform_pooling",
+    task="fn(tokens (B, n, dim) torch tensor) -> (pooled (B, dim), weights (B, n)): every weight "
+         "1/n, pooled = the weighted sum of the tokens",
+    prepare=_torch_in,
+    error_hint=lambda e: ("tokens is a torch tensor: use torch operations on it "
+                          "(tokens.mean(dim=1), torch.full(...)), so gradients reach the features "
+                          "when the model trains") if isinstance(e, (TypeError, AttributeError)) else None,
+    mistakes=[  # called through _torch_in, like the learner's function: torch in, torch out
+        Mistake("Every weight 1/n, not 1: with weights of 1 the 'pooled' vector is a sum, which "
+                "grows with the number of windows.",
+                lambda t: (t.sum(dim=1), torch.ones(t.shape[:2]))),
+        Mistake("Average over the windows (dim=1), not over the features (dim=-1): pooled "
+                "must keep one number per feature, (B, dim).",
+                lambda t: (t.mean(dim=-1), torch.full(t.shape[:2], 1.0 / t.shape[1]))),
+        Mistake("Uniform weights do not look at the tokens: a softmax of scores computed from them "
+                "is adaptive again (it changes with the input). Give every window 1/n.",
+                lambda t: (t.mean(dim=1), torch.softmax(t.sum(-1), dim=1))),
+    ],
+)
+def _uniform_cases():
+    rng = np.random.default_rng(56)
+    hand = np.array([[[1.0, 0.0], [3.0, 2.0]]])              # one image, two windows -> [2, 1]
+    cases = [Case("hand-worked: 2 windows of 2 features", (hand,), _uniform_reference(hand))]
+    for label, shape in [("3 canvases, 289 windows, 32 features", (3, 289, 32)),
+                         ("5 canvases, 4 windows, 1 feature", (5, 4, 1))]:
+        t = rng.standard_normal(shape)
+        cases.append(Case(label, (t,), _uniform_reference(t)))
+    return cases

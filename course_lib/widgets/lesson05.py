@@ -1,176 +1,170 @@
-"""Lesson 05 explorers: the same module, different inputs, different weights.
+"""Lesson 05 explorers: one trained module, a different attention map for every input.
 
-``attention_vs_kernel``  pick a cluttered scene: see where attention puts its weight for *this*
-                         scene, beside a convolution kernel that is the same for every scene.
-``video_attention``      pick a clip and scrub through its steps: the spatial weights follow the
-                         moving object, the temporal weights pick the steps where it moves.
+``cluttered_digit``  pick a held-out canvas: the canvas with the digit's box, the attention map
+                     laid over it, and the model's class probabilities.
+``digit_video``      pick a clip and scrub through its steps: the frame with both digits' boxes,
+                     that step's spatial weights, and the temporal weights over the steps.
 
-Both take an optional trained model (from the lesson notebook); without one they use hand-made
-attention (``template_attention`` / ``motion_attention``), which needs no training.
+Both take the trained model and the held-out data from the lesson notebook. Without them (e.g.
+``EXPLORERS["cluttered_digit"]()``) they build small held-out data and an untrained model, which
+shows the layout, not a result: the titles say so.
 """
 from __future__ import annotations
 
 import ipywidgets as W
+import matplotlib
 import numpy as np
 import torch
 from matplotlib.patches import Rectangle
 
-from .. import data as D
-from ..modules import motion_attention, template_attention
+from .. import clutter, video
 from ..plotting import OKABE_ITO, WEIGHT_CMAP, show_image
 from .base import Explorer, new_figure, register
 
 
 def _frozen(explorer: Explorer) -> Explorer:
-    """Keep the layout of the first drawing: re-running the layout engine on every update
-    would double the redraw time, and only texts and pixel values change."""
+    """Keep the layout of the first drawing: only texts and pixel values change later."""
     explorer.figure.set_layout_engine("none")
     return explorer
 
 
-def _log_weights(weights: torch.Tensor) -> np.ndarray:
-    # Keeping log-weights lets the temperature slider re-sharpen any map exactly:
-    # softmax(scores / T) = normalise(weights ** (1 / T)).
-    return torch.log(weights.clamp_min(1e-30)).double().numpy()
+def _box_patch(ax, colour, style="-"):
+    box = Rectangle((0, 0), clutter.DIGIT, clutter.DIGIT, fill=False, ec=colour, lw=2, ls=style)
+    ax.add_patch(box)
+    return box
 
 
-def _resharpen(log_w: np.ndarray, temperature: float) -> np.ndarray:
-    z = log_w / temperature
-    z = z - z.max()
-    e = np.exp(z)
-    return e / e.sum()
+def _move(box, row, col):
+    box.set_xy((col - 0.5, row - 0.5))
 
 
-@register("attention_vs_kernel")
-def attention_vs_kernel_explorer(model=None, n_scenes: int = 24, seed: int = 1) -> Explorer:
-    """A scene, its attention map and a fixed conv kernel, side by side.
+@register("cluttered_digit")
+def cluttered_digit_explorer(model=None, test=None, n_images: int = 40) -> Explorer:
+    """A held-out canvas, where the model's attention goes, and what it predicts.
 
     Args:
-        model: a trained :class:`~course_lib.models.AttentionPoolClassifier`, or None for
-            template attention (a fixed "+" template scored against every patch, then softmax).
-        n_scenes: how many held-out scenes to offer; ``seed`` picks them.
+        model: a trained :class:`~course_lib.clutter.ClutterClassifier` (any pooling), or None
+            for an untrained one (layout only).
+        test: ``(images, labels, boxes)`` held-out canvases; None builds 40 from held-out digits.
     """
-    images, labels, masks = D.clutter_scenes(n_scenes, seed=seed)
+    if test is None:
+        _, pool = clutter.digit_pools()
+        test = clutter.cluttered_digits(pool, n_images, n_fragments=4, fragment=4, seed=1)
+    images, labels, boxes = (t[:n_images] for t in test)
+    source = "trained"
     if model is None:
-        template = torch.from_numpy(D.SHAPES["plus"] - D.SHAPES["plus"].mean())
-        weights = template_attention(images, template, temperature=0.3)
-        kernel = template.numpy()
-        kernel_title = "the conv kernel (template)\nsame for every scene"
-        source = "template attention"
-    else:
-        model.eval()
-        device = next(model.parameters()).device  # training may have moved it to the GPU
-        with torch.no_grad():
-            _, weights = model(images.to(device))
-        weights = weights.cpu()
-        kernel = model.stem[0].weight[0, 0].detach().cpu().numpy()
-        kernel_title = "a conv kernel of its stem\nsame for every scene"
-        source = "trained attention"
-    log_w = _log_weights(weights)
-    cells = weights.shape[-1]
-    factor = images.shape[-1] // cells
-    # which map cells hold the target (as in mass_on_mask), computed once, not on every update
-    on_target = torch.nn.functional.max_pool2d(masks[:, None].float(), factor)[:, 0].numpy() > 0
+        torch.manual_seed(0)
+        model, source = clutter.ClutterClassifier(), "UNTRAINED"
+    result = clutter.evaluate(model, (images, labels, boxes))
+    maps = clutter.weights_on_pixels(result["weights"]).numpy()      # (n, H, W), each sums to 1
+    probs = result["predictions"].numpy()
+    size = images.shape[-1]
 
-    fig = new_figure(9.0, 3.1)
-    ax_img, ax_w, ax_k = fig.subplots(1, 3, width_ratios=[1, 1, 0.8])
+    fig = new_figure(9.5, 3.2)
+    ax_img, ax_w, ax_p = fig.subplots(1, 3, width_ratios=[1, 1, 1.2])
     img_artist = show_image(ax_img, images[0, 0].numpy())
-    box = Rectangle((0, 0), 3, 3, fill=False, ec=OKABE_ITO["orange"], lw=2)
-    ax_img.add_patch(box)
-    ax_img.set_title("scene\n(orange box: the target)")
-    # One fixed colour scale for every scene (0 to the largest weight of any scene at
-    # temperature 1): maps stay comparable, and a fixed scale lets the update redraw only the
-    # changed artists. Sharper maps saturate; the title gives the peak.
-    w_artist = ax_w.imshow(np.zeros((cells, cells)), cmap=WEIGHT_CMAP, vmin=0,
-                           vmax=float(weights.max()), interpolation="nearest")
+    box_img = _box_patch(ax_img, OKABE_ITO["orange"])
+    ax_img.set_title("held-out canvas\n(orange: the digit)")
+    # one fixed colour scale for every canvas: maps stay comparable. The map is blended over the
+    # canvas once per canvas here (one RGB picture), so an update redraws one image, not two.
+    vmax = float(np.quantile(maps.max(axis=(1, 2)), 0.9))
+    colours = matplotlib.colormaps[WEIGHT_CMAP](np.clip(maps / vmax, 0, 1))[..., :3]
+    gray = images[:, 0].numpy()[..., None]
+    blended = 0.75 * colours + 0.25 * gray                                   # (n, H, W, 3)
+    w_artist = ax_w.imshow(blended[0], interpolation="nearest")
+    scale = matplotlib.cm.ScalarMappable(matplotlib.colors.Normalize(0, vmax), WEIGHT_CMAP)
+    box_w = _box_patch(ax_w, OKABE_ITO["orange"])
     ax_w.set_xticks([])
     ax_w.set_yticks([])
-    fig.colorbar(w_artist, ax=ax_w, fraction=0.046, pad=0.04, label="weight")
-    lim = np.abs(kernel).max()
-    k_artist = ax_k.imshow(kernel, cmap="PuOr", vmin=-lim, vmax=lim, interpolation="nearest")
-    ax_k.set_xticks([])
-    ax_k.set_yticks([])
-    ax_k.set_title(kernel_title)
-    fig.colorbar(k_artist, ax=ax_k, fraction=0.046, pad=0.04, label="kernel weight")
+    fig.colorbar(scale, ax=ax_w, fraction=0.046, pad=0.04, label="weight per pixel")
+    bars = ax_p.bar(np.arange(10), probs[0], color=OKABE_ITO["sky"])
+    ax_p.set(ylim=(0, 1), xticks=range(10), xlabel="class", ylabel="probability")
 
-    controls = {
-        "scene": W.IntSlider(value=0, min=0, max=n_scenes - 1, description="scene"),
-        "temperature": W.FloatLogSlider(value=1.0, base=10, min=-0.7, max=0.7, step=0.05,
-                                        description="temperature"),
-    }
+    controls = {"image": W.IntSlider(value=0, min=0, max=len(labels) - 1, description="image")}
 
-    def update(scene, temperature):
-        w = _resharpen(log_w[scene], temperature)
-        img_artist.set_data(images[scene, 0].numpy())
-        rows, cols = np.nonzero(masks[scene].numpy())
-        box.set_xy((cols.min() - 0.5, rows.min() - 0.5))
-        w_artist.set_data(w)
-        mass, chance = (w * on_target[scene]).sum(), on_target[scene].mean()
-        ax_w.set_title(f"{source}: on target {mass:.2f}\n(uniform {chance:.2f}), peak {w.max():.2f}")
+    def update(image):
+        img_artist.set_data(images[image, 0].numpy())
+        r, c = boxes[image, :2].tolist()
+        _move(box_img, r, c)
+        _move(box_w, r, c)
+        w_artist.set_data(blended[image])
+        on_box = maps[image][r : r + clutter.DIGIT, c : c + clutter.DIGIT].sum()
+        ax_w.set_title(f"{source} attention\non the digit: {on_box:.2f} "
+                       f"(its area share: {clutter.DIGIT ** 2 / size ** 2:.2f})")
+        guess = int(probs[image].argmax())
+        for k, bar in enumerate(bars):
+            bar.set_height(probs[image, k])
+            bar.set_color(OKABE_ITO["blue"] if k == int(labels[image]) else OKABE_ITO["sky"])
+        verdict = "right" if guess == int(labels[image]) else "wrong"
+        ax_p.set_title(f"true class {int(labels[image])} (dark bar)\npredicted {guess}: {verdict}")
 
-    ax_w.set_title(" \n ")  # reserve the title's room for the first layout
+    ax_w.set_title(" \n ")  # reserve the titles' room for the first layout
+    ax_p.set_title(" \n ")
     return _frozen(Explorer(fig, controls, update,
-                    "Move through the scenes: this scene's weights differ from the last one's, "
-                    "while the kernel (right) never changes. Where the weights go is what the "
-                    "scoring rewards (for the '+' template: '+'-like patches). The temperature "
-                    f"sharpens or flattens the weights (each map cell is a {factor}x{factor} patch).",
-                    animated=[img_artist, box, w_artist, ax_w.title]))
+                    "Pick a held-out canvas: the same trained module puts its weight somewhere "
+                    "else on every canvas, on the whole digit and not on the fragments around it. "
+                    "When it looks at the wrong place, the prediction is usually wrong too.",
+                    animated=[img_artist, box_img, w_artist, box_w, ax_w.title, *bars,
+                              ax_p.title]))
 
 
-@register("video_attention")
-def video_attention_explorer(model=None, n_clips: int = 8, seed: int = 1) -> Explorer:
-    """Scrub through a clip: the frame, the spatial weights of that step, the temporal weights.
+@register("digit_video")
+def digit_video_explorer(model=None, test=None, n_clips: int = 12) -> Explorer:
+    """Scrub through a held-out clip: the frame, that step's spatial weights, the temporal weights.
 
     Args:
-        model: a trained :class:`~course_lib.models.VideoAttentionClassifier`, or None for
-            hand-made motion attention (score = how much each place changed).
+        model: a trained :class:`~course_lib.video.VideoAttention`, or None for an untrained one.
+        test: the held-out clips from :func:`~course_lib.video.make_task`; None builds 12.
     """
-    videos, labels, motion, moving = D.moving_videos(n_clips, seed=seed)
+    if test is None:
+        _, pool = clutter.digit_pools()
+        test = video.digit_videos(pool, n_clips, seed=1)
+    videos, labels, moving_boxes, static_boxes, moving = (t[:n_clips] for t in test)
+    source = "trained"
     if model is None:
-        spatial, temporal = motion_attention(videos)
-        source = "hand-made"
-    else:
-        model.eval()
-        device = next(model.parameters()).device  # training may have moved it to the GPU
-        with torch.no_grad():
-            _, spatial, temporal = model(videos.to(device))
-        source = "trained"
-    spatial, temporal = spatial.detach().cpu().numpy(), temporal.detach().cpu().numpy()
-    steps = temporal.shape[1]
-    size = videos.shape[-1]
+        torch.manual_seed(0)
+        model, source = video.VideoAttention(), "UNTRAINED"
+    result = video.evaluate(model, "attention", (videos, labels, moving_boxes, static_boxes, moving))
+    b, steps = result["temporal"].shape
+    spatial = clutter.weights_on_pixels(result["spatial"].flatten(0, 1)).reshape(b, steps, *videos.shape[-2:])
+    spatial, temporal = spatial.numpy(), result["temporal"].numpy()
 
-    fig = new_figure(9.5, 3.0)
+    fig = new_figure(9.5, 3.1)
     ax_frame, ax_sp, ax_t = fig.subplots(1, 3, width_ratios=[1, 1, 1.3])
     frame_artist = show_image(ax_frame, videos[0, 1, 0].numpy())
-    contour = ax_frame.imshow(np.zeros((size, size, 4)), interpolation="nearest")
-    # one fixed colour scale for all clips and steps (0 to the largest spatial weight)
-    sp_artist = ax_sp.imshow(spatial[0, 0], cmap=WEIGHT_CMAP, vmin=0, vmax=float(spatial.max()),
-                             interpolation="nearest", extent=(-0.5, size - 0.5, size - 0.5, -0.5))
+    box_moving = _box_patch(ax_frame, OKABE_ITO["orange"])
+    box_static = _box_patch(ax_frame, OKABE_ITO["sky"], style="--")
+    sp_artist = ax_sp.imshow(spatial[0, 0], cmap=WEIGHT_CMAP, vmin=0,
+                             vmax=float(np.quantile(spatial.max(axis=(2, 3)), 0.9)),
+                             interpolation="nearest")
+    box_moving_sp = _box_patch(ax_sp, OKABE_ITO["orange"])
     ax_sp.set_xticks([])
     ax_sp.set_yticks([])
-    fig.colorbar(sp_artist, ax=ax_sp, fraction=0.046, pad=0.04, label="weight")
+    fig.colorbar(sp_artist, ax=ax_sp, fraction=0.046, pad=0.04, label="weight per pixel")
     bars = ax_t.bar(np.arange(1, steps + 1), temporal[0], color=OKABE_ITO["sky"])
     ax_t.set(ylim=(0, 1), xlabel="step (frame t-1 -> t)", ylabel="temporal weight",
              xticks=np.arange(1, steps + 1))
     marks = ax_t.plot(np.arange(1, steps + 1), np.full(steps, np.nan), "v",
-                      color=OKABE_ITO["vermillion"], label="object moves")[0]
+                      color=OKABE_ITO["vermillion"], label="the digit moves")[0]
     ax_t.legend(loc="upper left", fontsize=8)
 
     controls = {
-        "clip": W.IntSlider(value=0, min=0, max=n_clips - 1, description="clip"),
+        "clip": W.IntSlider(value=0, min=0, max=b - 1, description="clip"),
         "step": W.IntSlider(value=1, min=1, max=steps, description="step"),
     }
-    overlay = np.zeros((size, size, 4))
 
     def update(clip, step):
         frame_artist.set_data(videos[clip, step, 0].numpy())
-        overlay[:] = 0
-        overlay[motion[clip, step].numpy()] = (0.9, 0.62, 0.0, 0.6)  # orange: changed pixels
-        contour.set_data(overlay)
-        ax_frame.set_title(f"frame {step}\n(orange: changed since {step - 1})")
+        r, c = moving_boxes[clip, step, :2].tolist()
+        _move(box_moving, r, c)
+        _move(box_moving_sp, r, c)
+        _move(box_static, *static_boxes[clip, :2].tolist())
+        ax_frame.set_title(f"frame {step} (class {int(labels[clip])} moves)\n"
+                           "orange: moving digit, dashed: static")
         w = spatial[clip, step - 1]
-        sp_artist.set_data(w)  # fixed colour scale: steps and clips stay comparable
-        ax_sp.set_title(f"spatial weights, step {step}\n({source}), peak {w.max():.2f}")
+        sp_artist.set_data(w)
+        on_moving = w[r : r + clutter.DIGIT, c : c + clutter.DIGIT].sum()
+        ax_sp.set_title(f"{source} spatial weights, step {step}\non the moving digit: {on_moving:.2f}")
         for i, bar in enumerate(bars):
             bar.set_height(temporal[clip, i])
             bar.set_color(OKABE_ITO["blue"] if i == step - 1 else OKABE_ITO["sky"])
@@ -182,10 +176,8 @@ def video_attention_explorer(model=None, n_clips: int = 8, seed: int = 1) -> Exp
     ax_sp.set_title(" \n ")
     ax_t.set_title(" ")
     return _frozen(Explorer(fig, controls, update,
-                    "Scrub through the steps: where the object moves, the spatial weights sit on "
-                    "the changed pixels. In still steps nothing changed: those steps get little "
-                    "temporal weight, whatever their spatial weights show (a trained model keeps "
-                    "them on the resting square, hand-made motion attention spreads them evenly). The bars "
-                    "show which steps the clip's summary listens to (dark bar: the step shown).",
-                    animated=[frame_artist, contour, ax_frame.title, sp_artist, ax_sp.title,
-                              *bars, marks, ax_t.title]))
+                    "Scrub through the steps: in a step where the digit moves, the spatial weights "
+                    "sit on the moving digit, not on the static one of the same kind; the bars show "
+                    "which steps the clip's summary listens to (dark bar: the step shown).",
+                    animated=[frame_artist, box_moving, box_static, ax_frame.title, sp_artist,
+                              box_moving_sp, ax_sp.title, *bars, marks, ax_t.title]))

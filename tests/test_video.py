@@ -1,0 +1,98 @@
+"""Lesson 05 video: two real digits, one moves; the model sees raw frames only."""
+import numpy as np
+import pytest
+import torch
+
+from course_lib import clutter as C
+from course_lib import video as V
+
+
+@pytest.fixture(scope="module")
+def clips():
+    train, _ = C.digit_pools(seed=0)
+    return train, V.digit_videos(train, 120, frames=5, size=20, burst=2, seed=3)
+
+
+def test_shapes_and_determinism(clips):
+    pool, (videos, labels, moving_boxes, static_boxes, moving) = clips
+    assert videos.shape == (120, 5, 1, 20, 20) and videos.dtype == torch.float32
+    assert labels.dtype == torch.int64 and set(labels.tolist()) == {0, 1, 2, 3}
+    assert moving_boxes.shape == (120, 5, 4) and static_boxes.shape == (120, 4)
+    again = V.digit_videos(pool, 120, frames=5, size=20, burst=2, seed=3)
+    assert all(torch.equal(a, b) for a, b in zip(clips[1], again))
+
+
+def test_only_the_moving_digit_changes_the_frames(clips):
+    _, (videos, _, moving_boxes, static_boxes, moving) = clips
+    assert bool((moving.sum(1) == 2).all()) and not moving[:, 0].any()
+    size = videos.shape[-1]
+    for v, mb, sb, mv in zip(videos, moving_boxes, static_boxes, moving):
+        for t in range(1, v.shape[0]):
+            changed = (v[t, 0] - v[t - 1, 0]).abs() > 0
+            if not mv[t]:
+                assert not changed.any()          # still steps: nothing at all changes
+                assert torch.equal(mb[t], mb[t - 1])
+            else:
+                # every changed pixel lies in the moving digit's old or new box, never the static one
+                boxes = C.box_masks(torch.stack([mb[t], mb[t - 1]]), size).any(0)
+                assert not (changed & ~boxes).any() and changed.any()
+                assert not (changed & C.box_masks(sb[None], size)[0]).any()
+        # the static digit's box is the same in every frame, and the digits never overlap
+        assert (np.abs(mb[:, :2].numpy() - sb[:2].numpy()) >= 8).any(axis=1).all()
+
+
+def test_the_static_digit_is_another_class_and_labels_are_balanced(clips):
+    pool, _ = clips
+    _, labels, _, _, _ = V.digit_videos(pool, 800, seed=0)
+    counts = np.bincount(labels.numpy(), minlength=4)
+    assert counts.min() > 150 and len(counts) == 4
+
+
+@pytest.mark.parametrize("pooling", ["attention", "uniform"])
+def test_model_shapes_and_weights(pooling):
+    torch.manual_seed(0)
+    model = V.VideoAttention(pooling=pooling)
+    logits, spatial, temporal = model(torch.rand(3, 5, 1, 20, 20))
+    assert logits.shape == (3, 4) and spatial.shape == (3, 4, 13, 13) and temporal.shape == (3, 4)
+    torch.testing.assert_close(spatial.sum((-2, -1)), torch.ones(3, 4))
+    torch.testing.assert_close(temporal.sum(-1), torch.ones(3))
+    if pooling == "uniform":
+        assert torch.all(temporal == 0.25)
+
+
+def test_uniform_model_cannot_see_time():
+    """With uniform weights the output depends on the frames only through their average
+    features: shuffling the frames of a clip changes nothing."""
+    torch.manual_seed(0)
+    model = V.VideoAttention(pooling="uniform")
+    clip = torch.rand(2, 5, 1, 20, 20)
+    # frame 0 is left out of the values (steps are frames 1..T-1), so keep it first
+    shuffled = torch.cat([clip[:, :1], clip[:, 1:][:, [2, 0, 3, 1]]], dim=1)
+    torch.testing.assert_close(model(clip)[0], model(shuffled)[0])
+
+
+def test_single_frame_shows_nothing_moving(clips):
+    _, (videos, *_) = clips
+    still = V.single_frame(videos)
+    assert still.shape == (120, 2, 1, 20, 20) and torch.equal(still[:, 0], still[:, 1])
+
+
+def test_mass_on_digits_hand_case():
+    spatial = torch.zeros(1, 1, 13, 13)
+    spatial[0, 0, 2, 3] = 1.0                             # the window at the moving digit's box
+    moving_boxes = torch.tensor([[[0, 0, 8, 8], [2, 3, 10, 11]]])
+    static_boxes = torch.tensor([[10, 10, 18, 18]])
+    on_moving, on_static = V.mass_on_digits(spatial, moving_boxes, static_boxes)
+    assert on_moving.item() == pytest.approx(1.0) and on_static.item() == pytest.approx(0.0)
+
+
+def test_errors_name_the_argument(clips):
+    pool, _ = clips
+    with pytest.raises(ValueError, match="burst"):
+        V.digit_videos(pool, 2, frames=3, burst=3)
+    with pytest.raises(ValueError, match="does not fit"):
+        V.digit_videos(pool, 2, size=16, burst=4, speed=3)
+    with pytest.raises(ValueError, match="classes"):
+        V.digit_videos(pool, 2, classes=11)
+    with pytest.raises(ValueError, match="videos"):
+        V.VideoAttention()(torch.rand(2, 5, 20, 20))
