@@ -111,27 +111,29 @@ def test_decoder_steps_explorer_moves_with_the_step():
     colours = lambda: [tuple(b.get_facecolor()) for b in _bars(e)]  # noqa: E731
     heights = [b.get_height() for b in _bars(e)]
     np.testing.assert_allclose(sum(heights), 1.0, rtol=1e-5)
-    assert colours().count(colours()[-1]) == 1                       # step 1: the last position
-    e.controls["step"].value = 5
+    assert colours().count(colours()[-1]) == 1                       # step 0: the last position
+    e.controls["step"].value = 4
     assert row.get_y() == pytest.approx(3.5)                         # the highlighted row moved
-    assert colours().count(colours()[7]) == 1                        # step 5 copies position 7
+    assert colours().count(colours()[7]) == 1                        # step 4 copies position 7
     assert np.argmax([b.get_height() for b in _bars(e)]) == 7        # hand-made: peak there
-    assert "step 5" in ax_b.get_title() and "right" in ax_b.get_title()
-    written = [t.get_text() for t in ax_m.texts if t.get_ha() == "right"]
-    assert sum(bool(t) for t in written) == 5                        # only the symbols written so far
+    title = ax_b.get_title()
+    assert "step 4 copies position 7" in title and "(right)" in title
+    assert len(title.split("so far:")[1].split()) == 5               # the symbols written so far
 
 
 def test_decoder_steps_explorer_sequence_changes_symbols_not_layout():
     e = EXPLORERS["decoder_steps"]()
-    symbols = [t.get_text() for t in e.figure.axes[0].texts]
+    symbols = [t.get_text() for t in e.figure.axes[1].texts]
+    ticks = e.figure.axes[1].get_xticks().copy()
     e.controls["sequence"].value = 3
-    assert [t.get_text() for t in e.figure.axes[0].texts] != symbols
+    assert [t.get_text() for t in e.figure.axes[1].texts] != symbols
+    np.testing.assert_array_equal(e.figure.axes[1].get_xticks(), ticks)
 
 
 def test_decoder_steps_explorer_accepts_a_model_and_rejects_a_control():
     torch.manual_seed(0)
     e = EXPLORERS["decoder_steps"](S.Reverser(hidden=16), n_sequences=3, length=6)
-    assert len(_bars(e)) == 6 and "trained attention" in e.figure.axes[1].get_title()
+    assert len(_bars(e)) == 6 and "trained attention" in e.figure.axes[0].get_title()
     with pytest.raises(ValueError, match="attention='dot'"):
         EXPLORERS["decoder_steps"](S.Reverser(hidden=16, attention="uniform"))
 

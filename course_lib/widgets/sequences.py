@@ -3,7 +3,7 @@
 ``decoder_steps``  pick a held-out sequence and an output step: the row of the alignment matrix
                    for that step is highlighted, its weights over the input positions are drawn as
                    bars (orange: the position a reversal must copy), and the symbol the decoder
-                   wrote at that step is shown beside the right answer.
+                   wrote at that step is shown, right or wrong (steps and positions count from 0).
 
 Pass a trained :class:`~course_lib.seq2seq.Reverser` (from the lesson notebook). Without one the
 explorer uses hand-made attention: scores ``-(j - (L-1-i))**2``, softmax, a soft anti-diagonal,
@@ -58,16 +58,11 @@ def decoder_steps_explorer(model=None, n_sequences: int = 12, length: int = 12,
 
     fig = new_figure(9.5, 3.6)
     ax_m, ax_b = fig.subplots(1, 2, width_ratios=[1, 1.3])
-    # The alignment matrix, with the input symbols above the columns and the written symbols
-    # left of the rows as text artists (they change with the sequence; tick labels would force
-    # a full redraw).
+    # The alignment matrix: rows are output steps, columns input positions. (The symbols are
+    # drawn above the bars on the right; texts are the slowest artists to redraw.)
     matrix = ax_m.imshow(weights[0], cmap=WEIGHT_CMAP, vmin=0, vmax=1, interpolation="nearest")
-    ax_m.set(xlim=(-0.5, length - 0.5), ylim=(length - 0.5, -0.5), xticks=[], yticks=[],
-             xlabel="input position (symbol above)", ylabel="output step (symbol written)")
-    in_text = [ax_m.text(j, -0.7, "", ha="center", va="bottom", fontsize=8, clip_on=False)
-               for j in positions]
-    out_text = [ax_m.text(-0.7, i, "", ha="right", va="center", fontsize=8, clip_on=False)
-                for i in positions]
+    ax_m.set(xticks=positions[::2], yticks=positions[::2], xlabel="input position",
+             ylabel="output step")
     row = Rectangle((-0.5, -0.5), length, 1, fill=False, ec=OKABE_ITO["orange"], lw=2)
     ax_m.add_patch(row)
     fig.colorbar(matrix, ax=ax_m, fraction=0.046, pad=0.04, label="attention weight")
@@ -79,21 +74,17 @@ def decoder_steps_explorer(model=None, n_sequences: int = 12, length: int = 12,
              xticks=positions, xlabel="input position (its symbol above the bars)",
              ylabel="weight at this step")
     bar_text = [ax_b.text(j, 1.03, "", ha="center", va="bottom", fontsize=8) for j in positions]
-    ax_m.set_ylabel(ax_m.get_ylabel(), labelpad=12)
 
     controls = {
         "sequence": W.IntSlider(value=0, min=0, max=n_sequences - 1, description="sequence"),
-        "step": W.IntSlider(value=1, min=1, max=length, description="output step"),
+        "step": W.IntSlider(value=0, min=0, max=length - 1, description="output step"),
     }
 
     def update(sequence, step):
-        i = step - 1
+        i = step
         w = weights[sequence, i]
         matrix.set_data(weights[sequence])
         for j in positions:
-            in_text[j].set_text(str(src[sequence, j]))
-            # only the symbols written so far: the decoder has not written the rest yet
-            out_text[j].set_text(str(tokens[sequence, j]) if j <= i else "")
             bar_text[j].set_text(str(src[sequence, j]))
         row.set_y(i - 0.5)
         correct = length - 1 - i
@@ -101,17 +92,18 @@ def decoder_steps_explorer(model=None, n_sequences: int = 12, length: int = 12,
             bar.set_height(w[j])
             bar.set_color(OKABE_ITO["orange"] if j == correct else OKABE_ITO["sky"])
         verdict = "right" if tokens[sequence, i] == tgt[sequence, i] else "wrong"
-        ax_b.set_title(f"step {step}: writes {tokens[sequence, i]} ({verdict}: position {correct}, "
-                       f"orange, holds {tgt[sequence, i]})\n{source}: weight {w[correct]:.2f} "
-                       f"on position {correct}")
+        ax_b.set_title(f"step {step} copies position {correct} (orange): weight {w[correct]:.2f}\n"
+                       f"writes {tokens[sequence, i]} ({verdict}); so far: "
+                       f"{' '.join(str(t) for t in tokens[sequence, : i + 1])}")
+        ax_m.set_title(f"{source}: alignment\n(orange box: step {step})")
 
-    ax_b.set_title(" \n ")  # reserve the title's room for the first layout
+    ax_b.set_title(" \n ")  # reserve the titles' room for the first layout
+    ax_m.set_title(" \n ")
     explorer = Explorer(fig, controls, update,
                         "Step through the outputs: at each step the decoder's new state asks "
                         "'which input do I copy now?', and its weights (bars, and the highlighted "
                         "row of the matrix) move one position to the left. Pick another "
                         "sequence: the symbols change, the walk along the anti-diagonal does not.",
-                        animated=[matrix, *in_text, *out_text, row, *bars, *bar_text,
-                                  ax_b.title])
+                        animated=[matrix, row, *bars, *bar_text, ax_b.title, ax_m.title])
     fig.set_layout_engine("none")  # keep the first layout: only texts and values change
     return explorer
