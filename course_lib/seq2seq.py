@@ -239,8 +239,8 @@ def facts(results: dict, mass: dict, length: int = 12, short: int = 4) -> dict:
     """The thresholded claims of lesson 05, section 4: ``{sentence: bool}``.
 
     ``results`` from :func:`run_experiment`, ``mass`` from :func:`mass_on_source` of the attention
-    model. The margins are wide on purpose: seeds 0-2 at 1, 2, 4 and 8 threads all clear them
-    (``tests/test_lesson05_sequences.py``).
+    model. The margins are wide on purpose: seeds 0-2 at 1 and 4 torch threads
+    (``tests/test_lesson05_sequences.py``) and seed 0 at 2 and 8 threads all clear them.
     """
     exact = {k: r["scores"][length][1] for k, r in results.items()}
     token = {k: r["scores"][length][0] for k, r in results.items()}
