@@ -14,5 +14,6 @@ from . import lesson00  # noqa: F401,E402
 from . import lesson01, lesson02, lesson03  # noqa: F401,E402
 from . import lesson04  # noqa: F401,E402
 from . import lesson05, lesson06  # noqa: F401,E402
+from . import sequences  # noqa: F401,E402
 
 __all__ = ["EXPLORERS", "Explorer", "register"]
