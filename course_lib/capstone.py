@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -171,7 +172,7 @@ class TinyCNN(nn.Module):
             c = width
         self.features = nn.Sequential(*layers)
         self.head = nn.Linear(width, num_classes)
-        self.in_channels, self.depth = in_channels, depth
+        self.in_channels, self.depth, self.padding_mode = in_channels, depth, padding_mode
 
     @property
     def receptive_field(self) -> int:
@@ -182,9 +183,31 @@ class TinyCNN(nn.Module):
             jump *= 2 if i == 1 else 1
         return size
 
+    def feature_maps(self, images: torch.Tensor) -> torch.Tensor:
+        """``self.features(images)``, computed faster when the padding wraps around.
+
+        Wrapping every layer's input costs a copy per layer (a third of the training time here).
+        On a torus the same numbers come from wrapping the *image* once, wide enough for all the
+        layers, then convolving without padding: 1 pixel for each stride-1 layer before the
+        stride-2 one, 2 image pixels for each layer after it. An even image size keeps the
+        stride-2 grid on the same pixels as the layer-by-layer computation (a test checks that
+        both agree); otherwise, and for zero padding, the layers pad as usual.
+        """
+        h, w = images.shape[-2:]
+        if self.padding_mode != "circular" or h % 2 or w % 2:
+            return self.features(images)
+        pad = min(self.depth, 2) + 2 * max(self.depth - 2, 0)
+        x = F.pad(images, (pad, pad, pad, pad), mode="circular")
+        for layer in self.features:
+            if isinstance(layer, nn.Conv2d):
+                x = F.conv2d(x, layer.weight, layer.bias, stride=layer.stride)
+            else:
+                x = layer(x)
+        return x
+
     def forward(self, images: torch.Tensor):
         _require_shape(images, "images", 4, "(B, C, H, W)", C=self.in_channels)
-        f = self.features(images)                                       # (B, width, h, w)
+        f = self.feature_maps(images)                                   # (B, width, h, w)
         class_maps = torch.einsum("bchw,kc->bkhw", f, self.head.weight)  # per-position evidence
         return class_maps.mean(dim=(2, 3)) + self.head.bias, class_maps
 

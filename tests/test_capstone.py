@@ -235,3 +235,13 @@ def test_fit_is_deterministic_and_saliency_sums_to_one():
     torch.testing.assert_close(maps.sum(dim=(1, 2)), torch.ones(5))
     mass, chance = C.mass_on_marks(maps, torch.ones(5, 24, 24, dtype=torch.bool))
     assert abs(mass - 1) < 1e-5 and chance == 1.0
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 4])
+@pytest.mark.parametrize("size", [24, 16, 10, 9])
+def test_cnn_wrapping_the_image_once_equals_wrapping_every_layer(depth, size):
+    """The fast path of TinyCNN.feature_maps gives the layer-by-layer circular convolution."""
+    torch.manual_seed(depth * 100 + size)
+    model = C.TinyCNN(width=5, depth=depth, padding_mode="circular").double()
+    x = torch.randn(3, 1, size, size, dtype=torch.float64)
+    torch.testing.assert_close(model.feature_maps(x), model.features(x), rtol=0, atol=1e-12)
