@@ -26,8 +26,8 @@ from .training import _check_data, _logits, cross_entropy, default_device
 def make_tasks(n_local_train: int = 300, n_long_train: int = 1200, n_test: int = 300) -> dict:
     """The lesson's two tasks, each ``((train_x, train_y, train_masks), (test_x, test_y, test_masks))``.
 
-    ``"local"``: lesson 05's cluttered scenes (is the one target a "+" or an "x"?) with a small
-    training set: the evidence is a 3x3 region. ``"long-range"``: :func:`two_marks` with
+    ``"local"``: the small cluttered scenes of ``data.clutter_scenes`` (is the one target a "+"
+    or an "x"?) with a small training set: the evidence is a 3x3 region. ``"long-range"``: :func:`two_marks` with
     ``relation="same_row"``, marks 12 columns apart. The data are fixed (seed 0) whatever the
     training seed, so every model and seed sees the same images.
     """
