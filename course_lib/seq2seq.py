@@ -70,8 +70,7 @@ class Reverser(nn.Module):
     * decoder: a GRU that starts from the encoder's two final states and is fed the previous
       output symbol plus a learned embedding of the step number; its state ``s_i`` after step
       ``i`` is the query. (The two position embeddings make "step i copies place i from the end"
-      learnable in a few hundred steps; without them a trial run had not learned it after 1,200.
-      All three variants get them. Inputs may be up to ``max_length`` symbols long.)
+      learnable in a few hundred steps. All three variants get them. Inputs may be up to ``max_length`` symbols long.)
     * ``"dot"``: context ``c_i = attend(s_i, memory, memory)`` (scaled dot product, softmax,
       weighted average); ``"uniform"``: ``c_i`` = the plain mean of the memory (same
       parameters, weights 1/L); ``"none"``: no context;
@@ -126,15 +125,29 @@ class Reverser(nn.Module):
         return self.read_out(states, memory)
 
     @torch.no_grad()
-    def generate(self, src: torch.Tensor):
+    def generate(self, src: torch.Tensor, fixed_alignment: bool = False):
         """Greedy decoding, feeding back the model's own outputs. -> ``(tokens (B, L),
-        weights (B, L, L) or None)``: one output per input symbol."""
+        weights (B, L, L) or None)``: one output per input symbol.
+
+        ``fixed_alignment=True`` is a control for a trained model with a context: its weights are
+        replaced by a hand-set alignment that ignores the symbols (step i reads input L-1-i, the
+        same for every input of length L). If it does as well as the learned weights, the task
+        needs weights that move with the step, not weights that depend on the input's content.
+        """
+        if fixed_alignment and self.attention == "none":
+            raise ValueError("fixed_alignment=True needs a model with a context "
+                             "(attention 'dot' or 'uniform'), got attention='none'")
         memory, state = self.encode(src)
         token = torch.full_like(src[:, :1], BOS)
         tokens, weights = [], []
         for i in range(src.shape[1]):
             step, state = self.decoder(self.embed(token) + self.out_position.weight[i], state)
-            logits, w = self.read_out(step, memory)
+            if fixed_alignment:
+                w = torch.zeros(src.shape[0], 1, src.shape[1])
+                w[:, 0, src.shape[1] - 1 - i] = 1.0                # one-hot on the place to copy
+                logits = self.out(torch.tanh(self.combine(torch.cat([step, w @ memory], -1))))
+            else:
+                logits, w = self.read_out(step, memory)
             logits[..., BOS] = -torch.inf                  # BOS is never an output symbol
             token = logits.argmax(-1)
             tokens.append(token)
@@ -177,14 +190,14 @@ def train_reverser(model: Reverser, steps: int = 250, lengths=range(4, 17), batc
     return history
 
 
-def evaluate(model: Reverser, test: dict) -> dict:
+def evaluate(model: Reverser, test: dict, fixed_alignment: bool = False) -> dict:
     """Greedy decoding on every held-out length: ``{length: (per_token, exact)}``, where
     ``per_token`` is the fraction of output symbols right and ``exact`` the fraction of
-    sequences reversed without a single mistake."""
+    sequences reversed without a single mistake (``fixed_alignment``: see ``Reverser.generate``)."""
     model.eval()
     scores = {}
     for length, (src, tgt) in test.items():
-        tokens, _ = model.generate(src)
+        tokens, _ = model.generate(src, fixed_alignment=fixed_alignment)
         right = tokens == tgt
         scores[length] = (right.float().mean().item(), right.all(1).float().mean().item())
     return scores

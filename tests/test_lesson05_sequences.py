@@ -163,3 +163,21 @@ def test_attention_is_needed_for_long_sequences(seed, threads):
     for kind in ("uniform", "none"):
         exact = [scores[kind][n][1] for n in sorted(test)]
         assert exact[0] >= 0.8 and exact[-1] <= 0.02, (kind, exact)
+    # What adapts in reversal: a hand-set alignment that ignores the symbols (step i reads input
+    # L-1-i) does as well as the learned weights, so the lesson says the weights move with the
+    # step, not with the content.
+    fixed = S.evaluate(results["dot"]["model"], test, fixed_alignment=True)
+    assert fixed[12][1] >= 0.9, fixed
+
+
+def test_fixed_alignment_is_refused_without_a_context():
+    model = S.Reverser(attention="none")
+    with pytest.raises(ValueError, match="attention='none'"):
+        model.generate(torch.zeros(2, 5, dtype=torch.long), fixed_alignment=True)
+
+
+def test_fixed_alignment_puts_all_weight_on_the_place_to_copy():
+    torch.manual_seed(0)
+    model = S.Reverser(attention="dot").eval()
+    _, weights = model.generate(torch.randint(1, 9, (3, 6)), fixed_alignment=True)
+    torch.testing.assert_close(weights, torch.eye(6).flip(-1).expand(3, 6, 6))
