@@ -44,6 +44,19 @@ def _progress_in_a_temporary_file(tmp_path_factory):
     os.environ.pop("COURSE_PROGRESS_FILE", None)
 
 
+@pytest.fixture
+def threads(request):
+    """torch's thread count for one test, from ``@pytest.mark.parametrize("threads", [1, 4],
+    indirect=True)``: the claims tests train at several thread counts, because a trained result
+    the course states must hold on any machine. The course's setting is restored afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(request.param)
+    yield request.param
+    torch.set_num_threads(before)
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Remove this session's temporary root when everything passed (keep it to debug a failure)."""
     if _TEMPROOT and exitstatus == 0:

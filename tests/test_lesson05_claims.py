@@ -8,7 +8,6 @@ minutes on 2 cores. The ranges measured when the thresholds were set are in the 
 ``clutter.claims`` and ``video.claims``.
 """
 import pytest
-import torch
 
 from course_lib import clutter, video
 
@@ -24,14 +23,6 @@ def image_task():
 @pytest.fixture(scope="module")
 def video_task():
     return video.make_task()
-
-
-@pytest.fixture
-def threads(request):
-    before = torch.get_num_threads()
-    torch.set_num_threads(request.param)
-    yield request.param
-    torch.set_num_threads(before)
 
 
 @pytest.mark.parametrize("threads", THREADS, indirect=True)

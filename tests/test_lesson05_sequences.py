@@ -140,14 +140,6 @@ def test_decoder_steps_explorer_accepts_a_model_and_rejects_a_control():
 # --------------------------------------------------------------------------------------------
 # The claims, for three seeds and two thread counts
 # --------------------------------------------------------------------------------------------
-@pytest.fixture
-def threads(request):
-    before = torch.get_num_threads()
-    torch.set_num_threads(request.param)
-    yield request.param
-    torch.set_num_threads(before)
-
-
 @pytest.mark.parametrize("threads", [1, 4], indirect=True, ids=lambda t: f"{t}threads")
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_attention_is_needed_for_long_sequences(seed, threads):

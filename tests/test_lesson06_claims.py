@@ -9,7 +9,6 @@ several minutes. ``CAPSTONE_CLAIMS_THREADS=1,2,4,8`` widens the sweep; ``-s`` pr
 import os
 
 import pytest
-import torch
 
 from course_lib import capstone, training
 
@@ -21,14 +20,6 @@ LOCAL_BUDGET = dict(capstone.BUDGET, steps=200)   # as in the notebook
 @pytest.fixture(scope="module")
 def tasks():
     return capstone.make_tasks()
-
-
-@pytest.fixture
-def threads(request):
-    before = torch.get_num_threads()
-    torch.set_num_threads(request.param)
-    yield request.param
-    torch.set_num_threads(before)
 
 
 def _train(kind, task, budget, seed, tasks):

@@ -12,14 +12,6 @@ from course_lib.trained_heads import (
 )
 
 
-@pytest.fixture
-def threads(request):
-    before = torch.get_num_threads()
-    torch.set_num_threads(request.param)
-    yield request.param
-    torch.set_num_threads(before)
-
-
 @pytest.mark.parametrize("threads", [1, 4], indirect=True, ids=lambda t: f"{t}threads")
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_two_heads_take_one_job_each_and_the_controls_fall_short(seed, threads):
