@@ -56,7 +56,12 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
     spec = importlib.util.find_spec("sklearn")
     if spec is None or spec.origin is None:
         raise ImportError("lesson 05 needs scikit-learn for its bundled digits: pip install scikit-learn")
-    table = np.loadtxt(Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz", delimiter=",")
+    path = Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz"
+    if not path.exists():  # a scikit-learn that keeps its data elsewhere: ask it (costs memory)
+        from sklearn.datasets import load_digits as sklearn_digits
+        digits = sklearn_digits()
+        return digits.images, digits.target.astype(np.int64)
+    table = np.loadtxt(path, delimiter=",")
     return table[:, :64].reshape(-1, 8, 8), table[:, 64].astype(np.int64)
 
 
