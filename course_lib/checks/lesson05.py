@@ -9,7 +9,6 @@ import numpy as np
 import torch
 
 from ..core import attend
-from ..models import mass_on_mask
 from ..modules import SqueezeExcitation, motion_attention, variation_across_inputs
 from .framework import Case, Mistake, register_check
 
@@ -243,60 +242,6 @@ def _motion_cases():
 # ------------------------------------------------------------------------------------------
 # Exercise 5: attention on the target, class by class
 # ------------------------------------------------------------------------------------------
-def _mass_reference(weights, on_target, labels, n_classes):
-    # mass_on_mask at the maps' own resolution, once per class
-    out = []
-    for c in range(n_classes):
-        scenes = torch.from_numpy(np.asarray(labels) == c)
-        out.append(mass_on_mask(torch.from_numpy(weights)[scenes],
-                                torch.from_numpy(on_target)[scenes])[0])
-    return np.array(out)
-
-
-def _per_scene(weights, on_target):
-    return (weights * on_target).reshape(len(weights), -1).sum(1)  # (n,): weight on the target
-
-
-@register_check(
-    "mass_per_class",
-    task="fn(weights (n, h, w), on_target (n, h, w) bool, labels (n,), n_classes) -> "
-         "(n_classes,): for each class, the mean over its scenes of the weight on the target",
-    mistakes=[
-        Mistake("You averaged over all scenes: every class got the same number. Select the scenes "
-                "of one class first (labels == c), then average.",
-                lambda w, m, y, k: np.full(k, _per_scene(w, m).mean())),
-        Mistake("You summed over the scenes of a class; take their mean, so that a class with "
-                "more scenes does not get a larger number (each scene's weights sum to 1).",
-                lambda w, m, y, k: np.array([_per_scene(w, m)[y == c].sum() for c in range(k)])),
-        Mistake("That is the average weight of one target cell. We want the total weight on the "
-                "target in each scene (sum over its cells), then the mean over the scenes.",
-                lambda w, m, y, k: np.array([w[y == c][m[y == c]].mean() for c in range(k)])),
-    ],
-)
-def _mass_cases():
-    rng = np.random.default_rng(55)
-    # hand-worked: scene 0 (class 0) puts 0.5 on its target, scene 1 (class 1) 1.0, scene 2
-    # (class 1) 0.25 -> [0.5, 0.625]
-    w = np.zeros((3, 2, 2))
-    w[0] = [[0.5, 0.5], [0.0, 0.0]]
-    w[1] = [[0.0, 0.0], [1.0, 0.0]]
-    w[2] = [[0.25, 0.25], [0.25, 0.25]]
-    m = np.zeros((3, 2, 2), bool)
-    m[0, 0, 0] = True
-    m[1, 1, 0] = m[1, 1, 1] = True
-    m[2, 0, 0] = True
-    y = np.array([0, 1, 1])
-    cases = [Case("hand-worked: 3 scenes of 2 x 2 cells", (w, m, y, 2), _mass_reference(w, m, y, 2))]
-    for label, (n, h, k) in [("10 scenes, 3 classes", (10, 4, 3)), ("12 scenes, 2 classes", (12, 6, 2))]:
-        weights = rng.random((n, h, h))
-        weights /= weights.sum(axis=(1, 2), keepdims=True)
-        on = rng.random((n, h, h)) < 0.2
-        labels = np.arange(n) % k
-        rng.shuffle(labels)
-        cases.append(Case(label, (weights, on, labels, k), _mass_reference(weights, on, labels, k)))
-    return cases
-
-
 # ------------------------------------------------------------------------------------------
 # Exercise 5: the ablation, run by the learner: uniform pooling in place of attention
 # ------------------------------------------------------------------------------------------
