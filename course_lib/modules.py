@@ -239,26 +239,6 @@ def variation_across_inputs(weights) -> float:
     return (w.std(dim=0).mean() / w.abs().mean()).item()
 
 
-def template_attention(images: torch.Tensor, template: torch.Tensor, temperature: float = 0.1):
-    """Where in each image does ``template`` fit best? Attention with a hand-made query.
-
-    1. similarity: the dot product of the template with every patch of the image. That is a
-       convolution (cross-correlation) with the template as its kernel: the *same* kernel for
-       every image;
-    2. weights: softmax over all positions of the image, so the weights *differ* per image;
-    (3. aggregation would average whatever we want to read out at those positions.)
-
-    Shapes: images ``(B, 1, H, W)``, template ``(k, k)`` with k odd -> weights ``(B, H, W)``,
-    each map summing to 1.
-    """
-    _require_shape(images, "images", 4, "(B, C, H, W)", C=1)
-    _require_shape(template, "template", 2, "(k, k)")
-    k = template.shape[-1]
-    scores = F.conv2d(images, template[None, None].to(images.dtype), padding=k // 2)[:, 0]
-    b, h, w = scores.shape
-    return softmax_weights(scores.reshape(b, h * w), temperature=temperature).reshape(b, h, w)
-
-
 def motion_attention(videos: torch.Tensor, temperature: float = 0.1,
                      temporal_temperature: float = 1.0):
     """Hand-made attention over a video: score each place and each step by how much it changed.
@@ -269,7 +249,7 @@ def motion_attention(videos: torch.Tensor, temperature: float = 0.1,
     "nothing to see"; the moving object takes the weight.
 
     Shapes: videos ``(B, T, 1, H, W)`` -> ``(spatial (B, T-1, H/2, W/2), temporal (B, T-1))``,
-    laid out like :class:`~course_lib.models.VideoAttentionClassifier`'s maps.
+    one spatial map and one temporal weight per step that has a previous frame.
     """
     _require_shape(videos, "videos", 5, "(B, T, C, H, W)", C=1)
     energy = (videos[:, 1:] - videos[:, :-1])[:, :, 0] ** 2                # (B, T-1, H, W)
