@@ -72,6 +72,30 @@ def top_matches_in_place(vectors, index, n):
     return np.argsort(-s)[:n]
 
 
+def nlm_score_in_place(query, keys, h):
+    keys -= query                                  # differences, written over the key patches
+    return -(keys ** 2).mean(axis=(-2, -1)) / h**2
+
+
+def variation_in_place(weights):
+    weights -= weights.mean(axis=0)                # centre, to get the std "by hand"
+    std = np.sqrt((weights ** 2).sum(axis=0) / (len(weights) - 1))
+    return std.mean() / np.abs(weights + 0).mean()
+
+
+def stack_receptive_field_in_place(kernel_sizes, strides):
+    kernel_sizes -= 1                              # each layer adds k - 1
+    jumps = np.concatenate([[1], np.cumprod(strides)[:-1]])
+    return 1 + (kernel_sizes * jumps).sum()
+
+
+def se_gates_in_place(x, w1, b1, w2, b2):
+    h = np.maximum(x.mean(axis=(2, 3)) @ w1.T + b1, 0)
+    w2 *= -1                                       # sigmoid(z) = 1 / (1 + exp(-z)): negate once
+    b2 *= -1
+    return 1 / (1 + np.exp(h @ w2.T + b2))
+
+
 # ---------------------------------------------------------------- unstable softmax
 def softmax_mean_shift(scores, temperature):
     """Passes [1000, 999, 0] (mean 666); [1000, -1000] has mean 0 and overflows."""
@@ -218,6 +242,10 @@ WRONG = [
     ("top_matches", top_matches_in_place, "changed its input `vectors`"),
     ("motion_weights", motion_in_place, "changed its input `video`"),
     ("uniform_pooling", uniform_pooling_in_place, "changed its input `tokens`"),
+    ("nlm_score", nlm_score_in_place, "changed its input `keys`"),
+    ("variation_across_inputs", variation_in_place, "changed its input `weights`"),
+    ("stack_receptive_field", stack_receptive_field_in_place, "changed its input `kernel_sizes`"),
+    ("se_gates", se_gates_in_place, "changed its input `w2`"),
     ("softmax", softmax_mean_shift, "Subtract the row's *maximum*"),
     ("attend", attend_naive, "Subtract each row's maximum"),
     ("self_attention", self_attention_naive, "Subtract each row's maximum"),
