@@ -283,7 +283,7 @@ def _diagnose(spec: CheckSpec, cases: list, i: int, fn: Callable, got, expected)
                     raw = _call_with_time_limit(fn, copy.deepcopy(other.args),
                                                 spec.time_limit or TIME_LIMIT_SECONDS)
                 learner[j] = _outputs(as_numpy(raw), n_out)
-            except BaseException:  # noqa: BLE001 - a case the learner cannot run says nothing
+            except Exception:  # noqa: BLE001 - a case the learner cannot run says nothing
                 learner[j] = None
         return learner[j]
 
