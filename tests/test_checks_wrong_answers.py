@@ -10,6 +10,7 @@ not make (a hint that names another mistake, a shape hint that does not fit).
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -302,8 +303,10 @@ def verdict_and_first_hint_line(name, answer) -> tuple[str, str]:
     lines = result.message.splitlines()
     hint = next((line.strip()[len("hint: "):] for line in lines if line.strip().startswith("hint: ")),
                 lines[1].strip() if len(lines) > 1 else lines[0])
-    sentence = hint.split(". ", 1)[0].rstrip(".") + "."
-    return verdict, sentence if len(sentence) <= 200 else sentence[:197] + "..."
+    sentences = re.split(r"(?<=[.)])\s+(?=[A-Z`])", hint)
+    # a shape hint's first sentence only restates the shapes: show what it says about them too
+    sentence = " ".join(sentences[:2] if sentences[0].startswith("Expected shape") else sentences[:1])
+    return verdict, sentence if len(sentence) <= 240 else sentence[:237] + "..."
 
 
 if __name__ == "__main__":  # the table of the closing note
