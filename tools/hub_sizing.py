@@ -91,13 +91,15 @@ def hub_summary(hub: dict) -> str:
     walls = [u["wall_seconds"] for u in users]
     kernels = {run["notebook"].rsplit("/", 1)[-1]: run["kernel_peak_mib"]
                for run in users[0]["runs"]}
+    # measured with the room's configuration, the hub also runs the instructor's view
+    hub_services = (" with the instructor's view" if room.SERVICE in hub.get("services", []) else "")
     return (f"Measured on {hub['date']} by `tests/test_hub.py`: {hub['what']}, on {hub['cpus']} CPU "
             f"cores (load average {hub['load_average_before']} before it started). Every run "
             f"finished; per learner: peak memory {min(peaks):.0f}–{max(peaks):.0f} MiB (Jupyter "
             f"server {max(u['server_mib'] for u in users):.0f} MiB + kernels "
             + ", ".join(f"{k} {v:.0f} MiB" for k, v in kernels.items())
             + f"), from login to both notebooks run {min(walls):.0f}–{max(walls):.0f} s; the hub "
-            f"and its proxy {hub['hub_and_proxy_mib']:.0f} MiB. The limits configured there "
+            f"and its proxy{hub_services} {hub['hub_and_proxy_mib']:.0f} MiB. The limits configured there "
             f"({hub['limits']['mem_limit_gib']:g} GiB, {hub['limits']['cpu_limit']:g} CPU) were "
             f"exported to each server but not enforced (a local-process spawner cannot): the test "
             f"measured each learner's memory and asserted it stayed under the limit, and that every "
