@@ -13,7 +13,6 @@ it keeps, and learners stopped at the same case have almost always made the same
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 
 # What a check's name looks like (course_lib registers names like "scaled_dot"). The progress file
@@ -31,24 +30,26 @@ class Exercise:
     name: str
     passed: list = field(default_factory=list)   # learners whose last attempt passed
     failed: list = field(default_factory=list)   # learners whose last attempt failed
-    stops: Counter = field(default_factory=Counter)  # "2/4" -> how many failures stopped there
+    stops: dict = field(default_factory=dict)  # "2/4" -> the learners whose failure stopped there
     first_when: str = ""  # the earliest attempt in the room ("YYYY-MM-DD HH:MM")
 
     @property
     def tried(self) -> int:
         return len(self.passed) + len(self.failed)
 
-    def common_stop(self) -> tuple[str, int] | None:
-        """(where most failures stopped, e.g. "case 3 of 4", how many failures stopped there);
+    def common_stop(self) -> tuple[str, list] | None:
+        """(where most failures stopped, e.g. "case 3 of 4", the learners who stopped there);
         None if nobody failed. Ties go to the earlier case: the one a learner meets first."""
         if not self.stops:
             return None
+
         def key(item):
             done, total = (int(x) for x in item[0].split("/"))
-            return (-item[1], done, total)
-        cases, count = min(self.stops.items(), key=key)
+            return (-len(item[1]), done, total)
+
+        cases, learners = min(self.stops.items(), key=key)
         done, total = (int(x) for x in cases.split("/"))
-        return f"case {done + 1} of {total}", count
+        return f"case {done + 1} of {total}", sorted(learners)
 
     def as_dict(self) -> dict:
         stop = self.common_stop()
@@ -56,7 +57,9 @@ class Exercise:
                 "failed": len(self.failed), "passed_by": sorted(self.passed),
                 "failed_by": sorted(self.failed),
                 "common_stop": stop[0] if stop else None,
-                "common_stop_count": stop[1] if stop else 0}
+                "common_stop_count": len(stop[1]) if stop else 0,
+                # who to ask to read their hint aloud
+                "common_stop_by": stop[1] if stop else []}
 
 
 def valid_entry(name, entry) -> bool:
@@ -90,5 +93,5 @@ def tally(progress: dict) -> list[Exercise]:
                 row.passed.append(learner)
             else:
                 row.failed.append(learner)
-                row.stops[entry["cases"]] += 1
+                row.stops.setdefault(entry["cases"], []).append(learner)
     return sorted(rows.values(), key=lambda r: (r.first_when or "~", -r.tried, r.name))

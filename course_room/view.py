@@ -193,7 +193,9 @@ def render_table(snapshot: dict) -> str:
         for e in snapshot["exercises"]:
             half = e["failed"] and e["common_stop_count"] * 2 >= max(1, counted)
             stop = (f'{esc(e["common_stop"])}: {e["common_stop_count"]} of {e["failed"]} '
-                    f'failure{"s" if e["failed"] != 1 else ""}' if e["common_stop"] else "–")
+                    f'failure{"s" if e["failed"] != 1 else ""} '
+                    f'<span class="who">({esc(", ".join(e["common_stop_by"]))})</span>'
+                    if e["common_stop"] else "–")
             share = e["passed"] / e["tried"] if e["tried"] else 0.0
             mark = ' class="stuck"' if half else ""
             rows.append(
@@ -234,13 +236,14 @@ li.down b::after {{ content: " (server down)"; font-weight: normal; }}
 li.starting b::after {{ content: " (server starting)"; font-weight: normal; }}
 .note {{ color: #555; max-width: 48em; }}
 .error {{ color: #a00; font-weight: bold; }}
+.who {{ color: #555; }}
 </style></head>
 <body>
 <h1>The room: where it is stuck</h1>
 <p class="note">Each learner's last attempt at each exercise, read from their checks'
 <code>.course_progress.json</code> (read only). Bars: purple passed, orange failed. A highlighted
 row: at least half the learners with results failed there at the same case; the check printed the
-same hint to each of them, so ask one to read it aloud, or read it out yourself. Refreshes every
+same hint to each of them, so ask one of those named to read it aloud. Refreshes every
 {refresh:g} s.</p>
 <div id="room">{table}</div>
 <script>

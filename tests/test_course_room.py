@@ -34,7 +34,7 @@ def test_the_table_counts_each_exercise_and_where_failures_stop():
     dot, cos = (r.as_dict() for r in rows)
     assert (dot["tried"], dot["passed"], dot["failed"]) == (4, 1, 3)
     assert (dot["common_stop"], dot["common_stop_count"]) == ("case 3 of 4", 2)
-    assert dot["failed_by"] == ["bo", "cy", "di"]
+    assert dot["failed_by"] == ["bo", "cy", "di"] and dot["common_stop_by"] == ["bo", "cy"]
     assert (cos["tried"], cos["passed"], cos["failed"], cos["common_stop"]) == (2, 1, 1, "case 1 of 5")
 
 
@@ -64,7 +64,8 @@ def test_the_table_names_a_wrong_argument():
 def test_the_page_escapes_learner_names_and_marks_down_servers():
     snapshot = {"updated": "09:41:00", "refresh_seconds": 10, "error": "",
                 "exercises": [{"name": "scaled_dot", "tried": 2, "passed": 0, "failed": 2,
-                               "common_stop": "case 3 of 4", "common_stop_count": 2}],
+                               "common_stop": "case 3 of 4", "common_stop_count": 2,
+                               "common_stop_by": ["bo", "<b>"]}],
                 "learners": [{"name": "<img src=x onerror=alert(1)>", "server": "running",
                               "counted": True, "passed": 0, "failed": 1, "problem": ""},
                              {"name": "bo", "server": "running", "counted": True, "passed": 0,
@@ -76,6 +77,7 @@ def test_the_page_escapes_learner_names_and_marks_down_servers():
     assert 'class="learner down"><b>cy</b>: not counted' in page
     assert '<tr class="stuck">' in page, "both learners with results failed at case 3: highlighted"
     assert "case 3 of 4: 2 of 2 failures" in page and "2 learners with a running server" in page
+    assert "(bo, &lt;b&gt;)" in page
 
 
 class StandInHub:

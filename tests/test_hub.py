@@ -64,7 +64,6 @@ import threading
 import time
 import urllib.parse
 import uuid
-from collections import Counter
 from pathlib import Path
 
 import nbformat
@@ -856,13 +855,14 @@ def expected_view(results: list) -> tuple[list, set]:
             row["tried"] += 1
             row["passed" if passed else "failed"] += 1
             if not passed:
-                stops.setdefault(check, Counter())[(done, total)] += 1
+                stops.setdefault(check, {}).setdefault((done, total), []).append(result["name"])
     for check, row in rows.items():
         if check in stops:
-            (done, total), count = min(stops[check].items(), key=lambda s: (-s[1], s[0]))
-            row.update(common_stop=f"case {done + 1} of {total}", common_stop_count=count)
+            (done, total), who = min(stops[check].items(), key=lambda s: (-len(s[1]), s[0]))
+            row.update(common_stop=f"case {done + 1} of {total}", common_stop_count=len(who),
+                       common_stop_by=sorted(who))
         else:
-            row.update(common_stop=None, common_stop_count=0)
+            row.update(common_stop=None, common_stop_count=0, common_stop_by=[])
     return sorted(rows.values(), key=lambda r: r["name"]), {r["name"] for r in results if r["stops"]}
 
 
@@ -913,7 +913,7 @@ def test_the_instructors_view_counts_the_rooms_true_results(room, instructor):
     before = progress_files(room)
     assert set(before) == set(room.names), f"every learner's checks wrote their file: {sorted(before)}"
 
-    keys = ("name", "tried", "passed", "failed", "common_stop", "common_stop_count")
+    keys = ("name", "tried", "passed", "failed", "common_stop", "common_stop_count", "common_stop_by")
     deadline, updates, snapshot = time.monotonic() + 180, set(), None
     while time.monotonic() < deadline:  # the stopped servers' state reaches the hub, then the view
         snapshot = view_snapshot(room.base, token)
@@ -960,6 +960,7 @@ def test_the_instructors_view_shows_the_room_in_a_browser(room, instructor):
         if row["common_stop"]:
             assert cells[5].startswith(f"{row['common_stop']}: {row['common_stop_count']} of "
                                        f"{row['failed']}"), (cells, row)
+            assert cells[5].endswith(f"({', '.join(row['common_stop_by'])})"), (cells, row)
         else:
             assert cells[5] == "–", (cells, row)
     assert {name for name, cls in learners.items() if "down" in cls.split()} == down
