@@ -9,7 +9,7 @@ guide (tools/hub_sizing.py renders them), so that the guide shows the configurat
 - :mod:`course_room.view`: the instructor's view itself (``python -m course_room``), a JupyterHub
   service only admins can open, which reads each running learner's ``.course_progress.json``
   (written by the checks, course_lib/checks/progress.py) and shows, exercise by exercise, how many
-  learners tried, passed and failed, and where most failures stop;
+  learners tried, passed and failed, where most failures stop and the hint most of them got;
 - :mod:`course_room.table`: the counting, a pure function of the progress files.
 
 The view needs only what JupyterHub itself needs (tornado); it never imports course_lib, numpy or

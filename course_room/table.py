@@ -3,12 +3,14 @@
 Each learner's checks keep ``.course_progress.json`` (course_lib/checks/progress.py; this module
 reads that format and never changes it)::
 
-    {"scaled_dot": {"state": "failed", "cases": "2/4", "when": "2026-12-07 09:41"}, ...}
+    {"scaled_dot": {"state": "failed", "cases": "2/4", "when": "2026-12-07 09:41",
+                    "hint": "np.dot does not broadcast batch dimensions ..."}, ...}
 
 A check runs its cases in order and stops at the first one the learner's function gets wrong, so a
-failed entry's ``cases`` ("2/4": two cases passed) says *where* it stopped: at case 3 of 4. The file
-does not keep the hint the check printed; the case a failure stopped at is the most specific thing
-it keeps, and learners stopped at the same case have almost always made the same mistake.
+failed entry's ``cases`` ("2/4": two cases passed) says *where* it stopped: at case 3 of 4; its
+``hint`` is the hint line the check printed then. The room's table counts both: the hint most of
+the failures got is what the instructor reads aloud. (Files written before checks kept the hint
+have none; their failures still count at the case where they stopped.)
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 # not look like the checks' are ignored, never shown.
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 CASES = re.compile(r"(\d{1,4})/(\d{1,4})")
+HINT_CHARS = 300  # what the checks keep of a hint (course_lib/checks/progress.py): longer is not theirs
 STATES = ("passed", "failed")
 
 
@@ -31,6 +34,7 @@ class Exercise:
     passed: list = field(default_factory=list)   # learners whose last attempt passed
     failed: list = field(default_factory=list)   # learners whose last attempt failed
     stops: dict = field(default_factory=dict)  # "2/4" -> the learners whose failure stopped there
+    hints: dict = field(default_factory=dict)  # hint -> the learners whose failure printed it
     first_when: str = ""  # the earliest attempt in the room ("YYYY-MM-DD HH:MM")
 
     @property
@@ -51,15 +55,26 @@ class Exercise:
         done, total = (int(x) for x in cases.split("/"))
         return f"case {done + 1} of {total}", sorted(learners)
 
+    def common_hint(self) -> tuple[str, list] | None:
+        """(the hint most failures printed, the learners who got it); None if no failure kept one.
+        Ties go to the hint first met in alphabetical order of its learners (stable on refresh)."""
+        if not self.hints:
+            return None
+        hint, learners = min(self.hints.items(), key=lambda item: (-len(item[1]), sorted(item[1])))
+        return hint, sorted(learners)
+
     def as_dict(self) -> dict:
-        stop = self.common_stop()
+        stop, hint = self.common_stop(), self.common_hint()
         return {"name": self.name, "tried": self.tried, "passed": len(self.passed),
                 "failed": len(self.failed), "passed_by": sorted(self.passed),
                 "failed_by": sorted(self.failed),
                 "common_stop": stop[0] if stop else None,
                 "common_stop_count": len(stop[1]) if stop else 0,
                 # who to ask to read their hint aloud
-                "common_stop_by": stop[1] if stop else []}
+                "common_stop_by": stop[1] if stop else [],
+                "common_hint": hint[0] if hint else None,
+                "common_hint_count": len(hint[1]) if hint else 0,
+                "common_hint_by": hint[1] if hint else []}
 
 
 def valid_entry(name, entry) -> bool:
@@ -94,4 +109,7 @@ def tally(progress: dict) -> list[Exercise]:
             else:
                 row.failed.append(learner)
                 row.stops.setdefault(entry["cases"], []).append(learner)
+                hint = entry.get("hint")
+                if isinstance(hint, str) and 0 < len(hint.strip()) <= HINT_CHARS:
+                    row.hints.setdefault(hint.strip(), []).append(learner)
     return sorted(rows.values(), key=lambda r: (r.first_when or "~", -r.tried, r.name))

@@ -191,11 +191,16 @@ def render_table(snapshot: dict) -> str:
     if snapshot["exercises"]:
         rows = []
         for e in snapshot["exercises"]:
-            half = e["failed"] and e["common_stop_count"] * 2 >= max(1, counted)
+            most = max(e["common_stop_count"], e.get("common_hint_count", 0))
+            half = e["failed"] and most * 2 >= max(1, counted)
             stop = (f'{esc(e["common_stop"])}: {e["common_stop_count"]} of {e["failed"]} '
                     f'failure{"s" if e["failed"] != 1 else ""} '
                     f'<span class="who">({esc(", ".join(e["common_stop_by"]))})</span>'
                     if e["common_stop"] else "–")
+            hint = (f'<q>{esc(e["common_hint"])}</q>: {e["common_hint_count"]} of {e["failed"]} '
+                    f'failure{"s" if e["failed"] != 1 else ""} '
+                    f'<span class="who">({esc(", ".join(e["common_hint_by"]))})</span>'
+                    if e.get("common_hint") else "–")
             share = e["passed"] / e["tried"] if e["tried"] else 0.0
             mark = ' class="stuck"' if half else ""
             rows.append(
@@ -203,10 +208,10 @@ def render_table(snapshot: dict) -> str:
                 f'<td class="n">{e["tried"]}</td><td class="n">{e["passed"]}</td>'
                 f'<td class="n">{e["failed"]}</td>'
                 f'<td><span class="bar"><span style="width:{share:.0%}"></span></span></td>'
-                f'<td>{stop}</td></tr>')
+                f'<td>{stop}</td><td class="hint">{hint}</td></tr>')
         parts.append('<table class="room"><thead><tr><th>exercise</th><th>tried</th><th>passed</th>'
                      '<th>failed</th><th>passed of tried</th><th>where most failures stop</th>'
-                     '</tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
+                     '<th>the hint most of them got</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
     else:
         parts.append('<p>No check results yet: learners who run an exercise\'s check appear here.</p>')
     items = []
@@ -237,13 +242,14 @@ li.starting b::after {{ content: " (server starting)"; font-weight: normal; }}
 .note {{ color: #555; max-width: 48em; }}
 .error {{ color: #a00; font-weight: bold; }}
 .who {{ color: #555; }}
+td.hint {{ max-width: 32em; }}
 </style></head>
 <body>
 <h1>The room: where it is stuck</h1>
 <p class="note">Each learner's last attempt at each exercise, read from their checks'
 <code>.course_progress.json</code> (read only). Bars: purple passed, orange failed. A highlighted
-row: at least half the learners with results failed there at the same case; the check printed the
-same hint to each of them, so ask one of those named to read it aloud. Refreshes every
+row: at least half the learners with results got the same hint (or failed at the same case):
+read that hint aloud and show the fix. Refreshes every
 {refresh:g} s.</p>
 <div id="room">{table}</div>
 <script>

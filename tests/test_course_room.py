@@ -47,6 +47,46 @@ def test_a_tie_goes_to_the_case_learners_meet_first_and_passes_have_no_stop():
     assert y["common_stop"] is None and y["common_stop_count"] == 0
 
 
+def test_the_table_names_the_hint_most_failures_got():
+    hinted = lambda cases, hint: dict(entry("failed", cases), hint=hint)
+    rows = table.tally({
+        "ada": {"scaled_dot": hinted("2/4", "np.dot does not broadcast")},
+        "bo": {"scaled_dot": hinted("2/4", "np.dot does not broadcast")},
+        "cy": {"scaled_dot": hinted("1/4", "divide by sqrt(d), not d")},
+        "di": {"scaled_dot": entry("failed", "0/4")},          # a file from before hints: no hint
+        "ed": {"scaled_dot": hinted("0/4", "x" * 301)},         # longer than a check keeps: not theirs
+        "fy": {"scaled_dot": entry("passed")},
+    })
+    dot = rows[0].as_dict()
+    assert (dot["failed"], dot["passed"]) == (5, 1), "entries with odd hints still count as failures"
+    assert (dot["common_hint"], dot["common_hint_count"], dot["common_hint_by"]) == \
+        ("np.dot does not broadcast", 2, ["ada", "bo"])
+    page = view.render_table({"updated": "09:41:00", "refresh_seconds": 10, "error": "",
+                              "exercises": [dict(dot, common_hint="<b>x</b>")],
+                              "learners": [{"name": n, "server": "running", "counted": True,
+                                            "passed": 0, "failed": 1, "problem": ""}
+                                           for n in ("ada", "bo", "cy", "di")]})
+    assert "<q>&lt;b&gt;x&lt;/b&gt;</q>: 2 of 5 failures" in page and "<b>x</b>" not in page
+    assert '<tr class="stuck">' in page, "2 of the 4 counted learners got the same hint"
+
+
+def test_a_failed_check_keeps_its_hint_in_the_progress_file(tmp_path, monkeypatch):
+    from course_lib.checks import check, progress
+
+    monkeypatch.setenv("COURSE_PROGRESS_FILE", str(tmp_path / "progress.json"))
+    import numpy as np
+
+    def scaled_dot(q, k):  # the classic mistake: np.dot does not broadcast batch dimensions
+        return np.dot(q, k.T) / np.sqrt(q.shape[-1])
+
+    result = check("scaled_dot", scaled_dot, verbose=False)
+    kept = progress.load()["scaled_dot"]
+    assert not result.passed and kept["state"] == "failed"
+    assert kept["hint"] == result.hint[:progress.HINT_CHARS] and len(kept["hint"]) > 20
+    assert kept["hint"] in result.message, "the hint kept is the one the learner read"
+    assert table.valid_entry("scaled_dot", kept)
+
+
 @pytest.mark.parametrize("name, bad", [
     ("<script>", entry("passed")), ("ok", {"state": "won"}), ("ok", entry("failed", "5/4")),
     ("ok", entry("failed", "lots")), ("ok", "passed"), ("x" * 65, entry("passed"))])

@@ -498,7 +498,7 @@ PLAN = [
 async def try_exercises(http: Http, ws_base: str, kernel_id: str, name: str, plan: dict) -> dict:
     """Run the plan's attempts in the learner's lesson kernel (its folder is the course's
     notebooks/, so the checks write the course's .course_progress.json, as in the exercises).
-    Returns {check name: (passed, cases passed, cases total)} as the checks returned them."""
+    Returns {check name: (passed, cases passed, cases total, hint)} as the checks returned them."""
     kernel = await Kernel.connect(http, ws_base, kernel_id, name, "the exercises")
     results = {}
     try:
@@ -506,7 +506,7 @@ async def try_exercises(http: Http, ws_base: str, kernel_id: str, name: str, pla
             code = ("import numpy as np\nfrom course_lib.checks import check\n"
                     + SOLUTIONS[(check, variant)] + f"\nresult = check({check!r}, {check})")
             reply, errors, printed = await kernel.execute(
-                code, {"verdict": "(result.passed, result.cases_passed, result.cases_total)"})
+                code, {"verdict": "(result.passed, result.cases_passed, result.cases_total, result.hint)"})
             assert not errors and reply.get("status") == "ok", (name, check, errors, printed)
             results[check] = tuple(ast.literal_eval(expressions(reply)["verdict"]))
     finally:
@@ -844,18 +844,19 @@ def test_the_walls_between_learners_hold(room):
 
 def expected_view(results: list) -> tuple[list, set]:
     """The table the view must show, from what the learners' checks returned (not assumed):
-    rows {name, tried, passed, failed, common_stop, common_stop_count} of the learners whose
-    server runs, and the names whose server is down."""
-    rows, stops = {}, {}
+    rows {name, tried, passed, failed, common_stop, common_stop_count, common_hint, ...} of the
+    learners whose server runs, and the names whose server is down."""
+    rows, stops, hints = {}, {}, {}
     for result in results:
         if result["stops"]:
             continue
-        for check, (passed, done, total) in result["verdicts"].items():
+        for check, (passed, done, total, hint) in result["verdicts"].items():
             row = rows.setdefault(check, {"name": check, "tried": 0, "passed": 0, "failed": 0})
             row["tried"] += 1
             row["passed" if passed else "failed"] += 1
             if not passed:
                 stops.setdefault(check, {}).setdefault((done, total), []).append(result["name"])
+                hints.setdefault(check, {}).setdefault(hint[:300], []).append(result["name"])
     for check, row in rows.items():
         if check in stops:
             (done, total), who = min(stops[check].items(), key=lambda s: (-len(s[1]), s[0]))
@@ -863,6 +864,11 @@ def expected_view(results: list) -> tuple[list, set]:
                        common_stop_by=sorted(who))
         else:
             row.update(common_stop=None, common_stop_count=0, common_stop_by=[])
+        if check in hints:
+            hint, who = min(hints[check].items(), key=lambda h: (-len(h[1]), sorted(h[1])))
+            row.update(common_hint=hint, common_hint_count=len(who), common_hint_by=sorted(who))
+        else:
+            row.update(common_hint=None, common_hint_count=0, common_hint_by=[])
     return sorted(rows.values(), key=lambda r: r["name"]), {r["name"] for r in results if r["stops"]}
 
 
@@ -913,7 +919,8 @@ def test_the_instructors_view_counts_the_rooms_true_results(room, instructor):
     before = progress_files(room)
     assert set(before) == set(room.names), f"every learner's checks wrote their file: {sorted(before)}"
 
-    keys = ("name", "tried", "passed", "failed", "common_stop", "common_stop_count", "common_stop_by")
+    keys = ("name", "tried", "passed", "failed", "common_stop", "common_stop_count", "common_stop_by",
+            "common_hint", "common_hint_count", "common_hint_by")
     deadline, updates, snapshot = time.monotonic() + 180, set(), None
     while time.monotonic() < deadline:  # the stopped servers' state reaches the hub, then the view
         snapshot = view_snapshot(room.base, token)
@@ -963,6 +970,12 @@ def test_the_instructors_view_shows_the_room_in_a_browser(room, instructor):
             assert cells[5].endswith(f"({', '.join(row['common_stop_by'])})"), (cells, row)
         else:
             assert cells[5] == "–", (cells, row)
+        if row["common_hint"]:  # the hint the learners read, word for word
+            assert row["common_hint"] in cells[6], (cells, row)
+            assert f": {row['common_hint_count']} of {row['failed']} failure" in cells[6], (cells, row)
+            assert cells[6].endswith(f"({', '.join(row['common_hint_by'])})"), (cells, row)
+        else:
+            assert cells[6] == "–", (cells, row)
     assert {name for name, cls in learners.items() if "down" in cls.split()} == down
     assert set(learners) == set(room.names)
 

@@ -135,6 +135,20 @@ class CheckResult:
     cases_passed: int = 0
     cases_total: int = 0
 
+    @property
+    def hint(self) -> str:
+        """The one line of feedback a failed check most wants the learner to read: its ``hint:``
+        line, else the first line that explains the failure (e.g. "your function changed its
+        input ..."). Empty for a pass or an unattempted exercise. The progress file keeps it, so
+        an instructor can see which hint most of a room got (course_room)."""
+        if self.passed or not self.attempted:
+            return ""
+        lines = [line.strip() for line in self.message.splitlines()[1:] if line.strip()]
+        for line in lines:
+            if line.startswith("hint:"):
+                return line[len("hint:"):].strip()
+        return lines[0] if lines else ""
+
     def __repr__(self) -> str:
         state = "passed" if self.passed else ("failed" if self.attempted else "not attempted yet")
         return f"CheckResult({self.name!r}: {state}, {self.cases_passed}/{self.cases_total} cases)"
