@@ -3,7 +3,8 @@
 #   make test   create/update .venv, run the unit tests, then run every notebook through nbval
 #
 # Authoring targets: make exercises (regenerate exercises from solutions and execute them),
-# make execute NB=path.ipynb (re-run a notebook in place), make bench (benchmarks).
+# make execute NB=path.ipynb (re-run a notebook in place), make lint (the notebook lint),
+# make bench (benchmarks).
 # Workshops: make site (static HTML in _site/), make slides (static reveal.js slides in _slides/),
 # make guide (refresh the instructor guide's tables), make update (bring a learner's copy up to
 # date; notebooks they changed are kept).
@@ -50,7 +51,7 @@ LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 
 NOTEBOOKS = $(filter-out %.updated.ipynb,$(wildcard notebooks/*.ipynb solutions/*.ipynb exercises/*.ipynb))
 
-.PHONY: env lab test unit nbval exercises execute bench clean-venv site slides guide update
+.PHONY: env lab test unit nbval lint exercises execute bench clean-venv site slides guide update
 
 # The environment is rebuilt when the dependency list changes. constraints.txt keeps torch on
 # a tested release range; TORCH (above) picks the build.
@@ -76,6 +77,11 @@ unit: env
 
 nbval: env
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env $(NOTEBOOKS)
+
+# What nbval cannot see: repeated text, section numbers, figures and explorers the text never
+# mentions (tests/test_notebook_lint.py runs the same in `make test`)
+lint: env
+	$(BIN)/python tools/notebook_lint.py
 
 exercises: env
 	$(BIN)/python tools/make_exercises.py
