@@ -26,8 +26,13 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 #   TORCH=local  only the indexes pip is configured with (a mirror, a wheel folder): for machines
 #                that cannot reach PyTorch's index. CI uses it (.ci/run sets TORCH=local).
 # On macOS and Windows PyPI's torch has no CUDA packages, so `auto` means `cuda` (= PyPI) there.
+# Before installing the CPU build, make asks PyTorch's index once (TORCH_PROBE_TIMEOUT seconds): a
+# network that cannot reach it (a firewall, a mirror-only network) falls back to pip's configured
+# indexes with one line saying so, instead of pip retrying that index for every package. pip's own
+# settings (PIP_INDEX_URL, pip.conf) always choose the main index: make never overrides them.
 TORCH ?= auto
-TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+TORCH_PROBE_TIMEOUT ?= 5
 ifeq ($(TORCH),auto)
   ifeq ($(shell uname -s 2>/dev/null),Linux)
     TORCH_BUILD := $(if $(shell command -v nvidia-smi 2>/dev/null),cuda,cpu)
@@ -38,12 +43,21 @@ else
   TORCH_BUILD := $(TORCH)
 endif
 ifeq ($(TORCH_BUILD),cpu)
-  TORCH_PIP_ARGS := --extra-index-url $(TORCH_CPU_INDEX)
+  # Deferred (=): the probe runs only when the install runs, not for every make target.
+  TORCH_PIP_ARGS = $(if $(TORCH_CPU_INDEX_ANSWERS),--extra-index-url $(TORCH_CPU_INDEX),$(info $(TORCH_FALLBACK_NOTE)))
 else ifneq ($(filter $(TORCH_BUILD),cuda local),)
   TORCH_PIP_ARGS :=
 else
   $(error TORCH=$(TORCH): use cpu, cuda, local or auto)
 endif
+# "yes" if PyTorch's CPU index answers an HTTP request within TORCH_PROBE_TIMEOUT seconds (the
+# system Python, which exists before .venv does; urllib honours HTTPS_PROXY and NO_PROXY).
+TORCH_CPU_INDEX_ANSWERS = $(shell $(PYTHON) -c 'import sys, urllib.request; \
+  urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2])).close(); print("yes")' \
+  '$(TORCH_CPU_INDEX)/' '$(TORCH_PROBE_TIMEOUT)' 2>/dev/null)
+TORCH_FALLBACK_NOTE = make: PyTorch's CPU index $(TORCH_CPU_INDEX) is out of reach (no answer within \
+  $(TORCH_PROBE_TIMEOUT) s, or an error), so torch comes from pip's configured indexes instead (on Linux PyPI's \
+  torch is the CUDA build, several GB); to choose, set TORCH_CPU_INDEX=<a mirror of it> or TORCH=local.
 
 # JupyterLab settings shipped with the course (news and update checks off, widget state saved
 # with the notebook): the app-wide overrides.json of the environment's JupyterLab.
@@ -57,7 +71,8 @@ NOTEBOOKS = $(filter-out %.updated.ipynb,$(wildcard notebooks/*.ipynb solutions/
 # a tested release range; TORCH (above) picks the build.
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -c constraints.txt $(TORCH_PIP_ARGS) -e ".[dev]"
+	@echo "make: installing the course into $(VENV) (about 430 MB the first time; pip lists each package and shows each download's progress)"
+	$(BIN)/python -m pip install -c constraints.txt $(TORCH_PIP_ARGS) -e ".[dev]"
 	@touch $(STAMP)
 
 $(LAB_OVERRIDES): binder/overrides.json $(STAMP)
