@@ -50,7 +50,7 @@ ALIKE_RATIO = 0.75
 # Chinese ones anywhere (Chinese has no spaces between words).
 FIGURE_WORDS = (
     "figure", "plot", "picture", "map", "heatmap", "panel", "curve", "chart", "histogram", "bar",
-    "graph", "legend", "axis", "axes", "scatter", "line", "arrow", "colour", "color", "row",
+    "graph", "legend", "axis", "axes", "scatter", "dashed", "arrow", "colour", "color", "row",
     "column", "left", "right", "top", "bottom", "middle", "grid",
 )
 FIGURE_WORDS_ZH = ("图", "曲线", "面板", "左", "右", "上方", "下方", "颜色")
