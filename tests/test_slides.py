@@ -130,8 +130,8 @@ def _open_fresh(page, url: str):
 
 def _settle(page):
     page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=30_000)
-    page.wait_for_function("() => window.MathJax && MathJax.isReady && MathJax.Hub.queue.pending === 0",
-                           timeout=60_000)
+    page.wait_for_function("() => window.MathJax && MathJax.isReady && MathJax.Hub.queue.pending === 0"
+                           " && MathJax.Hub.queue.queue.length === 0", timeout=60_000)
 
 
 # Where the current slide's formulas are: each typeset formula's glyphs (MathJax's visually hidden
