@@ -51,9 +51,12 @@ else
   $(error TORCH=$(TORCH): use cpu, cuda, local or auto)
 endif
 # "yes" if PyTorch's CPU index answers an HTTP request within TORCH_PROBE_TIMEOUT seconds (the
-# system Python, which exists before .venv does; urllib honours HTTPS_PROXY and NO_PROXY).
-TORCH_CPU_INDEX_ANSWERS = $(shell $(PYTHON) -c 'import sys, urllib.request; \
-  urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2])).close(); print("yes")' \
+# system Python, which exists before .venv does; urllib honours HTTPS_PROXY and NO_PROXY). Only
+# reachability is asked and nothing read is used, so the certificate is left to pip, which checks
+# it with its own CA bundle (a system Python may lack one and would wrongly call the index down).
+TORCH_CPU_INDEX_ANSWERS = $(shell $(PYTHON) -c 'import ssl, sys, urllib.request; \
+  urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2]), \
+  context=ssl._create_unverified_context()).close(); print("yes")' \
   '$(TORCH_CPU_INDEX)/' '$(TORCH_PROBE_TIMEOUT)' 2>/dev/null)
 TORCH_FALLBACK_NOTE = make: PyTorch's CPU index $(TORCH_CPU_INDEX) is out of reach (no answer within \
   $(TORCH_PROBE_TIMEOUT) s, or an error), so torch comes from pip's configured indexes instead (on Linux PyPI's \
