@@ -17,9 +17,10 @@ nbconvert's reveal.js slides read the same cell metadata, ``metadata.slideshow.s
 4. every other cell continues the slide it follows ("-"): a question, its experiment and its
    picture stay together, as the lesson tells them.
 
-Slides may be long: RISE and the static slides scroll within a slide (notebook metadata
-``rise.scroll``; in the static slides, CSS of this template). A slide starts with a cell, so a Markdown cell with a slide heading below its first line ("...the
-lesson in one sentence.\n\n## 3. Next section") is first split at that heading: the text above it
+Slides may be long: RISE and the static slides scroll within a slide (RISE: notebook metadata
+``rise.scroll``; static slides: this template's CSS). A slide starts with a cell, so a Markdown
+cell with a slide heading below its first line ("...the lesson in one sentence.\n\n## 3. Next
+section") is first split at that heading: the text above it
 stays on its slide and the new slide opens with its heading (``--no-split`` keeps such cells whole
 and ``check`` then names them as hints). Nothing else changes: code cells, outputs and the text
 itself stay as they are, so nbval and the stored outputs are untouched.
