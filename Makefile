@@ -3,7 +3,8 @@
 #   make test   create/update .venv, run the unit tests, then run every notebook through nbval
 #
 # Authoring targets: make exercises (regenerate exercises from solutions and execute them),
-# make execute NB=path.ipynb (re-run a notebook in place), make bench (benchmarks).
+# make execute NB=path.ipynb (re-run a notebook in place), make lint (the notebook lint),
+# make bench (benchmarks).
 # Workshops: make site (static HTML in _site/), make slides (static reveal.js slides in _slides/),
 # make guide (refresh the instructor guide's tables), make update (bring a learner's copy up to
 # date; notebooks they changed are kept).
@@ -25,8 +26,13 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 #   TORCH=local  only the indexes pip is configured with (a mirror, a wheel folder): for machines
 #                that cannot reach PyTorch's index. CI uses it (.ci/run sets TORCH=local).
 # On macOS and Windows PyPI's torch has no CUDA packages, so `auto` means `cuda` (= PyPI) there.
+# Before installing the CPU build, make asks PyTorch's index once (TORCH_PROBE_TIMEOUT seconds): a
+# network that cannot reach it (a firewall, a mirror-only network) falls back to pip's configured
+# indexes with one line saying so, instead of pip retrying that index for every package. pip's own
+# settings (PIP_INDEX_URL, pip.conf) always choose the main index: make never overrides them.
 TORCH ?= auto
-TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+TORCH_PROBE_TIMEOUT ?= 5
 ifeq ($(TORCH),auto)
   ifeq ($(shell uname -s 2>/dev/null),Linux)
     TORCH_BUILD := $(if $(shell command -v nvidia-smi 2>/dev/null),cuda,cpu)
@@ -37,12 +43,24 @@ else
   TORCH_BUILD := $(TORCH)
 endif
 ifeq ($(TORCH_BUILD),cpu)
-  TORCH_PIP_ARGS := --extra-index-url $(TORCH_CPU_INDEX)
+  # Deferred (=): the probe runs only when the install runs, not for every make target.
+  TORCH_PIP_ARGS = $(if $(TORCH_CPU_INDEX_ANSWERS),--extra-index-url $(TORCH_CPU_INDEX),$(info $(TORCH_FALLBACK_NOTE)))
 else ifneq ($(filter $(TORCH_BUILD),cuda local),)
   TORCH_PIP_ARGS :=
 else
   $(error TORCH=$(TORCH): use cpu, cuda, local or auto)
 endif
+# "yes" if PyTorch's CPU index answers an HTTP request within TORCH_PROBE_TIMEOUT seconds (the
+# system Python, which exists before .venv does; urllib honours HTTPS_PROXY and NO_PROXY). Only
+# reachability is asked and nothing read is used, so the certificate is left to pip, which checks
+# it with its own CA bundle (a system Python may lack one and would wrongly call the index down).
+TORCH_CPU_INDEX_ANSWERS = $(shell $(PYTHON) -c 'import ssl, sys, urllib.request; \
+  urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2]), \
+  context=ssl._create_unverified_context()).close(); print("yes")' \
+  '$(TORCH_CPU_INDEX)/' '$(TORCH_PROBE_TIMEOUT)' 2>/dev/null)
+TORCH_FALLBACK_NOTE = make: PyTorch's CPU index $(TORCH_CPU_INDEX) is out of reach (no answer within \
+  $(TORCH_PROBE_TIMEOUT) s, or an error), so torch comes from pip's configured indexes instead (on Linux PyPI's \
+  torch is the CUDA build, several GB); to choose, set TORCH_CPU_INDEX=<a mirror of it> or TORCH=local.
 
 # JupyterLab settings shipped with the course (news and update checks off, widget state saved
 # with the notebook): the app-wide overrides.json of the environment's JupyterLab.
@@ -50,13 +68,14 @@ LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 
 NOTEBOOKS = $(filter-out %.updated.ipynb,$(wildcard notebooks/*.ipynb solutions/*.ipynb exercises/*.ipynb))
 
-.PHONY: env lab test unit nbval exercises execute bench clean-venv site slides guide update
+.PHONY: env lab test unit nbval lint exercises execute bench clean-venv site slides guide update
 
 # The environment is rebuilt when the dependency list changes. constraints.txt keeps torch on
 # a tested release range; TORCH (above) picks the build.
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -c constraints.txt $(TORCH_PIP_ARGS) -e ".[dev]"
+	@echo "make: installing the course into $(VENV) (about 430 MB the first time; pip lists each package and shows each download's progress)"
+	$(BIN)/python -m pip install -c constraints.txt $(TORCH_PIP_ARGS) -e ".[dev]"
 	@touch $(STAMP)
 
 $(LAB_OVERRIDES): binder/overrides.json $(STAMP)
@@ -76,6 +95,11 @@ unit: env
 
 nbval: env
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env $(NOTEBOOKS)
+
+# What nbval cannot see: repeated text, section numbers, figures and explorers the text never
+# mentions (tests/test_notebook_lint.py runs the same in `make test`)
+lint: env
+	$(BIN)/python tools/notebook_lint.py
 
 exercises: env
 	$(BIN)/python tools/make_exercises.py

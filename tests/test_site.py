@@ -211,3 +211,57 @@ def test_pages_show_undistorted_explorers_and_typeset_math_with_the_network_bloc
         page.goto((out / "index.html").as_uri())
         assert page.locator("a[href^='notebooks/']").count() >= 1
     assert not attempted, f"pages tried to reach the network: {sorted(set(attempted))[:5]}"
+
+
+# Every code block of a page (a cell's code, its printed output, code in the text): where it ends,
+# where its longest line ends, and what of it the reader can see (the page, cut by every ancestor
+# that clips). A block may be narrower than its longest line only if it scrolls sideways.
+CODE_BLOCKS_JS = """() => {
+  const page = document.documentElement.clientWidth;
+  const blocks = Array.from(document.querySelectorAll('.jp-Cell pre')).filter(
+      pre => pre.getBoundingClientRect().width > 0);
+  const problems = [];
+  for (const pre of blocks) {
+    const box = pre.getBoundingClientRect();
+    let seen = Math.min(box.right, page);
+    for (let a = pre.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX !== 'visible') seen = Math.min(seen, a.getBoundingClientRect().right);
+    }
+    const scrolls = ['auto', 'scroll'].includes(getComputedStyle(pre).overflowX);
+    const lineEnd = box.left + pre.scrollWidth;
+    const first = pre.textContent.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), '');
+    if (box.right > page + 0.5) {
+      problems.push(`a block ${Math.round(box.width)} px wide reaches ${Math.round(box.right)} px in a ${page} px page: ${first.slice(0, 60)}`);
+    } else if (!scrolls && lineEnd > seen + 1) {
+      problems.push(`a line ends at ${Math.round(lineEnd)} px, cut off at ${Math.round(seen)} px: ${first.slice(0, 60)}`);
+    }
+  }
+  return {blocks: blocks.length, wide: blocks.filter(p => p.scrollWidth > p.clientWidth + 1).length,
+          pageWidth: document.documentElement.scrollWidth, page, problems};
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 800])
+def test_no_code_line_runs_off_the_page(site, width):
+    """Long code lines ran off the pages (cut off at the editor's edge, out of reach): each block
+    now stays within the page and scrolls sideways when a line is longer than it."""
+    out, pages = site
+    attempted: list[str] = []
+    checked = wide = 0
+    found = {}
+    with chromium_page(width, 900) as page:
+        block_network(page, attempted)
+        for path in pages:
+            page.goto((out / path.parent.name / f"{path.stem}.html").as_uri(), wait_until="load")
+            state = page.evaluate(CODE_BLOCKS_JS)
+            checked += state["blocks"]
+            wide += state["wide"]
+            if state["problems"] or state["pageWidth"] > state["page"]:
+                found[f"{path.parent.name}/{path.name}"] = (state["pageWidth"], state["problems"][:3])
+        if found:
+            page.screenshot(path=str(screenshot_path(f"site_code_lines_{width}.png")))
+    assert checked > 100, f"only {checked} code blocks on {len(pages)} pages"
+    if width == 800:
+        assert wide > 0, "at 800 px some lines are longer than their block: the case under test"
+    assert not found, f"code that runs off a {width} px page (page width, problems): {found}"
+    assert not attempted, f"pages tried to reach the network: {sorted(set(attempted))[:5]}"

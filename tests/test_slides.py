@@ -118,3 +118,131 @@ def test_static_slides_present_offline_with_math_and_explorer_pictures(built):
         assert pictures and all(ok and width > 100 for ok, width in pictures), pictures
         page.screenshot(path=str(screenshot_path("slides_static.png")))
     assert not attempted, f"the slides tried to reach the network: {attempted[:5]}"
+
+
+def _open_fresh(page, url: str):
+    """Load ``url`` as a new document (a fragment-only change would not reload the deck) and wait
+    until reveal.js is ready and MathJax's queue, with every re-render it holds, is empty."""
+    page.goto("about:blank")
+    page.goto(url, wait_until="load")
+    _settle(page)
+
+
+def _settle(page):
+    page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=30_000)
+    page.wait_for_function("() => window.MathJax && MathJax.isReady && MathJax.Hub.queue.pending === 0"
+                           " && MathJax.Hub.queue.queue.length === 0", timeout=60_000)
+
+
+# Where the current slide's formulas are: each typeset formula's glyphs (MathJax's visually hidden
+# MathML for screen readers aside) against every line box of the slide's own text.
+_MATH_LAYOUT_JS = """() => {
+  const slide = Reveal.getCurrentSlide();
+  const formulas = slide.querySelectorAll('script[type^="math/tex"]').length;
+  const boxes = Array.from(slide.querySelectorAll('.MathJax, .MathJax_Display'));
+  const sized = boxes.filter(b => b.getBoundingClientRect().width > 0).length;
+  const glyphs = [];
+  for (const box of boxes) {
+    for (const e of box.querySelectorAll('*')) {
+      if (e.children.length || !e.textContent.trim() || e.closest('.MJX_Assistive_MathML')) continue;
+      for (const r of e.getClientRects()) if (r.width > 0 && r.height > 0) glyphs.push([r, box]);
+    }
+  }
+  const lines = [];
+  const walker = document.createTreeWalker(slide, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (!node.textContent.trim() || node.parentElement.closest(
+        '.MathJax, .MathJax_Display, .MathJax_Preview, .MJX_Assistive_MathML, script, style')) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    for (const r of range.getClientRects()) if (r.width > 0 && r.height > 0) lines.push([r, node.textContent]);
+  }
+  const overlaps = [];
+  for (const [g, box] of glyphs) {
+    for (const [t, text] of lines) {
+      const w = Math.min(g.right, t.right) - Math.max(g.left, t.left);
+      const h = Math.min(g.bottom, t.bottom) - Math.max(g.top, t.top);
+      if (w > 4 && h > 0.5 * Math.min(g.height, t.height)) {
+        overlaps.push(box.textContent.slice(0, 24) + ' over "' + text.trim().slice(0, 30) + '"');
+      }
+    }
+  }
+  const raw = slide.innerText.match(/\\$[^$\\n]{1,60}\\$|\\\\\\(|\\\\\\[/g) || [];
+  return {formulas, boxes: boxes.length, sized, overlaps: Array.from(new Set(overlaps)).slice(0, 5), raw};
+}"""
+
+
+def test_a_deep_link_or_a_reload_typesets_the_maths_in_place(built):
+    """Opening a slide from its address (#/4) or reloading it showed its formulas piled over the
+    text: the slide-change handler re-rendered the slide beside MathJax's first typeset. Every
+    slide of lesson 01 with a formula, opened both ways."""
+    out, pages = built
+    lesson = next(p for p in pages if p.name.startswith("01_"))
+    attempted, checked, problems = [], 0, []
+    with chromium_page(1280, 800) as page:
+        block_network(page, attempted)
+        _open_fresh(page, lesson.as_uri())
+        total = page.evaluate("() => Reveal.getHorizontalSlides().length")
+        for h in range(1, total):
+            for how in ("deep link", "reload"):
+                if how == "deep link":
+                    _open_fresh(page, f"{lesson.as_uri()}#/{h}")
+                else:
+                    page.reload(wait_until="load")
+                    _settle(page)
+                assert page.evaluate("() => Reveal.getIndices().h") == h
+                layout = page.evaluate(_MATH_LAYOUT_JS)
+                if not layout["formulas"]:
+                    continue
+                checked += 1
+                if (layout["boxes"] < layout["formulas"] or layout["sized"] < layout["boxes"]
+                        or layout["overlaps"] or layout["raw"]):
+                    problems.append((f"#/{h} ({how})", layout))
+                    page.screenshot(path=str(screenshot_path(f"slides_deep_link_{h}_{how[0]}.png")))
+    assert checked >= 6, f"only {checked} loads showed a slide with formulas"
+    assert not problems, problems
+    assert not attempted, f"the slides tried to reach the network: {attempted[:5]}"
+
+
+def test_the_end_of_the_longest_slide_can_be_scrolled_into_view(built):
+    """Lesson 04's section 5 is several times taller than a slide: its end must be reachable with
+    the mouse wheel, as a presenter would scroll, not cut off at the slide's bottom."""
+    out, pages = built
+    lesson = next(p for p in pages if p.name.startswith("04_"))
+    attempted = []
+    with chromium_page(1280, 800) as page:
+        block_network(page, attempted)
+        _open_fresh(page, lesson.as_uri())
+        heights = page.evaluate("""() => Reveal.getHorizontalSlides().map((_, h) => {
+            Reveal.slide(h, 0); return Reveal.getCurrentSlide().scrollHeight; })""")
+        longest = max(range(len(heights)), key=heights.__getitem__)
+        _open_fresh(page, f"{lesson.as_uri()}#/{longest}")
+        slide_height = page.evaluate("() => Reveal.getConfig().height")
+        assert heights[longest] > 3 * slide_height, (heights, slide_height)
+        view = page.viewport_size
+
+        def last_element():
+            return page.evaluate("""() => {
+                const slide = Reveal.getCurrentSlide();
+                const all = Array.from(slide.querySelectorAll('*')).filter(e => {
+                    const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; });
+                const r = all[all.length - 1].getBoundingClientRect();
+                return {top: r.top, bottom: r.bottom, text: all[all.length - 1].textContent.slice(0, 40)};
+            }""")
+
+        start = last_element()
+        assert start["top"] > view["height"], f"the slide's end is visible before scrolling: {start}"
+        page.mouse.move(view["width"] / 2, view["height"] / 2)
+        for _ in range(100):  # 100 wheel turns of 400 px: several times what the slide needs
+            end = last_element()
+            if 0 <= end["top"] and end["bottom"] <= view["height"]:
+                break
+            page.mouse.wheel(0, 400)
+        page.screenshot(path=str(screenshot_path("slides_long_slide_end.png")))
+        assert 0 <= end["top"] and end["bottom"] <= view["height"], (
+            f"slide #/{longest} ({heights[longest]} px in a {slide_height} px slide): its last "
+            f"element {end['text']!r} stays at {end['top']:.0f}-{end['bottom']:.0f} px in a "
+            f"{view['height']} px window")
+        assert page.evaluate("() => Reveal.getIndices().h") == longest, "the wheel scrolled, not navigated"
+    assert not attempted, f"the slides tried to reach the network: {attempted[:5]}"

@@ -73,6 +73,10 @@ SITE_TEMPLATE = r"""{%- extends 'lab/index.html.j2' -%}
   display: flex; flex-wrap: wrap; gap: 4px 16px; align-items: baseline; }
 .course-site-nav .course-site-step { margin-left: auto; display: flex; gap: 16px; }
 .course-site-nav.course-site-bottom { border-bottom: none; border-top: 1px solid #ddd; margin-top: 1em; }
+/* A code line longer than the page scrolls inside its block (the lab template cut it off at the
+   editor's edge, out of reach); the flex items that hold a block may shrink below its longest line. */
+.jp-Cell pre { overflow-x: auto; }
+.jp-InputArea-editor, .jp-OutputArea-output, .jp-RenderedMarkdown { min-width: 0; }
 </style>
 {%- endblock extra_css -%}
 """

@@ -17,9 +17,10 @@ nbconvert's reveal.js slides read the same cell metadata, ``metadata.slideshow.s
 4. every other cell continues the slide it follows ("-"): a question, its experiment and its
    picture stay together, as the lesson tells them.
 
-Slides may be long: RISE and the static slides scroll within a slide (notebook metadata
-``rise.scroll``). A slide starts with a cell, so a Markdown cell with a slide heading below its first line ("...the
-lesson in one sentence.\n\n## 3. Next section") is first split at that heading: the text above it
+Slides may be long: RISE and the static slides scroll within a slide (RISE: notebook metadata
+``rise.scroll``; static slides: this template's CSS). A slide starts with a cell, so a Markdown
+cell with a slide heading below its first line ("...the lesson in one sentence.\n\n## 3. Next
+section") is first split at that heading: the text above it
 stays on its slide and the new slide opens with its heading (``--no-split`` keeps such cells whole
 and ``check`` then names them as hints). Nothing else changes: code cells, outputs and the text
 itself stay as they are, so nbval and the stored outputs are untouched.
@@ -174,6 +175,10 @@ SLIDES_TEMPLATE = r"""{%- extends 'reveal/index.html.j2' -%}
 .course-static-widget { border: 1px solid #ccc; border-radius: 4px; padding: 4px 8px; }
 .course-widget-controls { display: flex; flex-wrap: wrap; gap: 4px 18px; font-size: 0.6em; }
 .course-widget-note { font-size: 0.5em; font-style: italic; color: #555; }
+/* A slide taller than the presentation scrolls inside it (wheel, touchpad, scroll bar) instead of
+   running off its bottom: nbconvert's reveal_scroll did this with jQuery, which these slides drop.
+   A slide's box is its stack's, the presentation's height; reveal.js still centres short slides. */
+.reveal .slides > section > section { max-height: 100%; overflow-y: auto; box-sizing: border-box; }
 </style>
 {%- endblock html_head_js_mathjax -%}
 {% block footer_js %}
@@ -186,9 +191,17 @@ Reveal.initialize({
   width: {{ reveal_width }}, height: {{ reveal_height }},
   plugins: [RevealNotes]
 });
-Reveal.on('slidechanged', function (event) {
-  if (window.MathJax && MathJax.Hub) { MathJax.Hub.Rerender(event.currentSlide); }
-});
+// MathJax typesets the whole deck once at start; slides that were hidden then (display: none)
+// get formulas without a size, so a slide is typeset again when it is shown. Through MathJax's
+// queue, never directly: a deep link (#/5) or a reload shows its slide before that first typeset
+// has finished, and a re-render running beside it left the formulas misplaced over the text.
+function courseShowSlide(slide) {
+  if (!slide) { return; }
+  slide.scrollTop = 0;  // a long slide opens at its top
+  if (window.MathJax && MathJax.Hub) { MathJax.Hub.Queue(["Rerender", MathJax.Hub, slide]); }
+}
+Reveal.on('slidechanged', function (event) { courseShowSlide(event.currentSlide); });
+Reveal.on('ready', function (event) { courseShowSlide(event.currentSlide); });
 </script>
 {% endblock footer_js %}
 """
@@ -215,7 +228,7 @@ def make_exporter(mathjax_url: str):
 
     loader = jinja2.DictLoader({"course_slides.html.j2": SLIDES_TEMPLATE})
     exporter = SlidesExporter(extra_loaders=[loader], reveal_url_prefix="reveal.js",
-                              reveal_scroll=True, reveal_number="c/t", reveal_transition="none",
+                              reveal_number="c/t", reveal_transition="none",
                               reveal_theme="white",  # its fonts ship with reveal.js (not Google's)
                               mathjax_url=mathjax_url)
     exporter.template_file = "course_slides.html.j2"
