@@ -241,6 +241,11 @@ class MultiHeadAttention(nn.Module):
                     f"{name} must have shape (B, n, embed_dim={self.embed_dim}), "
                     f"got shape {shape_str(x)}"
                 )
+        if query.shape[0] != key.shape[0] and 1 not in (query.shape[0], key.shape[0]):
+            # (a batch of 1 broadcasts, as in attend; 2 against 3 would otherwise fail inside
+            # torch with a message that names neither argument)
+            raise ValueError(f"query and key must have the same batch size B: query has shape "
+                             f"{shape_str(query)}, key has shape {shape_str(key)}")
         if key.shape[:2] != value.shape[:2]:
             raise ValueError(f"key and value must hold one value per key: key has shape "
                              f"{shape_str(key)}, value has shape {shape_str(value)}")

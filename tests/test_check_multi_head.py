@@ -118,7 +118,7 @@ class NoBias(_Sketch):
 
 @pytest.mark.parametrize("layer, words", [
     (_Sketch(4, 2), "pass the class itself"),
-    (NoProjections, "nn.Linear called self.q_proj"),
+    (NoProjections, "nn.Linear called self.out_proj"),
     (NoBias, "bias missing"),
     (type("OutputOnly", (_Sketch,), {"forward": lambda self, x: _Sketch.forward(self, x)[0]}),
      "expected 2 output(s) as a tuple"),

@@ -123,3 +123,125 @@ def test_hints_name_the_mistake_actually_made():
 
     message = check("conv_as_shifts", flipped_kernel, verbose=False).message
     assert "wrong way" in message and "Flipping the kernel" in message
+
+
+# ------------------------------------------------------------------------------------------
+# Issue 21: what passed and then broke the lesson's next cell, for EVERY registered check
+# ------------------------------------------------------------------------------------------
+from course_lib.checks.framework import UNSTABLE_SOFTMAX_HINT, as_numpy  # noqa: E402
+
+# Exercises that compute a softmax, and torch exercises whose result is trained through.
+SOFTMAX_EXERCISES = {"softmax", "masked_softmax", "topk_weights", "attend", "nadaraya_watson",
+                     "self_attention", "multi_head_attention", "attention_pool", "motion_weights"}
+TORCH_EXERCISES = {"multi_head_attention", "uniform_pooling"}
+
+
+def _solution(name):
+    from tests.test_checks import _reference
+    return _reference(name)
+
+
+def _mutable(a):
+    return isinstance(a, np.ndarray) and a.size > 0
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_every_check_teaches_on_a_pass(name):
+    spec = CHECKS[name]
+    assert len(spec.success.split()) >= 8, f"{name}: the success sentence is too thin"
+    result = check(name, _solution(name), verbose=False)
+    assert result.passed and result.message.endswith(spec.success)
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_every_check_catches_an_answer_that_changes_its_input(name):
+    spec = CHECKS[name]
+    cases = spec.cases()
+    if not any(_mutable(a) for case in cases for a in case.args):
+        # numbers only (n, sigma, c_in, ...): Python cannot change them in place
+        assert all(isinstance(a, (int, float, np.integer, np.floating))
+                   for case in cases for a in case.args), name
+        return
+    solution = _solution(name)
+
+    def scribble(a):
+        if isinstance(a, torch.Tensor):
+            a.add_(1)
+        elif _mutable(a):
+            a += 1                 # int or float arrays alike
+
+    if isinstance(solution, type):          # the module exercise: the layer scribbles on x
+        class Scribbling(solution):
+            def forward(self, x):
+                out = super().forward(x)
+                with torch.no_grad():
+                    x.add_(1)
+                return out
+        answer = Scribbling
+    else:
+        def answer(*args):
+            out = solution(*args)
+            out = tuple(o.clone() if isinstance(o, torch.Tensor) else np.array(o, copy=True)
+                        for o in out) if isinstance(out, tuple) else \
+                (out.clone() if isinstance(out, torch.Tensor) else np.array(out, copy=True))
+            for a in args:
+                if _mutable(a) or isinstance(a, torch.Tensor):
+                    scribble(a)
+                    break
+            return out
+    result = check(name, answer, verbose=False)
+    assert result.attempted and not result.passed, result.message
+    assert "changed its input `" in result.message, result.message
+
+
+def test_the_softmax_exercises_are_all_flagged():
+    assert SOFTMAX_EXERCISES <= {name for name, spec in CHECKS.items() if spec.softmax}
+
+
+@pytest.mark.parametrize("name", sorted(SOFTMAX_EXERCISES | {
+    n for n, s in CHECKS.items() if getattr(s, "softmax", False)}))
+def test_every_softmax_check_has_a_case_that_overflows_exp(name):
+    spec = CHECKS[name]
+    unstable = [m for m in spec.mistakes if m.kind == "unstable_softmax"]
+    assert len(unstable) == 1 and unstable[0].hint == UNSTABLE_SOFTMAX_HINT, name
+    run = spec.prepare(unstable[0].fn) if spec.prepare else unstable[0].fn
+    overflowing = []
+    for case in spec.cases():
+        with np.errstate(all="ignore"):
+            got = as_numpy(run(*case.args))
+        got = got if isinstance(got, tuple) else (got,)
+        expected = case.expected if isinstance(case.expected, tuple) else (case.expected,)
+        if any(np.all(np.isfinite(e)) and not np.all(np.isfinite(g))
+               for g, e in zip(got, expected)):
+            overflowing.append(case.label)
+    assert overflowing, f"{name}: no case makes exp() of the unshifted scores overflow"
+    with np.errstate(all="ignore"):
+        result = check(name, unstable[0].fn, verbose=False)
+    assert not result.passed and "Subtract each row's maximum" in result.message
+
+
+def test_the_torch_exercises_are_all_flagged():
+    assert TORCH_EXERCISES <= {name for name, spec in CHECKS.items() if spec.gradients}
+
+
+@pytest.mark.parametrize("name", sorted(TORCH_EXERCISES | {
+    n for n, s in CHECKS.items() if getattr(s, "gradients", False)}))
+def test_every_module_check_compares_gradients(name):
+    spec = CHECKS[name]
+    assert all(case.gradients for case in spec.cases()), f"{name}: a case without gradients"
+    solution = _solution(name)
+
+    def detached(outputs):
+        return tuple(o.detach() for o in outputs)
+
+    if isinstance(solution, type):
+        class Detached(solution):
+            def forward(self, x):
+                return detached(super().forward(x))
+        answer = Detached
+    else:
+        def answer(*args):
+            return detached(solution(*args))
+    result = check(name, answer, verbose=False)
+    assert result.attempted and not result.passed, result.message
+    assert "outputs are right" in result.message and "gradient" in result.message, result.message

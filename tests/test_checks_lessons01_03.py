@@ -2,8 +2,9 @@
 
 Beyond the registered mistakes (tested generically elsewhere) we try answers learners really write:
 ``.T`` on batched inputs, float32 arithmetic, torch tensors as results, in-place edits of the
-inputs, a forgotten ``return``. Right answers in any of these styles must pass; wrong ones must be
-rejected with a hint that names the problem, and the checker must never raise.
+inputs (caught since issue 21: the lesson's next cells reuse their arrays), a forgotten ``return``.
+Right answers in any of these styles must pass; wrong ones must be rejected with a hint that names
+the problem, and the checker must never raise.
 """
 import numpy as np
 import pytest
@@ -37,7 +38,7 @@ def scaled_dot_float32(q, k):
 
 
 def scaled_dot_in_place(q, k):
-    q /= np.sqrt(q.shape[-1])          # modifies the (copied) input: must be harmless
+    q /= np.sqrt(q.shape[-1])          # right numbers, but the caller's q is changed (issue 21)
     return q @ swap(k)
 
 
@@ -167,7 +168,7 @@ RIGHT = [
     ("causal_mask", causal_mask_compare),
     ("topk_weights", topk_numpy), ("topk_weights", topk_torch),
     ("scaled_dot", scaled_dot_numpy), ("scaled_dot", scaled_dot_torch),
-    ("scaled_dot", scaled_dot_float32), ("scaled_dot", scaled_dot_in_place),
+    ("scaled_dot", scaled_dot_float32),
     ("cosine", cosine_numpy), ("cosine", cosine_torch_float32),
     ("neg_sq_euclidean", neg_sq_numpy), ("neg_sq_euclidean", neg_sq_brute_force),
     ("top_matches", top_matches_numpy), ("top_matches", top_matches_list),
@@ -244,6 +245,7 @@ WRONG = [
     ("scaled_dot", lambda q, k: swap(q @ swap(k)) / np.sqrt(q.shape[-1]), "computed k @ q^T"),
     ("scaled_dot", lambda q, k: (q @ swap(k) / np.sqrt(q.shape[-1]))[..., 0, :], "batch dimensions were lost"),
     ("scaled_dot", lambda q, k: None, "`return` statement missing"),
+    ("scaled_dot", scaled_dot_in_place, "changed its input `q`"),
     ("scaled_dot", lambda q, k: np.sqrt(q.shape[-1]) * q @ swap(k) / q.shape[-1] ** 1.5, "divided by d"),
     ("cosine", lambda q, k: unit(q) @ unit(k).T, "not x.T"),
     ("cosine", lambda q, k: q @ swap(k) / (np.linalg.norm(q) * np.linalg.norm(k)), "Compare your result"),

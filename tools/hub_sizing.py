@@ -10,6 +10,9 @@ Two measurements, both in the repository:
   of a learner's Jupyter server, and the check that a learner's server + kernels add up as the
   per-notebook figures say.
 
+The room's part of both recipes (sign-in, HTTPS, the instructor's view) is rendered by
+course_room.config, which also renders the configuration of the hub the test runs.
+
 The rule (stated in the guide next to the numbers): a learner keeps a lesson and its exercises
 open, so a learner needs the server plus the two kernels of the heaviest lesson; the limit is that
 rounded up to half a GiB, the guarantee the same for the median lesson. CPU: one thread per learner
@@ -25,6 +28,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from course_room import config as room  # noqa: E402  (the room's part: the hub test runs the same)
 MEASURED = ROOT / "build" / "hub" / "measurements.json"
 COMMITTED = ROOT / "docs" / "hub_measurements.json"
 ROOM = 30
@@ -86,13 +91,15 @@ def hub_summary(hub: dict) -> str:
     walls = [u["wall_seconds"] for u in users]
     kernels = {run["notebook"].rsplit("/", 1)[-1]: run["kernel_peak_mib"]
                for run in users[0]["runs"]}
+    # measured with the room's configuration, the hub also runs the instructor's view
+    hub_services = (" with the instructor's view" if room.SERVICE in hub.get("services", []) else "")
     return (f"Measured on {hub['date']} by `tests/test_hub.py`: {hub['what']}, on {hub['cpus']} CPU "
             f"cores (load average {hub['load_average_before']} before it started). Every run "
             f"finished; per learner: peak memory {min(peaks):.0f}–{max(peaks):.0f} MiB (Jupyter "
             f"server {max(u['server_mib'] for u in users):.0f} MiB + kernels "
             + ", ".join(f"{k} {v:.0f} MiB" for k, v in kernels.items())
             + f"), from login to both notebooks run {min(walls):.0f}–{max(walls):.0f} s; the hub "
-            f"and its proxy {hub['hub_and_proxy_mib']:.0f} MiB. The limits configured there "
+            f"and its proxy{hub_services} {hub['hub_and_proxy_mib']:.0f} MiB. The limits configured there "
             f"({hub['limits']['mem_limit_gib']:g} GiB, {hub['limits']['cpu_limit']:g} CPU) were "
             f"exported to each server but not enforced (a local-process spawner cannot): the test "
             f"measured each learner's memory and asserted it stayed under the limit, and that every "
@@ -121,10 +128,12 @@ def recipe(lessons: list, hub: dict | None) -> str:
         f"| CPU guarantee | {n['cpu_guarantee']:g} | {n['cores']} cores |",
     ])
     config = f'''```python
-# jupyterhub_config.py: one server for a room of {ROOM} (sizes from the measurements above).
+# /opt/tljh/config/jupyterhub_config.d/course.py (or a plain jupyterhub_config.py): one server for
+# a room of {ROOM} (sizes from the measurements above).
 # SystemdSpawner (pip install jupyterhub-systemdspawner; what The Littlest JupyterHub uses)
 # enforces the limits with cgroups; the plain LocalProcessSpawner would only announce them.
 c.JupyterHub.spawner_class = "systemdspawner.SystemdSpawner"
+c.JupyterHub.public_url = "https://HUB.example.org"  # the view reaches the servers through it
 c.Spawner.mem_limit = "{n['mem_limit_gib']:g}G"        # the heaviest lesson + its exercises open
 c.Spawner.mem_guarantee = "{n['mem_guarantee_gib']:g}G"    # advisory here; the room's RAM total
 c.Spawner.cpu_limit = {n['cpu_limit']:.1f}              # exported as CPU_LIMIT: one torch thread
@@ -138,7 +147,8 @@ c.JupyterHub.services = [{{"name": "idle-culler",
 c.JupyterHub.load_roles = [{{"name": "idle-culler", "services": ["idle-culler"],
                             "scopes": ["list:users", "read:users:activity", "read:servers",
                                        "delete:servers"]}}]
-```'''
+
+{room.room_config()}```'''
     values = f'''```yaml
 # Zero to JupyterHub (helm chart jupyterhub/jupyterhub) values for rooms that outgrow one server.
 # The user image: repo2docker --no-run --image-name REGISTRY/attention-course:TAG .  (reads binder/)
@@ -166,6 +176,7 @@ scheduling:
 cull:
   enabled: true
   timeout: 3600
+{room.z2jh_values()}
 ```'''
     return "\n\n".join([
         "### Sizing a JupyterHub from the measurements",
@@ -181,8 +192,15 @@ cull:
         f"{n['cores']} cores. Rerun `tests/test_hub.py` and `make guide` after the lessons change.",
         table,
         "**One server** (up to about 30 learners: "
-        f"{math.ceil(n['room_guaranteed_gib'])} GiB of RAM and {n['cores']} cores or more):",
+        f"{math.ceil(n['room_guaranteed_gib'])} GiB of RAM and {n['cores']} cores or more), with "
+        "The Littlest JupyterHub: HTTPS, the room's secrets, then the configuration. The room's "
+        "part of it (from `# --- The room`) is the one `tests/test_hub.py` runs, rendered by the "
+        "same code (`course_room/config.py`):",
+        "```bash\n" + room.tljh_setup() + "\n```",
         config,
+        "Named accounts instead of a room password, for a course that needs them (its learners "
+        "sign in with GitHub or the institution's single sign-on):",
+        "```python\n" + room.oauth_config() + "```",
         "**Kubernetes** (Zero to JupyterHub), for larger rooms or several rooms:",
         values,
     ])

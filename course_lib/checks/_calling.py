@@ -52,12 +52,60 @@ def _library_dirs() -> tuple[str, ...]:
 
 
 def _raised_by_learner(error: BaseException) -> bool:
-    """True if the innermost frame is the learner's code (their stub), not numpy/torch/course_lib."""
+    """True only for the exercise's own stub: a bare ``raise NotImplementedError`` in the learner's
+    code. Torch raises NotImplementedError from C++ for a real attempt (``@`` on bool tensors):
+    then the innermost Python frame is the learner's ``a @ b`` line, not a raise statement."""
     frames = traceback.extract_tb(error.__traceback__)
     if not frames:
         return True
     filename = os.path.normcase(os.path.abspath(frames[-1].filename))
-    return not filename.startswith(_library_dirs())
+    if filename.startswith(_library_dirs()):
+        return False
+    line = (frames[-1].line or "").strip()
+    if line:
+        return bool(re.match(r"raise\s+NotImplementedError\b", line))
+    # No source to read (code built with exec): only the stub's own message counts.
+    return str(error) in ("", "not attempted yet")
+
+
+def _changed_argument(before: tuple, after: tuple) -> int | None:
+    """The index of the first argument the call changed in place (None if none did)."""
+    for j, (a, b) in enumerate(zip(before, after)):
+        if not _same(a, b):
+            return j
+    return None
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, np.ndarray):
+        return (isinstance(b, np.ndarray) and a.shape == b.shape and a.dtype == b.dtype
+                and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    if isinstance(a, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001 - an object that cannot compare: assume unchanged
+        return True
+
+
+def _argument_names(fn: Callable, spec, n: int) -> list[str]:
+    """What the learner calls each argument: their own parameter names, else the task's."""
+    if getattr(spec, "arg_names", None):
+        return list(spec.arg_names)
+    if not spec.prepare:
+        try:
+            params = [p.name for p in inspect.signature(fn).parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            if len(params) >= n:
+                return params[:n]
+        except (TypeError, ValueError):
+            pass
+    match = re.search(r"fn\(([^)]*)\)", spec.task or "")
+    if match:
+        names = [re.split(r"[\s(]", part.strip())[0] for part in match.group(1).split(",")]
+        if len(names) == n:
+            return names
+    return [f"argument {j + 1}" for j in range(n)]
 
 
 def _signature_problem(fn: Callable, args: tuple, spec) -> str | None:

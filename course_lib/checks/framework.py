@@ -5,10 +5,20 @@ the case is about), registered under a name with a list of :class:`Mistake` (a t
 implementation and the hint that names it). When the learner's answer is wrong we compare it with
 each known mistake: if it matches one, we can say *which* mistake it is, not just that it is wrong.
 
+A hint names a registered mistake only when the learner's function agrees with that mistake on
+every case both can be called on (one shared number is a coincidence, not a diagnosis).
+
+Beyond the outputs, every check catches what would break the lesson's next cell although the
+numbers are right: a function that changes its input in place (each argument is compared with a
+private copy after the call), and, for torch exercises (``gradients=True``), a result whose
+gradients are blocked or differ from the reference's (see ``_gradients.py``). On success a check
+prints its ``success`` sentence: why the answer is right, or which edge case it just survived.
+
 ``check(name, fn)`` never raises because of the learner's code: an exception, a wrong shape, NaNs,
 a missing ``return``, a wrong signature or a function that never returns (each call has a time
-limit) all become feedback. A ``NotImplementedError`` raised by the learner's own stub means "not
-attempted yet"; one raised inside a library during a real attempt is reported as an error.
+limit) all become feedback. Only the learner's own stub, a bare ``raise NotImplementedError``,
+means "not attempted yet"; a NotImplementedError from torch or NumPy during a real attempt (``@``
+on bool tensors) is reported as an error.
 """
 from __future__ import annotations
 
@@ -21,8 +31,9 @@ import numpy as np
 import torch
 
 from . import progress
-from ._calling import (_arg_summary, _call_with_time_limit, _raised_by_learner, _signature_problem,
-                       _TimeLimit)
+from ._calling import (_arg_summary, _argument_names, _call_with_time_limit, _changed_argument,
+                       _raised_by_learner, _signature_problem, _TimeLimit)
+from ._gradients import GradientProblem, compare as _compare_gradients
 from ._console import safe_print
 
 
@@ -35,6 +46,9 @@ class Case:
     expected: Any
     rtol: float = 1e-6
     atol: float = 1e-8
+    # Checks of torch exercises: the reference's gradients of the probed function of the output
+    # (name -> array), see _gradients.py; None: this case compares outputs only.
+    gradients: dict | None = None
 
 
 @dataclass
@@ -44,6 +58,17 @@ class Mistake:
     hint: str
     fn: Callable
     nan: bool = False  # True: the mistake produces NaN on purpose; match NaN with NaN
+    # "unstable_softmax": the right answer with exp() of unshifted scores. Every check of an
+    # exercise that computes a softmax registers one, and a case where it overflows.
+    kind: str = ""
+
+
+# The hint of every check's unstable softmax (one text, so the lesson's advice reads the same).
+UNSTABLE_SOFTMAX_HINT = (
+    "Your softmax is not stable: exp() of a score above about 709 is inf (and inf / inf is NaN), "
+    "and a very negative row underflows to 0 / 0. Subtract each row's maximum before "
+    "exponentiating (softmax does not change when one number is subtracted from a whole row); "
+    "torch.softmax and course_lib's softmax do this for you.")
 
 
 @dataclass
@@ -56,6 +81,11 @@ class CheckSpec:
     prepare: Callable | None = None
     error_hint: Callable | None = None  # error -> hint (or None) when the learner's code raises
     time_limit: float | None = None  # seconds per call; None: TIME_LIMIT_SECONDS
+    success: str = ""  # one teaching sentence printed on a pass
+    softmax: bool = False  # the exercise computes a softmax: an overflowing case is required
+    gradients: bool = False  # a torch exercise: compare gradients too (prepare provides them)
+    arg_names: tuple | None = None  # names of the case's arguments in feedback (else inferred)
+    shape_hint: Callable | None = None  # (got, expected, output index) -> hint or None
 
 
 CHECKS: dict[str, CheckSpec] = {}
@@ -67,17 +97,28 @@ TIME_LIMIT_SECONDS = 30.0
 
 
 def register_check(name: str, mistakes=(), task: str = "", prepare=None, error_hint=None,
-                   time_limit: float | None = None):
+                   time_limit: float | None = None, *, success: str, softmax: bool = False,
+                   gradients: bool = False, arg_names=None, shape_hint=None):
     """Decorator for a zero-argument function returning the list of cases of check ``name``.
 
+    ``success``: one sentence printed when every case passes, teaching why the answer is right
+    (what it shares with the library's function, or which edge case it survived).
+    ``softmax``: the exercise computes a softmax; register a Mistake(kind="unstable_softmax")
+    and a case where it overflows. ``gradients``: a torch exercise; ``prepare`` returns a function
+    with a ``gradients(*args)`` method (name -> array), compared with each case's ``gradients``.
+    ``arg_names``: the arguments' names in feedback when the learner's signature cannot tell them.
+    ``shape_hint(got, expected, j)``: a hint for a wrong shape of output j that fits this exercise.
     ``time_limit``: seconds one call may take (default TIME_LIMIT_SECONDS); raise it for an
     exercise whose right answer really takes long (a training loop)."""
+    if not success or not success.strip():
+        raise ValueError(f"check {name!r}: give success=, the sentence a learner reads on a pass")
 
     def decorate(make_cases):
         if name in CHECKS:
             raise ValueError(f"a check named {name!r} is already registered")
         CHECKS[name] = CheckSpec(name, make_cases, list(mistakes), task, prepare, error_hint,
-                                 time_limit)
+                                 time_limit, success.strip(), softmax, gradients,
+                                 tuple(arg_names) if arg_names else None, shape_hint)
         return make_cases
 
     return decorate
@@ -93,6 +134,20 @@ class CheckResult:
     message: str
     cases_passed: int = 0
     cases_total: int = 0
+
+    @property
+    def hint(self) -> str:
+        """The one line of feedback a failed check most wants the learner to read: its ``hint:``
+        line, else the first line that explains the failure (e.g. "your function changed its
+        input ..."). Empty for a pass or an unattempted exercise. The progress file keeps it, so
+        an instructor can see which hint most of a room got (course_room)."""
+        if self.passed or not self.attempted:
+            return ""
+        lines = [line.strip() for line in self.message.splitlines()[1:] if line.strip()]
+        for line in lines:
+            if line.startswith("hint:"):
+                return line[len("hint:"):].strip()
+        return lines[0] if lines else ""
 
     def __repr__(self) -> str:
         state = "passed" if self.passed else ("failed" if self.attempted else "not attempted yet")
@@ -158,25 +213,72 @@ def _describe(x) -> str:
 
 
 def _shape_hint(got: np.ndarray, expected: np.ndarray) -> str | None:
-    """Hints that any shape-returning exercise can share."""
-    eshape = np.shape(expected)
+    """Hints that any shape-returning exercise can share, each for one kind of wrong shape."""
+    eshape, gshape = tuple(np.shape(expected)), tuple(got.shape)
+    seen = f"Expected shape {eshape}, got {gshape}. "
+    if got.ndim == len(eshape) and got.ndim >= 2 and gshape[:-2] == eshape[:-2] \
+            and gshape[-2:] == eshape[-2:][::-1]:
+        return seen + "The last two axes are swapped: rows and columns are transposed."
+    if got.ndim < len(eshape) and got.size == int(np.prod(eshape)):
+        return (seen + "The same number of values in fewer axes: axes were merged or a length-1 "
+                "axis was dropped (e.g. batch and heads flattened into one, (B*h, n, n) instead "
+                "of (B, h, n, n)). Keep every axis: reshape to the expected shape, or do not "
+                "flatten in the first place.")
     if got.ndim < len(eshape):
-        return ("Leading batch dimensions were lost, or a reduced axis was dropped. Use "
+        return (seen + "Leading batch dimensions were lost, or a reduced axis was dropped. Use "
                 "operations that work on the last axes "
                 "(x.swapaxes(-1, -2) instead of x.T, sum(axis=-1)) and keep reduced axes with "
                 "keepdims=True, so that inputs of shape (..., n, d) keep their '...' and "
                 "reduced results still broadcast.")
-    if got.ndim == len(eshape) and got.ndim >= 2 and got.shape[:-2] == eshape[:-2] \
-            and got.shape[-2:] == eshape[-2:][::-1]:
-        return "The last two axes are swapped: rows and columns are transposed."
     if got.ndim > len(eshape):
-        return ("The result has extra dimensions: check keepdims and any broadcasting "
+        return (seen + "The result has extra dimensions: check keepdims and any broadcasting "
                 "(np.dot does not broadcast batch dimensions; use @ / np.matmul).")
+    if sorted(gshape) == sorted(eshape):
+        return seen + "The axes are in another order: move them with swapaxes / transpose."
+    off = [j for j in range(len(eshape)) if gshape[j] != eshape[j]]
+    if len(off) == 1 and abs(gshape[off[0]] - eshape[off[0]]) == 1:
+        j = off[0]
+        more = "one entry too many" if gshape[j] > eshape[j] else "one entry too few"
+        return (seen + f"Axis {j} has {gshape[j]} entries instead of {eshape[j]}: {more} "
+                "(an off-by-one: a slice's end, or n items giving n - 1 steps between them).")
+    return seen + "The shape differs from the expected one."
+
+
+def _order_hint(got, expected, case: Case) -> str | None:
+    """Several outputs with the right shapes in another order: say which order is expected."""
+    gshapes = [getattr(g, "shape", None) for g in got]
+    eshapes = [tuple(np.shape(e)) for e in expected]
+    if len(got) == 2 and _all_close(got[::-1], expected, case):
+        return ("Your outputs are right but in the wrong order (the first belongs second): "
+                "return them in the order the task names them.")
+    if len(got) > 1 and gshapes != eshapes and sorted(map(str, gshapes)) == sorted(map(str, eshapes)):
+        want = ", ".join(str(e) for e in eshapes)
+        have = ", ".join(str(g) for g in gshapes)
+        return (f"Your outputs come in another order: expected shapes ({want}) in that order, got "
+                f"({have}). Return the outputs in the order the task names them.")
     return None
 
 
-def _diagnose(spec: CheckSpec, case: Case, got, expected) -> str:
-    """Name the likely mistake: first the registered ones, then generic shape/NaN hints."""
+def _matches(spec: CheckSpec, mistake: Mistake, case: Case, got, equal_nan=None) -> bool | None:
+    """Does ``mistake`` give ``got`` on ``case``? (None if it cannot run there.)"""
+    wrong_fn = spec.prepare(mistake.fn) if spec.prepare else mistake.fn
+    expected = case.expected if isinstance(case.expected, tuple) else (case.expected,)
+    try:
+        with np.errstate(all="ignore"):  # a known mistake may well overflow: that's its point
+            wrong = _outputs(as_numpy(wrong_fn(*copy.deepcopy(case.args))), len(expected))
+    except Exception:  # noqa: BLE001 - a mistake that cannot run on a case says nothing there
+        return None
+    nan = mistake.nan if equal_nan is None else equal_nan
+    return wrong is not None and _all_close(got, wrong, case, equal_nan=nan)
+
+
+def _diagnose(spec: CheckSpec, cases: list, i: int, fn: Callable, got, expected) -> str:
+    """Name the likely mistake: first the registered ones, then generic shape/NaN hints.
+
+    A registered mistake is named only if the learner's function agrees with it on *every* case
+    both can be called on, not just on the failing one (``k + (n - 1) * (k // 2)`` happens to give
+    9 where "one layer too few" does, and is not that mistake)."""
+    case = cases[i]
     for g, e in zip(got, expected):
         if (isinstance(g, np.ndarray) and np.asarray(e).dtype == bool and g.dtype != bool
                 and g.shape == np.shape(e)):
@@ -184,20 +286,45 @@ def _diagnose(spec: CheckSpec, case: Case, got, expected) -> str:
                     f"{g.dtype}, which softmax_weights refuses (is 1 'allowed' or an additive "
                     f"score?). Build it with dtype=bool, e.g. np.tril(np.ones((n, n), dtype=bool)), "
                     f"or convert with .astype(bool).")
+    learner: dict = {}
+
+    def learner_on(j):  # the learner's outputs on case j (None if it cannot run there)
+        if j not in learner:
+            other = cases[j]
+            n_out = len(other.expected) if isinstance(other.expected, tuple) else 1
+            try:
+                with np.errstate(all="ignore"):
+                    raw = _call_with_time_limit(fn, copy.deepcopy(other.args),
+                                                spec.time_limit or TIME_LIMIT_SECONDS)
+                learner[j] = _outputs(as_numpy(raw), n_out)
+            except Exception:  # noqa: BLE001 - a case the learner cannot run says nothing
+                learner[j] = None
+        return learner[j]
+
     for mistake in spec.mistakes:
-        wrong_fn = spec.prepare(mistake.fn) if spec.prepare else mistake.fn
-        try:
-            with np.errstate(all="ignore"):  # a known mistake may well overflow: that's its point
-                wrong = _outputs(as_numpy(wrong_fn(*copy.deepcopy(case.args))), len(expected))
-        except Exception:  # a mistake that cannot even run on this case is not the learner's
+        if not _matches(spec, mistake, case, got):
             continue
-        if wrong is not None and _all_close(got, wrong, case, equal_nan=mistake.nan):
+        agrees = True
+        for j, other in enumerate(cases):
+            if j == i or learner_on(j) is None:
+                continue
+            # (NaN where the mistake gives NaN is agreement too, e.g. an unstable sibling case)
+            if _matches(spec, mistake, other, learner_on(j), equal_nan=True) is False:
+                agrees = False
+                break
+        if agrees:
             return mistake.hint
-    for g, e in zip(got, expected):
+    order = _order_hint(got, expected, case)
+    if order:
+        return order
+    for j, (g, e) in enumerate(zip(got, expected)):
         if not isinstance(g, np.ndarray) or g.dtype.kind not in "biuf":
             continue
         if g.shape != np.shape(e):
-            return _shape_hint(g, e) or "The shape differs from the expected one."
+            specific = spec.shape_hint(g, np.asarray(e), j) if spec.shape_hint else None
+            if specific:
+                return f"Expected shape {tuple(np.shape(e))}, got {g.shape}. {specific}"
+            return _shape_hint(g, e)
         if not np.all(np.isfinite(g)) and np.all(np.isfinite(e)):
             return ("Your result contains inf or NaN although the right answer is finite: exp() "
                     "overflows for large scores (inf / inf) and underflows to 0 for very negative "
@@ -210,8 +337,9 @@ def _diagnose(spec: CheckSpec, case: Case, got, expected) -> str:
 def check(name: str, fn: Callable, verbose: bool = True) -> CheckResult:
     """Run the learner's ``fn`` on every case of check ``name``; print feedback; return a result.
 
-    ``fn`` is called with NumPy float64 arrays (copies, so changing them in place is harmless) and
-    may return NumPy arrays or torch tensors.
+    ``fn`` is called with NumPy float64 arrays (private copies: a function that changes one in
+    place is told so, since the lesson's next cells reuse their arrays) and may return NumPy
+    arrays or torch tensors.
     """
     if name not in CHECKS:
         raise ValueError(f"name={name!r} is not a known check; known checks: {sorted(CHECKS)}")
@@ -228,6 +356,7 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
     if not callable(fn):
         return CheckResult(name, False, False,
                            f"Check {name!r}: expected a function, got {type(fn).__name__}.")
+    learner_fn = fn
     fn = spec.prepare(fn) if spec.prepare else fn
     cases = spec.cases()
     limit = spec.time_limit or TIME_LIMIT_SECONDS
@@ -238,8 +367,9 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
         signature_problem = None if spec.prepare else _signature_problem(fn, case.args, spec)
         if signature_problem:
             return CheckResult(name, False, True, f"{header}\n  {signature_problem}", i, len(cases))
+        args = copy.deepcopy(case.args)
         try:
-            raw = _call_with_time_limit(fn, copy.deepcopy(case.args), limit)
+            raw = _call_with_time_limit(fn, args, limit)
         except _TimeLimit:
             return CheckResult(name, False, True,
                                f"{header}\n  your function took longer than "
@@ -268,6 +398,17 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
                                f"  (in {where.name}, line {where.lineno}{source})\n"
                                f"  hint: {(spec.error_hint and spec.error_hint(error)) or _error_hint(error)}",
                                i, len(cases))
+        changed = _changed_argument(case.args, args)
+        if changed is not None:
+            arg = _argument_names(learner_fn, spec, len(args))[changed]
+            return CheckResult(name, False, True,
+                               f"{header}\n  your function changed its input `{arg}`: after the "
+                               f"call it no longer holds what the check passed in. `{arg} -= ...`, "
+                               f"`{arg} /= ...`, `np.exp({arg}, out={arg})` or `{arg}[...] = ...` "
+                               f"write into the caller's array, and the lesson's next cells reuse "
+                               f"their arrays (a row changed five times gives five wrong answers). "
+                               f"Work on a new array instead: `z = {arg} - ...`, or "
+                               f"`{arg} = {arg}.copy()` first.", i, len(cases))
         if raw is None:
             return CheckResult(name, False, True,
                                f"{header}\n  your function returned None: is the `return` "
@@ -287,15 +428,46 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
                 tag = f" (output {j + 1})" if len(expected) > 1 else ""
                 lines.append(f"  expected{tag}: {_describe(np.asarray(e))}")
                 lines.append(f"  got{tag}:      {_describe(g)}")
-            lines.append(f"  hint: {_diagnose(spec, case, got, expected)}")
+            lines.append(f"  hint: {_diagnose(spec, cases, i, fn, got, expected)}")
             return CheckResult(name, False, True, "\n".join(lines), i, len(cases))
+        problem = _gradient_problem(spec, fn, case, limit)
+        if problem:
+            return CheckResult(name, False, True,
+                               f"{header}\n  your outputs are right, but {problem}", i, len(cases))
     return CheckResult(name, True, True,
-                       f"Check {name!r}: passed all {len(cases)} cases. Well done!",
+                       f"Check {name!r}: passed all {len(cases)} cases. Well done! {spec.success}",
                        len(cases), len(cases))
+
+
+def _gradient_problem(spec: CheckSpec, fn: Callable, case: Case, limit: float) -> str | None:
+    """For torch exercises: the learner's gradients of the probed function against the case's."""
+    gradients = getattr(fn, "gradients", None)
+    if not spec.gradients or case.gradients is None or gradients is None:
+        return None  # (a plain function given to a module check, as the tests do: outputs only)
+    try:
+        got = _call_with_time_limit(gradients, copy.deepcopy(case.args), limit)
+    except GradientProblem as problem:
+        return str(problem)
+    except _TimeLimit:
+        return f"the backward pass took longer than {limit:g} s."
+    except Exception as error:  # noqa: BLE001 - the learner's code, run as training runs it
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        hint = (spec.error_hint and spec.error_hint(error)) or _error_hint(error)
+        return (f"run as in training (inputs that require gradients) your function raised "
+                f"{type(error).__name__}: {error}\n  (in {where.name}, line {where.lineno})\n"
+                f"  hint: {hint}")
+    return _compare_gradients(got, case.gradients)
 
 
 def _error_hint(error: Exception) -> str:
     text = str(error)
+    if "numpy()" in text and "requires grad" in text:
+        return ("in training the input carries gradients, and NumPy cannot follow them: the "
+                "lesson's model would crash here. Stay in torch (tokens.mean(dim=1), torch.full, "
+                "torch.softmax, @) and return tensors.")
+    if "in-place operation" in text:
+        return ("your function changes its input in place (x -= ..., x /= ..., x[...] = ...); "
+                "compute a new tensor instead (z = x - ...).")
     if "matmul" in text or "shapes" in text or "broadcast" in text or "dimension" in text:
         return ("a shape problem: print the shapes of your intermediate arrays; inputs may have "
                 "leading batch dimensions (..., n, d): to swap their last two axes use "

@@ -25,6 +25,9 @@ _NP_DOT_HINT = ("np.dot does not broadcast batch dimensions: for q (3, 4, 16) an
 @register_check(
     "scaled_dot",
     task="fn(q, k) -> scores: q (..., n_q, d), k (..., n_k, d) -> (..., n_q, n_k), q.k / sqrt(d)",
+    success="Your scores equal course_lib's similarity(q, k, 'scaled_dot') on batched inputs too: "
+            "@ treats the leading axes as a batch, and 1/sqrt(d) keeps the scores' spread near 1 "
+            "whatever the feature size.",
     mistakes=[
         Mistake("You computed the plain dot product q @ k^T: divide by sqrt(d), where d is the "
                 "feature size q.shape[-1].", lambda q, k: q @ _swap(k)),
@@ -63,6 +66,9 @@ def _unit(x, axis=-1):
 @register_check(
     "cosine",
     task="fn(q, k) -> scores: cosine similarity q.k / (|q| |k|), shape (..., n_q, n_k)",
+    success="A key scaled by 100 kept its score: like course_lib's similarity(q, k, 'cosine') you "
+            "divided every vector by its own length (keepdims kept the axes aligned), so only "
+            "directions count.",
     mistakes=[
         Mistake("Only the queries were normalised: divide every key by its length too, "
                 "k / |k| with the norm over the last axis.", lambda q, k: _unit(q) @ _swap(k)),
@@ -112,6 +118,9 @@ def _dist(q, k):
 @register_check(
     "neg_sq_euclidean",
     task="fn(q, k) -> scores: -|q - k|^2 for every pair, shape (..., n_q, n_k)",
+    success="Your -|q - k|^2 matches course_lib's similarity(q, k, 'neg_sq_euclidean') for every "
+            "pair and batch: the nearest key gets the highest score, and |q|^2 - 2 q.k + |k|^2 "
+            "shows it is a dot product in disguise.",
     mistakes=[
         Mistake("The sign is wrong: a *distance* is large for dissimilar vectors, so the score is "
                 "minus the squared distance.", lambda q, k: _dist(q, k) ** 2),
@@ -151,13 +160,13 @@ def _top_matches_reference(vectors, index, n):
     return np.argsort(-s, kind="stable")[:n]
 
 
-def _top_matches_with(scores_fn, skip_self=True, descending=True):
+def _top_matches_with(scores_fn, skip_self=True, descending=True, skip_first=False):
     def wrong(vectors, index, n):
         s = np.array(scores_fn(vectors[index], vectors), dtype=float)
         if skip_self:
             s[index] = -np.inf if descending else np.inf
         order = np.argsort(-s if descending else s, kind="stable")
-        return order[:n]
+        return order[1:n + 1] if skip_first else order[:n]
     return wrong
 
 
@@ -165,7 +174,16 @@ def _top_matches_with(scores_fn, skip_self=True, descending=True):
     "top_matches",
     task="fn(vectors, index, n) -> the indices of the n vectors most similar (cosine) to "
          "vectors[index], best first, leaving out index itself",
+    success="You left out the query by its index, not by its rank: a scaled copy of the query "
+            "ties with it (cosine 1) and stayed in your answer, which the lesson's relit-twin "
+            "experiment relies on.",
     mistakes=[
+        Mistake("You dropped the first entry of the ranking, assuming it is the query itself; but "
+                "another vector can be exactly as similar (a scaled copy has cosine 1 too) and "
+                "sort before it, and then the query stays in your answer. Leave out `index` "
+                "itself (set its score to -np.inf before sorting), not rank 0.",
+                _top_matches_with(lambda q, v: _unit(v) @ _unit(q), skip_self=False,
+                                  skip_first=True)),
         Mistake("The query itself is in your answer: every vector is most similar to itself, so "
                 "leave `index` out (e.g. set its score to -np.inf before sorting).",
                 _top_matches_with(lambda q, v: _unit(v) @ _unit(q), skip_self=False)),
@@ -192,4 +210,10 @@ def _top_matches_cases():
         if "lengths" in label:
             v = v * rng.uniform(0.1, 50, size=(shape[0], 1))
         cases.append(Case(label, (v, index, n), _top_matches_reference(v, index, n)))
+    # A tie: vector 2 is twice vector 5 (a power of 2, so both have exactly cosine 1 with it) and
+    # sorts first; "skip the best match, it is the query" then keeps the query.
+    v = rng.normal(size=(8, 5))
+    v[2] = 2.0 * v[5]
+    cases.append(Case("a scaled copy of the query (cosine 1, a tie) sits before it", (v, 5, 3),
+                      _top_matches_reference(v, 5, 3)))
     return cases

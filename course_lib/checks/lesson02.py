@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import softmax_weights
-from .framework import Case, Mistake, register_check
+from .framework import UNSTABLE_SOFTMAX_HINT, Case, Mistake, register_check
 
 
 def _naive_softmax(s, t):
@@ -12,20 +12,43 @@ def _naive_softmax(s, t):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def _shifted_softmax(s, t, shift, axis=-1):
+    """softmax(s / t) over ``axis`` after subtracting ``shift(z)``: the max (right, stable), the
+    mean (stable-looking, not stable) or the maximum of everything (stable, for mistakes)."""
+    z = s / t
+    e = np.exp(z - shift(z))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _row_max(z):
+    return z.max(axis=-1, keepdims=True)
+
+
 @register_check(
     "softmax",
     task="fn(scores, temperature) -> weights: softmax of scores / temperature over the last axis",
+    softmax=True,
+    success="Each row sums to 1 and [[1000, -1000]] came out as [1, 0], not NaN: like "
+            "course_lib's softmax_weights you subtracted each row's maximum, which changes no "
+            "weight but keeps every exp() at most 1.",
     mistakes=[
+        # (the wrong answers below are stable, as a learner's would be: only the named mistake)
         Mistake("You normalised over the wrong axis: every row (last axis, one query's scores) must "
                 "sum to 1. Use axis=-1 with keepdims=True.",
-                lambda s, t: np.exp(s / t) / np.exp(s / t).sum(axis=0, keepdims=True)),
+                lambda s, t: _shifted_softmax(s, t, lambda z: z.max(axis=0, keepdims=True), axis=0)),
         Mistake("You normalised over all entries at once: each row (one query) must sum to 1 on its "
                 "own. Use .sum(axis=-1, keepdims=True).",
-                lambda s, t: np.exp(s / t) / np.exp(s / t).sum()),
+                lambda s, t: (lambda e: e / e.sum())(np.exp(s / t - (s / t).max()))),
         Mistake("The temperature is ignored: divide the scores by the temperature before exp.",
-                lambda s, t: _naive_softmax(s, 1.0)),
+                lambda s, t: _shifted_softmax(s, 1.0, _row_max)),
         Mistake("You multiplied by the temperature; divide instead (a low temperature must make the "
-                "weights sharper).", lambda s, t: _naive_softmax(s * t * t, t)),
+                "weights sharper).", lambda s, t: _shifted_softmax(s * t * t, t, _row_max)),
+        Mistake(UNSTABLE_SOFTMAX_HINT, _naive_softmax, nan=True, kind="unstable_softmax"),
+        Mistake("You subtracted each row's *mean*: that keeps [1000, 999, 0] finite but not "
+                "[1000, -1000], whose mean is 0 (exp(1000) is inf, inf / inf is NaN). Subtract the "
+                "row's *maximum*: then the largest exponent is exp(0) = 1 and nothing overflows.",
+                lambda s, t: _shifted_softmax(s, t, lambda z: z.mean(axis=-1, keepdims=True)),
+                nan=True),
         Mistake("You normalised the scores themselves (s / s.sum()) without exp: weights must be "
                 "positive, so exponentiate first.",
                 lambda s, t: (s / t) / (s / t).sum(axis=-1, keepdims=True), nan=True),
@@ -41,6 +64,9 @@ def _softmax_cases():
     cases.append(Case("a batch of score matrices, temperature 2", (s, 2.0), softmax_weights(s, 2.0)))
     s = np.array([[1000.0, 999.0, 0.0], [-1000.0, -1001.0, -1002.0]])
     cases.append(Case("huge scores (exp would overflow)", (s, 1.0), softmax_weights(s, 1.0)))
+    s = np.array([[1000.0, -1000.0]])
+    cases.append(Case("scores +1000 and -1000: their mean is 0, their maximum 1000", (s, 1.0),
+                      softmax_weights(s, 1.0)))
     return cases
 
 
@@ -57,11 +83,23 @@ def _masked_nan_rows(s, mask):
     return _stable_softmax(np.where(mask, s, -np.inf))
 
 
+def _masked_unstable(s, mask):
+    # right about masks and empty rows, but exp() of the unshifted scores
+    e = np.exp(np.where(mask, s, -np.inf))
+    total = e.sum(axis=-1, keepdims=True)
+    return e / np.where(total > 0, total, 1.0)
+
+
 @register_check(
     "masked_softmax",
     task="fn(scores, mask) -> weights: softmax over the last axis where mask is True; blocked "
          "entries get 0; a row with nothing allowed gets all zeros",
+    softmax=True,
+    success="Blocked keys got exactly 0, the allowed ones still sum to 1, and a row with nothing "
+            "allowed got zeros instead of NaN, as course_lib's softmax_weights(scores, mask=...) "
+            "does.",
     mistakes=[
+        Mistake(UNSTABLE_SOFTMAX_HINT, _masked_unstable, nan=True, kind="unstable_softmax"),
         Mistake("Blocked entries still get weight: setting a blocked score to 0 is not enough, "
                 "exp(0) = 1. Set blocked scores to -np.inf before the softmax (exp(-inf) = 0).",
                 lambda s, m: _stable_softmax(np.where(m, s, 0.0))),
@@ -69,7 +107,7 @@ def _masked_nan_rows(s, mask):
                 "longer sum to 1. Mask the *scores* (-np.inf) before the softmax, or "
                 "renormalise the row.", lambda s, m: _stable_softmax(s) * m),
         Mistake("The mask is inverted: True means 'may attend', False means 'blocked'.",
-                lambda s, m: _masked_nan_rows(s, ~m)),
+                lambda s, m: softmax_weights(s, mask=~m)),
         Mistake("A row where every key is blocked came out as NaN: its maximum is -inf, and "
                 "-inf - (-inf) is NaN. Such a row has nothing to attend to: give it all-zero "
                 "weights (e.g. replace a -inf row maximum by 0 before subtracting, and guard the "
@@ -107,6 +145,8 @@ def _masked_softmax_cases():
 @register_check(
     "causal_mask",
     task="fn(n) -> boolean (n, n) mask: query i may attend to keys j <= i",
+    success="Row i allows columns 0..i, the lower triangle with its diagonal: the same boolean "
+            "mask as course_lib.masks.causal_mask, so no position sees the future.",
     mistakes=[
         Mistake("This mask lets each position see the future (j >= i): it is the transpose of the "
                 "causal mask. Use np.tril (lower triangle): row i allows columns 0..i.",
@@ -129,6 +169,11 @@ def _topk_reference(s, k):
     return topk_weights(s, k)
 
 
+def _topk_unstable(s, k):
+    kth = np.sort(s, axis=-1)[..., -k][..., None]
+    return _masked_unstable(s, s >= kth)
+
+
 def _topk_wrong_rows(select):
     def wrong(s, k):
         w = np.zeros_like(s)
@@ -144,7 +189,12 @@ def _topk_wrong_rows(select):
 @register_check(
     "topk_weights",
     task="fn(scores, k) -> weights: softmax over the k largest scores of each row, 0 elsewhere",
+    softmax=True,
+    success="Only the k best keys share the weight and each row still sums to 1, as in "
+            "course_lib's topk_weights; k = 1 (hard attention) and k = n_k (plain softmax), both "
+            "of which you just passed, are its two ends.",
     mistakes=[
+        Mistake(UNSTABLE_SOFTMAX_HINT, _topk_unstable, nan=True, kind="unstable_softmax"),
         Mistake("You took the softmax over all keys and then zeroed all but the top k, so a row "
                 "no longer sums to 1. Take the softmax over the top k scores only (block the "
                 "others with -inf first).",

@@ -40,6 +40,9 @@ def _sq(query, keys):
 @register_check(
     "nlm_score",
     task="fn(query (s, s), keys (n, s, s), h) -> (n,) scores -mean((key - query)^2) / h^2",
+    success="-mean((key - query)^2) / h^2 is lesson 01's negative squared Euclidean distance of "
+            "the flattened patches, per pixel and per h^2: NL-means scores patches the way "
+            "attention scores vectors.",
     mistakes=[
         Mistake("The sign is wrong: a large patch distance must give a *low* score, so that softmax "
                 "gives dissimilar patches little weight. Use minus the distance.",
@@ -95,9 +98,22 @@ def _gauss(sigma, radius, denom, normalise=True):
     return k / k.sum() if normalise else k
 
 
+def _gaussian_shape_hint(got, expected, j):
+    if got.ndim == 1 and expected.ndim == 2:
+        return ("Your kernel is 1-D: the exercise asks for the 2-D (K, K) kernel, whose weight at "
+                "offset (dy, dx) is exp(-(dy^2 + dx^2) / (2 sigma^2)). Build it on a grid of "
+                "offsets (d[:, None] and d[None, :]), or as the outer product np.outer(g, g) of "
+                "your 1-D Gaussian with itself, then divide by the sum.")
+    return None
+
+
 @register_check(
     "gaussian_kernel",
     task="fn(sigma) -> (K, K) weights exp(-|d|^2 / (2 sigma^2)), K = 2 ceil(3 sigma) + 1, summing to 1",
+    shape_hint=_gaussian_shape_hint,
+    success="Your kernel equals course_lib's gaussian_weights around a centre pixel: radius "
+            "ceil(3 sigma), rounded up even at sigma = 0.5 and 1.1, and weights summing to 1, so "
+            "a blur keeps the image's brightness.",
     mistakes=[
         Mistake("The weights do not sum to 1: divide the kernel by its sum (the 'normalised' in the "
                 "definition; otherwise the blur brightens or darkens the image).",
@@ -142,6 +158,9 @@ def _measured_field(n_layers, kernel_size):
 @register_check(
     "receptive_field",
     task="fn(n_layers, kernel_size) -> width in pixels of what one output of the stack sees",
+    success="1 + n_layers * (kernel_size - 1) is the width measured by pushing a gradient back "
+            "through real stacked convolutions: each layer widens the view by kernel_size - 1, "
+            "so a local layer needs many layers to see far.",
     mistakes=[
         Mistake("Each layer adds kernel_size - 1 pixels (K // 2 on each side), not kernel_size: "
                 "the centre pixel is shared by neighbouring windows.",
@@ -217,6 +236,9 @@ _PADDED_WITH_PIXELS = ("You padded with copies of image pixels (np.pad with mode
     "conv_as_shifts",
     task="fn(image (H, W), kernel (K, K)) -> (H, W): sum over offsets of kernel[d] * image shifted "
          "by d, zero padding (= F.conv2d(..., padding=K // 2))",
+    success="Your sum of shifted copies equals F.conv2d with zero padding, a cross-correlation: "
+            "each offset d is one fixed 'head' whose weight multiplies x(p + d), the view of "
+            "convolution as attention with positional scores.",
     mistakes=[
         Mistake("You shifted the image the wrong way: your sum uses x(p - d) instead of x(p + d). "
                 "For offset (dy, dx) slice padded[r + dy : r + dy + H, r + dx : r + dx + W]. "
@@ -266,6 +288,9 @@ def _conv_as_shifts_cases():
 @register_check(
     "loglog_exponent",
     task="fn(n, t) -> p, the slope of the least-squares line through (log n, log t)",
+    success="The least-squares slope of log t against log n is the exponent p of t ~ n^p, as "
+            "course_lib's loglog_slope finds it: any base of logarithm, and the noise of one "
+            "measurement averaged over all points.",
     mistakes=[
         Mistake("You fitted a line to n and t themselves; the exponent is the slope on a log-log "
                 "scale: np.polyfit(np.log(n), np.log(t), 1)[0].",

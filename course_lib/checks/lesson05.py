@@ -10,7 +10,8 @@ import torch
 
 from ..core import attend
 from ..modules import SqueezeExcitation, motion_attention, variation_across_inputs
-from .framework import Case, Mistake, register_check
+from ._gradients import grad_or_none, probed_loss
+from .framework import UNSTABLE_SOFTMAX_HINT, Case, Mistake, register_check
 
 
 # ------------------------------------------------------------------------------------------
@@ -28,6 +29,9 @@ def _flat(w):
     "variation_across_inputs",
     task="fn(weights (n_inputs, ...)) -> mean over weights of the std across inputs (ddof=1), "
          "divided by the mean |weight|",
+    success="0 for identical copies and free of scale: the mean over weights of the std across "
+            "inputs, over the mean |weight|, as course_lib.modules.variation_across_inputs "
+            "measures how much a module adapts.",
     mistakes=[
         Mistake("A fixed kernel must give 0: take the std across inputs for each weight "
                 "separately (axis=0), not over all numbers at once.",
@@ -103,6 +107,9 @@ def _se_variant(x, w1, b1, w2, b2, pool="mean", relu=True, final="sigmoid"):
     "se_gates",
     task="fn(x (B, C, H, W), w1 (h, C), b1 (h,), w2 (C, h), b2 (C,)) -> gates (B, C): "
          "sigmoid(w2 relu(w1 mean_hw(x) + b1) + b2)",
+    success="Your gates match course_lib.modules.SqueezeExcitation with the same layers: one "
+            "sigmoid gate in (0, 1) per channel, computed from the image's average, so every "
+            "input gets its own channel weights.",
     mistakes=[
         Mistake("You used a softmax over the channels. SE uses a sigmoid per channel: each gate is "
                 "in (0, 1) on its own, gates do not compete and need not sum to 1 (several channels "
@@ -150,12 +157,23 @@ def _pool_variant(tokens, query, w_k, w_v, scale=True, axis=-1, aggregate="value
     return (weights[..., None] * source).sum(1), weights
 
 
+def _pool_unstable(tokens, query, w_k, w_v):
+    e = np.exp((tokens @ w_k) @ query / np.sqrt(query.shape[-1]))
+    weights = e / e.sum(axis=-1, keepdims=True)
+    return (weights[..., None] * (tokens @ w_v)).sum(1), weights
+
+
 @register_check(
     "attention_pool",
     task="fn(tokens (B, n, d), query (d_k,), w_k (d, d_k), w_v (d, d_v)) -> return (pooled "
          "(B, d_v), weights (B, n)) in that order: keys = tokens @ w_k, scaled dot product with the query, softmax over "
          "the n tokens, weighted average of values = tokens @ w_v",
+    softmax=True,
+    success="Your pooled vectors and weights are lesson 03's attend with one learned query shared "
+            "by every image, stable for scores that overflow a naive exp(): the weights change "
+            "with the image although the query does not.",
     mistakes=[
+        Mistake(UNSTABLE_SOFTMAX_HINT, _pool_unstable, nan=True, kind="unstable_softmax"),
         Mistake("The scores are not scaled: divide q . k by sqrt(d_k) (query.shape[-1]), as in "
                 "lesson 01.", lambda *a: _pool_variant(*a, scale=False)),
         Mistake("Scale by sqrt(d_k) = query.shape[-1] (the size of the query and keys), not by "
@@ -185,6 +203,11 @@ def _pool_cases():
         t = rng.standard_normal((b, n, d))
         q, wk, wv = rng.standard_normal(dk), rng.standard_normal((d, dk)), rng.standard_normal((d, dv))
         cases.append(Case(label, (t, q, wk, wv), _pool_reference(t, q, wk, wv)))
+    # bright tokens and a strong query: scores in the thousands, exp would overflow
+    t = 20.0 * rng.standard_normal((2, 4, 3))
+    q, wk, wv = 20.0 * rng.standard_normal(3), rng.standard_normal((3, 3)), rng.standard_normal((3, 2))
+    cases.append(Case("scores in the thousands (exp would overflow)", (t, q, wk, wv),
+                      _pool_reference(t, q, wk, wv)))
     return cases
 
 
@@ -202,11 +225,29 @@ def _softmax(z):
     return e / e.sum()
 
 
+def _motion_unstable(video, temperature):
+    e = np.exp((np.diff(video, axis=0) ** 2).sum(axis=(1, 2)) / temperature)
+    return e / e.sum()
+
+
+def _motion_shape_hint(got, expected, j):
+    if got.shape == (expected.shape[0] + 1,):
+        return ("You returned T weights for T frames: there is one weight per step frame t-1 -> t, "
+                "so T - 1 (np.diff(video, axis=0) has T - 1 frames of change).")
+    return None
+
+
 @register_check(
     "motion_weights",
     task="fn(video (T, H, W), temperature) -> (T-1,) weights: softmax over steps of "
          "sum((frame_t - frame_{t-1})^2) / temperature",
+    softmax=True,
+    shape_hint=_motion_shape_hint,
+    success="A still video gets equal weights and a burst of motion takes the weight, as "
+            "course_lib.modules.motion_attention's temporal weights do, and your softmax "
+            "survived energies in the thousands that overflow a naive exp().",
     mistakes=[
+        Mistake(UNSTABLE_SOFTMAX_HINT, _motion_unstable, nan=True, kind="unstable_softmax"),
         Mistake("You compared every frame with the first frame; motion is change since the "
                 "*previous* frame: np.diff(video, axis=0).",
                 lambda v, t: _softmax(((v[1:] - v[0]) ** 2).sum(axis=(1, 2)) / t)),
@@ -236,6 +277,10 @@ def _motion_cases():
     for label, shape, t in [("random 6-frame video", (6, 5, 5), 2.0), ("random 3-frame video", (3, 8, 6), 0.7)]:
         v = rng.random(shape)
         cases.append(Case(label, (v, t), _motion_reference(v, t)))
+    # a bright object jumps around: energies in the thousands, exp would overflow
+    v = 30.0 * rng.random((4, 6, 6))
+    cases.append(Case("a bright video: energies in the thousands (exp would overflow)", (v, 1.0),
+                      _motion_reference(v, 1.0)))
     return cases
 
 
@@ -252,10 +297,34 @@ def _uniform_reference(tokens):
 
 def _torch_in(fn):
     """The learner's pooling runs inside a torch model, so it receives torch tensors here too
-    (float64 copies of the case's arrays) and may return tensors or arrays."""
+    and may return tensors or arrays. The tensor shares the case's (private) array, so a change in
+    place is seen; ``gradients`` runs it as training does, on tokens that require gradients."""
     def run(tokens):
-        return fn(torch.from_numpy(np.array(tokens, dtype=np.float64)))
+        return fn(torch.from_numpy(tokens))
+
+    def gradients(tokens):
+        t = torch.tensor(tokens, requires_grad=True)
+        probed_loss(fn(t), which=[0]).backward()    # pooled is what the classifier reads
+        return {"tokens": grad_or_none(t)}
+
+    run.gradients = gradients
     return run
+
+
+def _uniform_gradients(tokens):
+    """The reference's gradients: the mean over the windows sends probe / n to every window."""
+    t = torch.tensor(tokens, requires_grad=True)
+    probed_loss((t.mean(dim=1),), which=[0]).backward()
+    return {"tokens": grad_or_none(t)}
+
+
+def _uniform_shape_hint(got, expected, j):
+    what = ("pooled must be (B, dim): average over the windows (dim=1) for each canvas" if j == 0
+            else "weights must be (B, n): one row of n weights 1/n per canvas, "
+                 "torch.full(tokens.shape[:2], 1 / n)")
+    if got.ndim < expected.ndim:
+        return f"The batch axis is missing: {what}; yours has one result for all canvases."
+    return None
 
 
 @register_check(
@@ -263,6 +332,12 @@ def _torch_in(fn):
     task="fn(tokens (B, n, dim) torch tensor) -> (pooled (B, dim), weights (B, n)): every weight "
          "1/n, pooled = the weighted sum of the tokens",
     prepare=_torch_in,
+    gradients=True,
+    arg_names=("tokens",),
+    shape_hint=_uniform_shape_hint,
+    success="Every weight is 1/n for every canvas and your pooled features send back the same "
+            "gradients as the mean does, so the ablation below trains the same model with only "
+            "the adaptivity taken away.",
     error_hint=lambda e: ("tokens is a torch tensor: use torch operations on it "
                           "(tokens.mean(dim=1), torch.full(...)), so gradients reach the features "
                           "when the model trains") if isinstance(e, (TypeError, AttributeError)) else None,
@@ -270,6 +345,10 @@ def _torch_in(fn):
         Mistake("Every weight 1/n, not 1: with weights of 1 the 'pooled' vector is a sum, which "
                 "grows with the number of windows.",
                 lambda t: (t.sum(dim=1), torch.ones(t.shape[:2]))),
+        Mistake("Your weights are 1/n but pooled is the plain sum of the windows: the weighted "
+                "sum uses the weights, sum_i (1/n) token_i, which is the mean (tokens.mean(dim=1)); "
+                "a sum grows with the number of windows.",
+                lambda t: (t.sum(dim=1), torch.full(t.shape[:2], 1.0 / t.shape[1]))),
         Mistake("Average over the windows (dim=1), not over the features (dim=-1): pooled "
                 "must keep one number per feature, (B, dim).",
                 lambda t: (t.mean(dim=-1), torch.full(t.shape[:2], 1.0 / t.shape[1]))),
@@ -281,9 +360,10 @@ def _torch_in(fn):
 def _uniform_cases():
     rng = np.random.default_rng(56)
     hand = np.array([[[1.0, 0.0], [3.0, 2.0]]])              # one image, two windows -> [2, 1]
-    cases = [Case("hand-worked: 2 windows of 2 features", (hand,), _uniform_reference(hand))]
+    cases = [Case("hand-worked: 2 windows of 2 features", (hand,), _uniform_reference(hand),
+                  gradients=_uniform_gradients(hand))]
     for label, shape in [("3 canvases, 289 windows, 32 features", (3, 289, 32)),
                          ("5 canvases, 4 windows, 1 feature", (5, 4, 1))]:
         t = rng.standard_normal(shape)
-        cases.append(Case(label, (t,), _uniform_reference(t)))
+        cases.append(Case(label, (t,), _uniform_reference(t), gradients=_uniform_gradients(t)))
     return cases

@@ -31,6 +31,9 @@ def _measured_receptive_field(kernel_sizes, strides) -> np.ndarray:
     "stack_receptive_field",
     task="fn(kernel_sizes, strides) -> the side, in input pixels, of the window one unit of the "
          "last layer sees",
+    success="Each layer adds (k - 1) times the product of the strides before it: exactly the "
+            "width a gradient pushed back through real strided convolutions reaches, which is "
+            "how a few strided layers come to see far.",
     mistakes=[
         Mistake("You ignored the strides: after a layer with stride 2, one step in the next layer "
                 "is 2 input pixels, so each later layer adds (k - 1) x (product of the strides of "
@@ -78,7 +81,14 @@ def _conv_reference(c_in, c_out, k, h_out, w_out):
     "conv_macs",
     task="fn(c_in, c_out, k, h_out, w_out) -> multiply-accumulates of one k x k convolution "
          "producing a (c_out, h_out, w_out) output",
+    success="c_in * k * k multiply-accumulates per output value, times c_out * h_out * w_out "
+            "values, is what torch's FlopCounterMode counts for a real Conv2d (2 FLOPs per MAC); "
+            "the bias adds no multiplication.",
     mistakes=[
+        Mistake("You counted the bias as one more MAC per output value: a bias is only an "
+                "addition, no multiplication, and FlopCounterMode counts it as nothing. Count "
+                "c_in * c_out * k * k * h_out * w_out.",
+                lambda ci, co, k, h, w: ci * co * k * k * h * w + co * h * w),
         Mistake("Every output value sums over all c_in input channels as well as the k x k "
                 "window: multiply by c_in too.", lambda ci, co, k, h, w: co * k * k * h * w),
         Mistake("A k x k kernel has k * k weights per channel pair, not k.",
@@ -114,6 +124,9 @@ def _attention_reference(n, d):
     "attention_macs",
     task="fn(n, d) -> multiply-accumulates of the scores q @ k^T and of weights @ v for n tokens "
          "of size d (projections not included)",
+    success="2 n^2 d: n^2 scores of d products each, then n x d outputs of n products each, as "
+            "FlopCounterMode counts them; the n^2 is why attention's cost outgrows a "
+            "convolution's as images get larger.",
     mistakes=[
         Mistake("There are two matrix products: the scores q @ k^T (n x n entries, d MACs each) "
                 "and the aggregation weights @ v (n x d entries, n MACs each).",

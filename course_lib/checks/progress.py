@@ -33,6 +33,7 @@ from ._console import safe_print
 
 FILE_NAME = ".course_progress.json"
 ENV_VAR = "COURSE_PROGRESS_FILE"
+HINT_CHARS = 300  # a hint is kept to its first 300 characters: enough to tell mistakes apart
 LESSONS = {"01": "similarity", "02": "weights", "03": "aggregation", "04": "local_vs_global",
            "05": "adaptivity", "06": "capstone"}
 
@@ -56,7 +57,8 @@ def progress_file() -> Path:
 
 
 def load() -> dict:
-    """``{check name: {"state": "passed" | "failed", "cases": "3/4", "when": "..."}}``."""
+    """``{check name: {"state": "passed" | "failed", "cases": "3/4", "when": "...",
+    "hint": "..." (failed only: the feedback's hint line)}}``."""
     try:
         data = json.loads(progress_file().read_text(encoding="utf-8"))
     except (OSError, ValueError):  # no file yet, or a damaged one: nothing remembered
@@ -76,6 +78,8 @@ def record(result) -> bool:
             "cases": f"{result.cases_passed}/{result.cases_total}",
             "when": datetime.now().strftime("%Y-%m-%d %H:%M"),
         }
+        if not result.passed:  # the hint the learner read (an instructor's room view counts them)
+            data[result.name]["hint"] = result.hint[:HINT_CHARS]
         path.parent.mkdir(parents=True, exist_ok=True)
         # Write a temporary file and rename it: a kernel stopped mid-write leaves the old file.
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".progress-", suffix=".tmp")
