@@ -45,6 +45,21 @@ def _solution_notebook(tmp_path, body='    # BEGIN SOLUTION\n    return x + 1\n 
     return path
 
 
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.name)
+def test_each_notebook_is_titled_for_what_it_is(solution):
+    """The site and the slides take a page's title from the first heading: a solutions page must not
+    call itself "exercises", and its generated exercise notebook must not call itself "solutions"."""
+    def title(nb):
+        return next(line for c in nb.cells if c.cell_type == "markdown"
+                    for line in c.source.splitlines() if line.startswith("# "))
+
+    solutions_title = title(nbformat.read(solution, as_version=4))
+    exercises_title = title(nbformat.read(mx.exercise_path(solution), as_version=4))
+    assert solutions_title.endswith(": solutions"), f"{solution.name}: title {solutions_title!r}"
+    assert exercises_title == solutions_title.replace(": solutions", ": exercises"), (
+        f"{mx.exercise_path(solution).name}: title {exercises_title!r}")
+
+
 def test_generator_replaces_regions_and_drops_solution_cells(tmp_path):
     nb = mx.generate(_solution_notebook(tmp_path))
     sources = [c.source for c in nb.cells]

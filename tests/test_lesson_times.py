@@ -113,3 +113,29 @@ def test_the_tool_prints_on_a_console_that_is_not_utf8():
                                 capture_output=True, env=env, timeout=120)
         assert result.returncode == 0, result.stderr.decode(encoding, "replace")[-2000:]
         assert b"Measured times and resources per lesson" in result.stdout
+
+
+def _table_study_times(markdown: str) -> dict:
+    """{lesson stem: (low, high) minutes} from a Markdown table whose rows start with `NN_topic`."""
+    found = {}
+    for line in markdown.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) > 1 and cells[0].startswith("`") and cells[0].strip("`") in lesson_times.PLANNED:
+            found[cells[0].strip("`")] = lesson_times._minutes(cells[-1])
+    return found
+
+
+def test_the_lesson_tables_state_each_lessons_own_study_time():
+    """Each lesson's "Estimated time" line is the one source of its study time: the README's table
+    and the start notebook's map of the course must say the same (the guide's table is generated)."""
+    start = nbformat.read(ROOT / "notebooks" / "00_start_here.ipynb", as_version=4)
+    tables = {"README.md": _table_study_times((ROOT / "README.md").read_text(encoding="utf-8")),
+              "notebooks/00_start_here.ipynb": _table_study_times(
+                  "\n".join(c.source for c in start.cells if c.cell_type == "markdown"))}
+    for lesson in lesson_times.collect(ROOT):
+        if lesson.planned:
+            continue
+        for where, table in tables.items():
+            assert table.get(lesson.stem) == lesson.study, (
+                f"{where} gives {lesson.stem} {table.get(lesson.stem)} min of study; the lesson's own "
+                f"'Estimated time' line says {lesson.study}")

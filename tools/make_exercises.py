@@ -54,6 +54,17 @@ def strip_solutions(source: str, where: str = "") -> str:
     return "\n".join(out)
 
 
+# The solutions notebook's title ends in ": solutions"; its exercise twin is titled ": exercises"
+# (the site and the slides take a page's title from this heading).
+SOLUTIONS_TITLE = re.compile(r"^(# .*): solutions[ \t]*$", re.MULTILINE)
+
+
+def exercise_title(source: str) -> str:
+    """A Markdown cell of the solutions notebook as the exercise notebook shows it: the title
+    "# NN · Topic: solutions" becomes "# NN · Topic: exercises"; anything else is unchanged."""
+    return SOLUTIONS_TITLE.sub(r"\1: exercises", source, count=1)
+
+
 def exercise_path(solution: Path) -> Path:
     name = solution.name.replace("_solutions.ipynb", "_exercises.ipynb")
     return solution.parent.parent / "exercises" / name
@@ -84,7 +95,7 @@ def generate(solution: Path):
             if tags:
                 new.metadata["tags"] = tags
         elif cell.cell_type == "markdown":
-            new = nbformat.v4.new_markdown_cell(cell.source)
+            new = nbformat.v4.new_markdown_cell(exercise_title(cell.source))
         else:
             new = nbformat.v4.new_raw_cell(cell.source)
         nb.cells.append(new)
