@@ -75,7 +75,11 @@ def similarity(q, k, kind="scaled_dot"):
     q, k = q.to(compute_dtype(out_dtype)), k.to(compute_dtype(out_dtype))
 
     if callable(kind):
-        scores = kind(q, k)
+        # A learned score computes in its own parameters' dtype (float32 unless made otherwise):
+        # NumPy's float64 inputs are cast to it, and the scores back to the inputs' dtype.
+        parameters = kind.parameters() if isinstance(kind, nn.Module) else iter(())
+        own = next((p.dtype for p in parameters if p.is_floating_point()), q.dtype)
+        scores = kind(q.to(own), k.to(own)).to(q.dtype)
     elif kind == "dot":
         scores = dot_scores(q, k)
     elif kind == "scaled_dot":

@@ -258,3 +258,17 @@ def test_bad_input_errors_name_argument_shapes_and_expectation(call, kind, words
         call()
     for word in words:
         assert word in str(info.value), f"{word!r} missing from: {info.value}"
+
+
+def test_a_learned_score_takes_numpy_float64_inputs():
+    """NumPy in, NumPy out holds for a learned score too (its parameters are float32): lesson 01
+    compares 3-d queries with 5-d keys this way."""
+    torch.manual_seed(0)
+    score = cl.AdditiveScore(3, 5)
+    q, k = np.random.default_rng(0).normal(size=(2, 4, 3)), np.random.default_rng(1).normal(size=(2, 6, 5))
+    got = cl.similarity(q, k, kind=score)
+    assert isinstance(got, np.ndarray) and got.shape == (2, 4, 6) and got.dtype == np.float64
+    expected = score(torch.tensor(q, dtype=torch.float32), torch.tensor(k, dtype=torch.float32))
+    np.testing.assert_allclose(got, expected.detach().numpy(), rtol=1e-6, atol=1e-6)
+    out, weights = cl.attend(q, k, np.ones((2, 6, 2)), kind=score)
+    assert out.shape == (2, 4, 2) and np.allclose(weights.sum(-1), 1)
