@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine:
 #   make lab    create .venv if needed, install the course, open JupyterLab on the start notebook
 #   make test   create/update .venv, run the unit tests, then run every notebook through nbval
+#   (make claims: the lessons' trained-model claims over every seed and thread count, kept apart)
 #
 # Authoring targets: make exercises (regenerate exercises from solutions and execute them),
 # make execute NB=path.ipynb (re-run a notebook in place), make lint (the notebook lint),
@@ -68,7 +69,7 @@ LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 
 NOTEBOOKS = $(filter-out %.updated.ipynb,$(wildcard notebooks/*.ipynb solutions/*.ipynb exercises/*.ipynb))
 
-.PHONY: env lab test unit nbval lint exercises execute bench clean-venv site slides guide update
+.PHONY: env lab test unit nbval claims lint exercises execute bench clean-venv site slides guide update
 
 # The environment is rebuilt when the dependency list changes. constraints.txt keeps torch on
 # a tested release range; TORCH (above) picks the build.
@@ -91,7 +92,13 @@ lab: env
 test: unit nbval
 
 unit: env
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests -m "not claims"
+
+# Every claim a lesson makes about a trained model, for every seed and thread count the claims tests
+# try (many minutes): run it before committing a change to a lesson's models. CI runs seed 0 only
+# (COURSE_CLAIMS_SEEDS=0 make claims).
+claims: env
+	$(BIN)/python -m pytest tests -m claims
 
 nbval: env
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env $(NOTEBOOKS)

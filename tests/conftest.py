@@ -57,6 +57,35 @@ def threads(request):
     torch.set_num_threads(before)
 
 
+# The claims tests train the lessons' models for several seeds and thread counts: they carry the
+# `claims` marker and run in their own target (`make claims`, all seeds), not in `make test`.
+# COURSE_CLAIMS_SEEDS=0 keeps only seed 0 of every one of them: CI's quick pass over each claim.
+CLAIMS_FILES = {"test_lesson05_claims.py", "test_lesson05_sequences.py", "test_lesson06_claims.py",
+                "test_trained_heads.py"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "claims: trains a lesson's models for a seed and thread "
+                            "count and asserts what the lesson claims (make claims)")
+
+
+def pytest_collection_modifyitems(config, items):
+    seeds = os.environ.get("COURSE_CLAIMS_SEEDS")
+    keep = None if not seeds else {int(s) for s in seeds.split(",")}
+    selected, deselected = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if item.path.name in CLAIMS_FILES and "seed" in params:
+            item.add_marker(pytest.mark.claims)
+            if keep is not None and params["seed"] not in keep:
+                deselected.append(item)
+                continue
+        selected.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Remove this session's temporary root when everything passed (keep it to debug a failure)."""
     if _TEMPROOT and exitstatus == 0:
