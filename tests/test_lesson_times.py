@@ -35,7 +35,8 @@ def test_table_and_schedules_follow_the_metadata(tmp_path):
               "# 01 · Similarity\n\n**Estimated time:** about 15 s to run, 40-60 minutes to study.",
               run_seconds=12.3, peak=420.4, cpu=15.2)
     _notebook(tmp_path / "exercises/01_similarity_exercises.ipynb", "> Exercise notebook.",
-              run_seconds=2.0, cells=["check('a', f)", "x = 1", "check('b', g)"], peak=300.2)
+              run_seconds=2.0, cells=["check('a', f)", "x = 1", "check('b', g)",
+                                      "if check('a', f):  # an experiment re-checks exercise a\n    pass"], peak=300.2)
     _notebook(tmp_path / "solutions/01_similarity_solutions.ipynb",
               "# 01 · exercises\n\n**Estimated time:** 30-45 minutes.")
     (tmp_path / "README.md").write_text("| `02_weights` | softmax | 45 min |\n", encoding="utf-8")
@@ -67,7 +68,8 @@ def test_the_half_day_reaches_local_versus_global_and_the_full_day_everything():
 def test_the_hub_recipe_follows_the_measurements(tmp_path):
     import hub_sizing
 
-    lessons = [lesson_times.Lesson("01_similarity", peak_mib=420.0, cpu_s=15.0, exercise_peak_mib=300.0),
+    lessons = [lesson_times.Lesson("00_start_here", peak_mib=300.0, cpu_s=2.0),   # no exercises: no pair
+               lesson_times.Lesson("01_similarity", peak_mib=420.0, cpu_s=15.0, exercise_peak_mib=300.0),
                lesson_times.Lesson("04_local_vs_global", peak_mib=1050.0, cpu_s=40.0,
                                    exercise_peak_mib=500.0)]
     hub = {"date": "2026-12-01", "what": "5 learners", "cpus": 2, "load_average_before": 1.0,
@@ -83,6 +85,9 @@ def test_the_hub_recipe_follows_the_measurements(tmp_path):
     text = hub_sizing.recipe(lessons, hub)
     assert 'c.Spawner.mem_limit = "2G"' in text and "limit: 2G" in text and "guarantee: 1.5G" in text
     assert "`04_local_vs_global`" in text and "repo2docker" in text
+    assert "The median of the 2 pairs, 1135 MiB" in text
+    # 30 x 1.5 GiB + 2 GiB for the system + the hub's 190 MiB = 47.2 GiB: 48, in the table and the text
+    assert "| 48 GiB of RAM with the hub" in text and "48 GiB of RAM and 10 cores" in text
     assert hub_sizing.recipe(lessons, None).startswith("*No measurements yet")
 
 

@@ -15,7 +15,8 @@ course_room.config, which also renders the configuration of the hub the test run
 
 The rule (stated in the guide next to the numbers): a learner keeps a lesson and its exercises
 open, so a learner needs the server plus the two kernels of the heaviest lesson; the limit is that
-rounded up to half a GiB, the guarantee the same for the median lesson. CPU: one thread per learner
+rounded up to half a GiB, the guarantee the same for the median of the lesson-and-exercises pairs
+(00_start_here has no exercises, so it is no pair). CPU: one thread per learner
 (cpu_limit 1; the course's thread rule follows it), and enough cores that everyone's Run All of the
 heaviest lesson, started at the same moment, is through within two minutes.
 """
@@ -56,8 +57,9 @@ def _half_gib_up(mib: float) -> float:
 
 def sizing(lessons: list, hub: dict | None) -> dict | None:
     """The numbers of the recipe from the lessons (lesson_times.Lesson) and the hub report."""
-    pairs = [(l.stem, (l.peak_mib or 0) + (l.exercise_peak_mib or 0), lesson_cpu(l)[0])
-             for l in lessons if l.peak_mib]
+    # a pair is a lesson and its exercises; 00_start_here has no exercises, so it is no pair
+    pairs = [(l.stem, l.peak_mib + l.exercise_peak_mib, lesson_cpu(l)[0])
+             for l in lessons if l.peak_mib and l.exercise_peak_mib]
     if not pairs or not hub:
         return None
     server = max(u["server_mib"] for u in hub["users"])
@@ -68,11 +70,12 @@ def sizing(lessons: list, hub: dict | None) -> dict | None:
     guarantee = _half_gib_up(server + median_pair)
     cores = math.ceil(ROOM * cpu_heaviest[2] / RUN_ALL_WITHIN_S)
     return {
-        "server_mib": server, "heaviest": heaviest, "median_pair_mib": median_pair,
+        "server_mib": server, "heaviest": heaviest, "median_pair_mib": median_pair, "pairs": len(pairs),
         "cpu_heaviest": cpu_heaviest, "mem_limit_gib": limit, "mem_guarantee_gib": guarantee,
         "cpu_limit": 1, "cpu_guarantee": round(min(1.0, max(0.1, cores / ROOM)), 2),
-        "room_guaranteed_gib": ROOM * guarantee + OS_HEADROOM_GIB + hub["hub_and_proxy_mib"] / 1024,
-        "room_worst_gib": ROOM * limit + OS_HEADROOM_GIB + hub["hub_and_proxy_mib"] / 1024,
+        # whole GiB, rounded up: the RAM a server needs, said the same way in the table and the text
+        "room_guaranteed_gib": math.ceil(ROOM * guarantee + OS_HEADROOM_GIB + hub["hub_and_proxy_mib"] / 1024),
+        "room_worst_gib": math.ceil(ROOM * limit + OS_HEADROOM_GIB + hub["hub_and_proxy_mib"] / 1024),
         "cores": max(2, cores),
     }
 
@@ -121,9 +124,9 @@ def recipe(lessons: list, hub: dict | None) -> str:
         "| | per learner | a room of 30 |",
         "|---|---|---|",
         f"| memory guarantee (what the scheduler reserves) | {n['mem_guarantee_gib']:g} GiB | "
-        f"{n['room_guaranteed_gib']:.0f} GiB of RAM with the hub and {OS_HEADROOM_GIB:g} GiB for the system |",
+        f"{n['room_guaranteed_gib']} GiB of RAM with the hub and {OS_HEADROOM_GIB:g} GiB for the system |",
         f"| memory limit (a kernel above it is restarted) | {n['mem_limit_gib']:g} GiB | "
-        f"{n['room_worst_gib']:.0f} GiB if every learner reached the limit at once |",
+        f"{n['room_worst_gib']} GiB if every learner reached the limit at once |",
         f"| CPU limit | {n['cpu_limit']} (one torch thread) | – |",
         f"| CPU guarantee | {n['cpu_guarantee']:g} | {n['cores']} cores |",
     ])
@@ -184,15 +187,15 @@ cull:
         f"How the sizes follow. A learner keeps a lesson and its exercises open (one kernel each) "
         f"next to their Jupyter server ({n['server_mib']:.0f} MiB). The heaviest pair is "
         f"`{heavy_stem}` with its exercises, {heavy_mib:.0f} MiB of kernels: with the server, "
-        f"rounded up to half a GiB, that is the limit. The median pair, "
-        f"{n['median_pair_mib']:.0f} MiB, gives the guarantee. CPU: the course runs one torch "
+        f"rounded up to half a GiB, that is the limit. The median of the {n['pairs']} pairs, "
+        f"{n['median_pair_mib']:.0f} MiB of kernels, gives the guarantee the same way. CPU: the course runs one torch "
         f"thread per learner when the limit is one CPU; the most CPU-hungry lesson, "
         f"`{cpu_stem}`, takes {cpu_s:.0f} CPU-seconds for Run All{cpu_note}, so {ROOM} learners pressing "
         f"Run All together are through within {RUN_ALL_WITHIN_S // 60} minutes on "
         f"{n['cores']} cores. Rerun `tests/test_hub.py` and `make guide` after the lessons change.",
         table,
         "**One server** (up to about 30 learners: "
-        f"{math.ceil(n['room_guaranteed_gib'])} GiB of RAM and {n['cores']} cores or more), with "
+        f"{n['room_guaranteed_gib']} GiB of RAM and {n['cores']} cores or more), with "
         "The Littlest JupyterHub: HTTPS, the room's secrets, then the configuration. The room's "
         "part of it (from `# --- The room`) is the one `tests/test_hub.py` runs, rendered by the "
         "same code (`course_room/config.py`):",
