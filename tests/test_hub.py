@@ -197,6 +197,20 @@ def hub_environment(view_port: int) -> dict:
 
 # --- stopping everything the test started, however it ends ----------------------------------------
 
+def still_alive(seen) -> list:
+    """The processes of ``seen`` ({(pid, create_time)}) still running: the same pid with the same
+    start time (a pid reused by another process does not count), and not a zombie."""
+    import psutil
+
+    alive = []
+    for pid, created in seen:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process = psutil.Process(pid)
+            if process.create_time() == created and process.status() != psutil.STATUS_ZOMBIE:
+                alive.append(process)
+    return alive
+
+
 def _die_with_parent():
     """preexec_fn of the hub: SIGTERM to it when the process that started it dies (Linux)."""
     if sys.platform.startswith("linux"):
@@ -245,15 +259,9 @@ class Reaper:
             self.record()
 
     def alive(self) -> list:
-        psutil, alive = self.psutil, []
         with self._lock:
             seen = set(self.seen)
-        for pid, created in seen:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                process = psutil.Process(pid)
-                if process.create_time() == created and process.status() != psutil.STATUS_ZOMBIE:
-                    alive.append(process)
-        return alive
+        return still_alive(seen)
 
     def stop_all(self, grace: float = 15.0):
         """SIGTERM to every recorded process still alive, SIGKILL to what is left after ``grace``
@@ -1049,13 +1057,7 @@ def test_a_terminated_hub_run_leaves_no_process(tmp_path):
         child.wait(timeout=300)
 
         def survivors():
-            alive = []
-            for pid, created in started:
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    process = psutil.Process(pid)
-                    if process.create_time() == created and process.status() != psutil.STATUS_ZOMBIE:
-                        alive.append(process)
-            return alive
+            return still_alive(started)
 
         deadline = time.monotonic() + 60  # processes a SIGKILL reached may take a moment to go
         while survivors() and time.monotonic() < deadline:
