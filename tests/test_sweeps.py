@@ -1,0 +1,73 @@
+"""The stored-sweep protocol (course_lib/sweeps.py): what a lesson prints about seeds 1-4 comes from
+these files, so the files must load, hold every seed and say how to re-make them."""
+import json
+
+import pytest
+
+from course_lib import sweeps
+
+
+def _runs(seeds=(0, 1, 2)):
+    return {s: {"attention": {"accuracy": 0.9 + s / 100}, "max pool": {"accuracy": 0.5 - s / 100}}
+            for s in seeds}
+
+
+@pytest.fixture
+def sweep_dir(tmp_path, monkeypatch):
+    monkeypatch.setattr(sweeps, "SWEEP_DIR", tmp_path)
+    return tmp_path
+
+
+def test_record_then_load_gives_the_runs_back(sweep_dir):
+    path = sweeps.record("demo", "course_lib.sweeps:SEEDS", _runs(), budget={"steps": 10})
+    assert path.parent == sweep_dir
+    sweep = sweeps.load("demo")
+    assert sweep["runs"] == _runs() and sweep["budget"] == {"steps": 10}
+    assert sweeps.models_of(sweep) == ["attention", "max pool"]
+    assert sweeps.ranges(sweep, "accuracy") == {"attention": (0.9, 0.92), "max pool": (0.48, 0.5)}
+
+
+def test_table_shows_every_seed_not_only_the_range(sweep_dir):
+    sweeps.record("demo", "m:f", _runs())
+    text = sweeps.table(sweeps.load("demo"), "accuracy")
+    assert "0.90 - 0.92" in text and "0.48 - 0.50" in text
+    for seed in (0, 1, 2):
+        assert f"seed {seed}" in text
+    assert "0.91" in text and "0.49" in text        # seed 1's own values
+
+
+def test_agrees_with_names_what_drifted(sweep_dir):
+    sweeps.record("demo", "m:f", _runs())
+    sweep = sweeps.load("demo")
+    assert sweeps.agrees_with(sweep, 1, _runs()[1]) == []
+    drifted = {"attention": {"accuracy": 0.7}, "max pool": {"accuracy": 0.49}}
+    assert sweeps.agrees_with(sweep, 1, drifted) == ["attention/accuracy: stored 0.910, fresh 0.700"]
+    assert "not stored" in sweeps.agrees_with(sweep, 7, _runs()[1])[0]
+
+
+def test_bad_runs_and_names_are_refused_with_what_was_seen(sweep_dir):
+    uneven = _runs()
+    del uneven[2]["max pool"]
+    with pytest.raises(ValueError, match="seed 2"):
+        sweeps.record("demo", "m:f", uneven)
+    with pytest.raises(ValueError, match="finite"):
+        sweeps.record("demo", "m:f", {0: {"a": {"accuracy": float("nan")}}})
+    with pytest.raises(ValueError, match="no sweep called 'nothing'"):
+        sweeps.load("nothing")
+    with pytest.raises(ValueError, match="name"):
+        sweeps.sweep_path("../escape")
+    with pytest.raises(ValueError, match="made_by"):
+        sweeps.run_function("no_colon")
+
+
+STORED = sorted(sweeps.SWEEP_DIR.glob("*.json"))
+
+
+@pytest.mark.parametrize("path", STORED, ids=[p.stem for p in STORED])
+def test_every_stored_sweep_covers_seeds_0_to_4_and_can_be_remade(path):
+    sweep = sweeps.load(path.stem)
+    assert sweep["name"] == path.stem
+    assert sorted(sweep["runs"]) == list(sweeps.SEEDS)
+    assert callable(sweeps.run_function(sweep["made_by"]))
+    assert len(sweeps.models_of(sweep)) >= 2, "a sweep puts a model beside at least one rival"
+    json.loads(path.read_text())           # plain JSON, readable without the course
