@@ -400,10 +400,11 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
                                    0, len(cases))
             where = traceback.extract_tb(error.__traceback__)[-1]
             return CheckResult(name, False, True,
-                               f"{header}\n  your function raised NotImplementedError inside "
-                               f"a library: {error}\n  (in {where.name}, {where.filename}, line "
-                               f"{where.lineno})\n  hint: that operation is not available for "
-                               f"these inputs (dtype or device); try float64 NumPy arrays.",
+                               header + tr("\n  your function raised NotImplementedError inside "
+                                           "a library: {error}").format(error=error)
+                               + f"\n  (in {where.name}, {where.filename}, line {where.lineno})\n"
+                               + _hint_line("that operation is not available for these inputs "
+                                            "(dtype or device); try float64 NumPy arrays."),
                                i, len(cases))
         except Exception as error:
             where = traceback.extract_tb(error.__traceback__)[-1]
@@ -418,13 +419,13 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
         if changed is not None:
             arg = _argument_names(learner_fn, spec, len(args))[changed]
             return CheckResult(name, False, True,
-                               f"{header}\n  your function changed its input `{arg}`: after the "
-                               f"call it no longer holds what the check passed in. `{arg} -= ...`, "
-                               f"`{arg} /= ...`, `np.exp({arg}, out={arg})` or `{arg}[...] = ...` "
-                               f"write into the caller's array, and the lesson's next cells reuse "
-                               f"their arrays (a row changed five times gives five wrong answers). "
-                               f"Work on a new array instead: `z = {arg} - ...`, or "
-                               f"`{arg} = {arg}.copy()` first.", i, len(cases))
+                               header + tr("\n  your function changed its input `{arg}`: after the "
+                                           "call it no longer holds what the check passed in. `{arg} -= ...`, "
+                                           "`{arg} /= ...`, `np.exp({arg}, out={arg})` or `{arg}[...] = ...` "
+                                           "write into the caller's array, and the lesson's next cells reuse "
+                                           "their arrays (a row changed five times gives five wrong answers). "
+                                           "Work on a new array instead: `z = {arg} - ...`, or "
+                                           "`{arg} = {arg}.copy()` first.").format(arg=arg), i, len(cases))
         if raw is None:
             return CheckResult(name, False, True,
                                header + tr("\n  your function returned None: is the `return` "
