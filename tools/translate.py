@@ -26,8 +26,9 @@ lists it and skips it (``extract NB`` starts its catalog).
 Exercises are generated from solutions (tools/make_exercises.py), and so are their catalogs: a
 Markdown cell or comment of an exercise notebook that the generator copied from the solutions
 notebook takes the solutions catalog's translation (``extract`` copies it, the tests check it), so
-a sentence is translated once and the two Chinese notebooks cannot disagree. Only the exercise
-notebook's own cells (the banner, the title) are translated in its own catalog.
+a sentence is translated once and the two Chinese notebooks cannot disagree. The title
+"...：参考答案" becomes "...：练习" and the generator's banner has a Chinese template (ZH_BANNER):
+an exercise catalog needs no translating of its own.
 
 Links: headings are translated, so a link's ``#anchor`` is rewritten to the Chinese heading at the
 same place (the same cell, the same heading in it); relative links to other notebooks stay as
@@ -47,7 +48,7 @@ from urllib.parse import quote, unquote
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_exercises import exercise_title, fingerprint  # noqa: E402
+from make_exercises import banner, exercise_title, fingerprint  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LANG = "zh"
@@ -226,12 +227,20 @@ def merge(po, wanted: list[tuple[str, str]], memory: dict[str, str] | None = Non
     return new
 
 
+# make_exercises.banner(), the first cell of every exercise notebook, in Chinese
+ZH_BANNER = ("> **练习 notebook。** 在标有 `raise NotImplementedError` 的地方填入你的代码，运行每道题下面的检查，"
+             "并阅读它的反馈。带讲解的参考答案在 `../solutions/{name}` 中。本文件由那个 notebook 生成；"
+             "你在这里的修改是安全的：更新课程时，绝不会覆盖你改动过的 notebook。")
+
+
 def solutions_memory(exercise: Path, root: Path = ROOT) -> dict[str, str]:
-    """{English: Chinese} of the solutions catalog, for the cells make_exercises copied."""
-    po = load_catalog(catalog_path(solutions_of(exercise), root))
+    """{English: Chinese} of the solutions catalog, for the cells make_exercises copied, and the
+    banner make_exercises writes."""
+    solution = solutions_of(exercise)
+    po = load_catalog(catalog_path(solution, root))
     if po is None:
         return {}
-    memory = {}
+    memory = {banner(solution.name): ZH_BANNER.format(name=solution.name)}
     for e in po:
         if not e.obsolete and e.msgstr and "fuzzy" not in e.flags:
             memory[e.msgid] = e.msgstr
