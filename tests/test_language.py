@@ -63,14 +63,14 @@ def test_check_feedback_speaks_chinese_with_course_lang_zh(monkeypatch):
         "scaled_dot", plain_dot, verbose=False).message
 
 
-def test_lesson00_and_01_explorers_speak_chinese(monkeypatch):
+def test_lesson00_to_02_explorers_speak_chinese(monkeypatch):
     pytest.importorskip("ipywidgets")
     from matplotlib.text import Text
 
     from course_lib.widgets import EXPLORERS
 
     monkeypatch.setenv("COURSE_LANG", "zh")
-    for name in ("three_steps", "steer_query", "patch_similarity"):
+    for name in ("three_steps", "steer_query", "patch_similarity", "temperature_mask"):
         with warnings.catch_warnings():
             warnings.filterwarnings("error", message=".*[Gg]lyph.*missing")
             explorer = EXPLORERS[name]()
