@@ -442,7 +442,7 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
         if not _all_close(got, expected, case):
             lines = [header]
             for j, (g, e) in enumerate(zip(got, expected)):
-                tag = f" (output {j + 1})" if len(expected) > 1 else ""
+                tag = tr(" (output {j})").format(j=j + 1) if len(expected) > 1 else ""
                 lines.append(tr("  expected{tag}: {value}").format(tag=tag, value=_describe(np.asarray(e))))
                 lines.append(tr("  got{tag}:      {value}").format(tag=tag, value=_describe(g)))
             lines.append(_hint_line(_diagnose(spec, cases, i, fn, got, expected)))
