@@ -1,7 +1,8 @@
 # Two commands do everything on a fresh machine:
 #   make lab    create .venv if needed, install the course, open JupyterLab on the start notebook
 #   make test   create/update .venv, run the unit tests, then run every notebook through nbval
-#   (make claims: the lessons' trained-model claims over every seed and thread count, kept apart)
+#   (kept apart, both run by CI: make system, the services and builds: hub, browser, Binder, site,
+#   slides, make lab; make claims, the lessons' trained-model claims over every seed and thread count)
 #
 # Authoring targets: make exercises (regenerate exercises from solutions and execute them),
 # make execute NB=path.ipynb (re-run a notebook in place), make lint (the notebook lint),
@@ -69,7 +70,7 @@ LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 
 NOTEBOOKS = $(filter-out %.updated.ipynb,$(wildcard notebooks/*.ipynb solutions/*.ipynb exercises/*.ipynb))
 
-.PHONY: env lab test unit nbval claims lint exercises execute bench clean-venv site slides guide update
+.PHONY: env lab test unit nbval system claims lint exercises execute bench clean-venv site slides guide update
 
 # The environment is rebuilt when the dependency list changes. constraints.txt keeps torch on
 # a tested release range; TORCH (above) picks the build.
@@ -92,7 +93,12 @@ lab: env
 test: unit nbval
 
 unit: env
-	$(BIN)/python -m pytest tests -m "not claims"
+	$(BIN)/python -m pytest tests -m "not claims and not system"
+
+# The system tests (tests/conftest.py lists them): a JupyterHub with simulated learners, JupyterLab in
+# Chromium, a fresh Binder environment, the static site and slides, `make lab` itself.
+system: env
+	$(BIN)/python -m pytest tests -m system
 
 # Every claim a lesson makes about a trained model, for every seed and thread count the claims tests
 # try (many minutes): run it before committing a change to a lesson's models. CI runs seed 0 only
