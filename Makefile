@@ -3,7 +3,8 @@
 #   make test   create/update .venv, run the unit tests, then run every notebook through nbval
 #   make lab-zh the same as make lab, in Chinese (中文): zh/notebooks/00_start_here.ipynb, with
 #               JupyterLab's own interface in Chinese (make test-zh: nbval on the Chinese notebooks)
-#   (make claims: the lessons' trained-model claims over every seed and thread count, kept apart)
+#   (kept apart, both run by CI: make system, the services and builds: hub, browser, Binder, site,
+#   slides, make lab; make claims, the lessons' trained-model claims over every seed and thread count)
 #
 # Authoring targets: make exercises (regenerate exercises from solutions and execute them),
 # make execute NB=path.ipynb (re-run a notebook in place), make lint (the notebook lint),
@@ -76,7 +77,7 @@ ZH_NOTEBOOKS = $(filter-out %.updated.ipynb,$(wildcard zh/notebooks/*.ipynb zh/s
 # make lab-zh writes it into this environment's overrides.json, and make lab writes it back.
 LAB_LOCALE_ZH = {"@jupyterlab/translation-extension:plugin": {"locale": "zh_CN"}}
 
-.PHONY: env lab lab-zh test test-zh unit nbval claims lint exercises execute bench clean-venv site slides guide update translations
+.PHONY: env lab lab-zh test test-zh unit nbval system claims lint exercises execute bench clean-venv site slides guide update translations
 
 # The environment is rebuilt when the dependency list changes. constraints.txt keeps torch on
 # a tested release range; TORCH (above) picks the build.
@@ -110,7 +111,12 @@ lab-zh: env
 test: unit nbval
 
 unit: env
-	$(BIN)/python -m pytest tests -m "not claims"
+	$(BIN)/python -m pytest tests -m "not claims and not system"
+
+# The system tests (tests/conftest.py lists them): a JupyterHub with simulated learners, JupyterLab in
+# Chromium, a fresh Binder environment, the static site and slides, `make lab` itself.
+system: env
+	$(BIN)/python -m pytest tests -m system
 
 # Every claim a lesson makes about a trained model, for every seed and thread count the claims tests
 # try (many minutes): run it before committing a change to a lesson's models. CI runs seed 0 only

@@ -68,9 +68,19 @@ def is_claims_file(name: str) -> bool:
     return name in CLAIMS_FILES or (name.startswith("test_lesson") and name.endswith("_claims.py"))
 
 
+# The system tests start real services or build whole artefacts (a hub with simulated learners,
+# JupyterLab driven by Chromium, a fresh Binder environment, the static site and slides): together
+# about four fifths of the test time. They carry the `system` marker and run in `make system`
+# (and in CI, .ci/run), so that `make test` answers in minutes.
+SYSTEM_FILES = {"test_hub.py", "test_browser.py", "test_binder.py", "test_site.py", "test_slides.py",
+                "test_make_lab.py"}
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "claims: trains a lesson's models for a seed and thread "
                             "count and asserts what the lesson claims (make claims)")
+    config.addinivalue_line("markers", "system: starts services or builds the site, slides or a "
+                            "Binder environment (make system)")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -78,6 +88,8 @@ def pytest_collection_modifyitems(config, items):
     keep = None if not seeds else {int(s) for s in seeds.split(",")}
     selected, deselected = [], []
     for item in items:
+        if item.path.name in SYSTEM_FILES:
+            item.add_marker(pytest.mark.system)
         params = getattr(getattr(item, "callspec", None), "params", {})
         if is_claims_file(item.path.name) and "seed" in params:
             item.add_marker(pytest.mark.claims)
