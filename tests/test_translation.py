@@ -197,3 +197,16 @@ def test_stored_explorers_are_the_chinese_ones(english):
     html = [m["state"].get("value", "") for m in state.get("state", {}).values()
             if m.get("model_name") == "HTMLModel" and m["state"].get("value", "").startswith("<p>")]
     assert html and all(any("\u4e00" <= ch <= "\u9fff" for ch in text) for text in html), html
+
+
+def test_extract_is_idempotent(tmp_path):
+    """A second extract changes nothing (obsolete entries are not written twice)."""
+    english = _copy_lesson(tmp_path, ROOT / "notebooks" / "01_similarity.ipynb")
+    nb = nbformat.read(english, as_version=4)
+    nb.cells = [c for c in nb.cells if c.cell_type != "code" or "# unit vector" not in c.source]
+    nbformat.write(nb, english)
+    tz.extract(english, tmp_path)
+    first = tz.catalog_path(english, tmp_path).read_bytes()
+    assert b"#~ " in first
+    tz.extract(english, tmp_path)
+    assert tz.catalog_path(english, tmp_path).read_bytes() == first

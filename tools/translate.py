@@ -187,6 +187,7 @@ def merge(po, wanted: list[tuple[str, str]], memory: dict[str, str] | None = Non
     import polib
 
     old = [e for e in po if not e.obsolete] if po is not None else []
+    already_obsolete = [e for e in po if e.obsolete] if po is not None else []
     exact = {(e.msgctxt or "", e.msgid): e for e in old}
     by_text = {}
     for e in old:
@@ -222,8 +223,7 @@ def merge(po, wanted: list[tuple[str, str]], memory: dict[str, str] | None = Non
         if id(e) not in used and e.msgstr and (e.msgctxt or "", e.msgid) not in set(wanted):
             e.obsolete = True
             new.append(e)
-    if po is not None:  # keep what was already obsolete, for the translator's reference
-        new.extend(e for e in po if e.obsolete)
+    new.extend(already_obsolete)  # kept for the translator's reference
     return new
 
 
