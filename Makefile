@@ -1,6 +1,8 @@
 # Two commands do everything on a fresh machine:
 #   make lab    create .venv if needed, install the course, open JupyterLab on the start notebook
 #   make test   create/update .venv, run the unit tests, then run every notebook through nbval
+#   make lab-zh the same as make lab, in Chinese (中文): zh/notebooks/00_start_here.ipynb, with
+#               JupyterLab's own interface in Chinese (make test-zh: nbval on the Chinese notebooks)
 #   (kept apart, both run by CI: make system, the services and builds: hub, browser, Binder, site,
 #   slides, make lab; make claims, the lessons' trained-model claims over every seed and thread count)
 #
@@ -69,8 +71,13 @@ TORCH_FALLBACK_NOTE = make: PyTorch's CPU index $(TORCH_CPU_INDEX) is out of rea
 LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 
 NOTEBOOKS = $(filter-out %.updated.ipynb,$(wildcard notebooks/*.ipynb solutions/*.ipynb exercises/*.ipynb))
+# The Chinese edition: the notebooks tools/translate.py built from i18n/zh/ (not every lesson yet)
+ZH_NOTEBOOKS = $(filter-out %.updated.ipynb,$(wildcard zh/notebooks/*.ipynb zh/solutions/*.ipynb zh/exercises/*.ipynb))
+# JupyterLab's interface language is a setting (the language pack only adds the translations):
+# make lab-zh writes it into this environment's overrides.json, and make lab writes it back.
+LAB_LOCALE_ZH = {"@jupyterlab/translation-extension:plugin": {"locale": "zh_CN"}}
 
-.PHONY: env lab test unit nbval system claims lint exercises execute bench clean-venv site slides guide update
+.PHONY: env lab lab-zh test test-zh unit nbval system claims lint exercises execute bench clean-venv site slides guide update translations
 
 # The environment is rebuilt when the dependency list changes. constraints.txt keeps torch on
 # a tested release range; TORCH (above) picks the build.
@@ -87,8 +94,19 @@ $(LAB_OVERRIDES): binder/overrides.json $(STAMP)
 env: $(STAMP) $(LAB_OVERRIDES)
 
 lab: env
+	cp binder/overrides.json $(LAB_OVERRIDES)
 	$(BIN)/jupyter lab --ServerApp.root_dir=. \
 		--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(ROOT_FLAG) $(LAB_ARGS)
+
+# Not `make lab LANG=zh`: LANG is the locale every shell exports (LANG=zh_CN.UTF-8 on a Chinese
+# desktop, LANG=C.UTF-8 in a container), so it would switch the course by accident. COURSE_LANG
+# tells course_lib the language even before it looks at the notebook's folder.
+lab-zh: env
+	$(BIN)/python -c 'import json, sys; p = sys.argv[1]; d = json.load(open(p)); \
+		d.update(json.loads(sys.argv[2])); json.dump(d, open(p, "w"), indent=2)' \
+		$(LAB_OVERRIDES) '$(LAB_LOCALE_ZH)'
+	COURSE_LANG=zh $(BIN)/jupyter lab --ServerApp.root_dir=. \
+		--LabApp.default_url=/lab/tree/zh/notebooks/00_start_here.ipynb $(ROOT_FLAG) $(LAB_ARGS)
 
 test: unit nbval
 
@@ -108,6 +126,17 @@ claims: env
 
 nbval: env
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env $(NOTEBOOKS)
+
+# nbval on the Chinese notebooks. No COURSE_LANG here: nbval starts each kernel in the notebook's
+# folder (zh/...), and course_lib must find its language from that alone, as in JupyterLab.
+test-zh: env
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env $(ZH_NOTEBOOKS)
+
+# Rebuild the Chinese edition from the catalogs i18n/zh/ (after `translate.py extract` and
+# translating) and store its outputs
+translations: env
+	$(BIN)/python tools/translate.py build
+	$(BIN)/python tools/translate.py execute
 
 # What nbval cannot see: repeated text, section numbers, figures and explorers the text never
 # mentions (tests/test_notebook_lint.py runs the same in `make test`)

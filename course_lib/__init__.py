@@ -32,6 +32,8 @@ from .core import (
     softmax_weights,
 )
 from .threads import cpu_budget, use_course_threads
+from .language import tr
+from . import language as _language
 from .conv_attention import conv2d_as_attention
 from .filters import (
     bilateral_filter,
@@ -43,6 +45,9 @@ from .filters import (
 )
 
 __version__ = "0.1.0"
+
+# The Chinese edition (zh/) speaks Chinese: feedback, explorers, and figures with CJK glyphs
+_language.setup()
 
 
 def seed_everything(seed: int = 0) -> None:

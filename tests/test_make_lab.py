@@ -39,10 +39,16 @@ def _get(url: str):
 
 @pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "jupyter").exists(),
                     reason="needs the course environment made by `make`")
-def test_make_lab_serves_the_start_notebook():
+@pytest.mark.parametrize("target, start", [("lab", "notebooks/00_start_here.ipynb"),
+                                           ("lab-zh", "zh/notebooks/00_start_here.ipynb")])
+def test_make_lab_serves_the_start_notebook(target, start):
+    """make lab opens the English start notebook; make lab-zh the Chinese one, with JupyterLab's
+    interface in Chinese (the language pack is installed and the locale setting says zh_CN)."""
     port = _free_port()
     args = f"--no-browser --port {port} --ServerApp.ip=127.0.0.1 --IdentityProvider.token="
-    process = subprocess.Popen(["make", "-s", "lab", f"LAB_ARGS={args}"], cwd=ROOT,
+    overrides = ROOT / ".venv" / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    saved = overrides.read_bytes() if overrides.exists() else None
+    process = subprocess.Popen(["make", "-s", target, f"LAB_ARGS={args}"], cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -60,13 +66,22 @@ def test_make_lab_serves_the_start_notebook():
             pytest.fail("JupyterLab did not answer within 90 s")
         status, headers, _ = _get(base + "/")
         location = urllib.parse.unquote(headers["Location"]).rstrip("?")
-        assert status == 302 and location.endswith("/lab/tree/notebooks/00_start_here.ipynb"), location
+        assert status == 302 and location.endswith(f"/lab/tree/{start}"), location
         status, _, body = _get(base + "/api/contents")
         names = {item["name"] for item in json.loads(body)["content"]}
         assert {"notebooks", "exercises", "solutions", "course_lib"} <= names
-        status, _, body = _get(base + "/api/contents/notebooks/00_start_here.ipynb")
+        status, _, body = _get(base + f"/api/contents/{start}")
         assert status == 200 and json.loads(body)["type"] == "notebook"
+        status, _, body = _get(base + "/lab/api/settings/@jupyterlab/translation-extension:plugin")
+        plugin = json.loads(body)  # overrides.json becomes the schema's default; a user's choice wins
+        locale = plugin["settings"].get("locale", plugin["schema"]["properties"]["locale"]["default"])
+        assert locale == ("zh_CN" if target == "lab-zh" else "default"), locale
+        if target == "lab-zh":
+            status, _, body = _get(base + "/lab/api/translations/")
+            assert "zh_CN" in json.loads(body)["data"], "the Chinese language pack is not installed"
     finally:
+        if saved is not None:  # the next `make lab` would write it back; the browser tests need English
+            overrides.write_bytes(saved)
         os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=20)

@@ -214,3 +214,33 @@ def test_every_fresh_copy_is_skipped_like_the_first(tmp_path):
     assert names == ["01_a.updated.ipynb", "01_a.2.updated.ipynb", "01_a.3.updated.ipynb"]
     assert all(name.endswith(".updated.ipynb") for name in names)
     assert write_beside(target, b"1").name == "01_a.2.updated.ipynb"   # same content: reused
+
+
+def test_the_chinese_edition_is_updated_like_the_english_one(course):
+    """zh/ notebooks (built by tools/translate.py) follow the same rules: an edited one is kept
+    with the new version beside it, one the learner only ran is replaced."""
+    upstream, learner = course
+    write(upstream, "zh/notebooks/01_a.ipynb", notebook("print('甲 v1')"))
+    write(upstream, "zh/notebooks/02_b.ipynb", notebook("print('乙 v1')"))
+    write(upstream, "zh/exercises/01_a_exercises.ipynb",
+          notebook("def f():\n    raise NotImplementedError  # 练习", exercise=True))
+    git(upstream, "add", "-A")
+    git(upstream, "commit", "--quiet", "-m", "zh v1")
+    update_course.update(learner)
+    write(learner, "zh/notebooks/01_a.ipynb", notebook("print('甲 v1')", "我的笔记 = 1"))
+    write(learner, "zh/notebooks/02_b.ipynb", notebook("print('乙 v1')", outputs="乙 v1\n"))
+    write(learner, "zh/exercises/01_a_exercises.ipynb", notebook("def f():\n    return 42"))
+    write(upstream, "zh/notebooks/01_a.ipynb", notebook("print('甲 v2')"))
+    write(upstream, "zh/notebooks/02_b.ipynb", notebook("print('乙 v2')"))
+    write(upstream, "zh/exercises/01_a_exercises.ipynb",
+          notebook("def f():\n    raise NotImplementedError  # 练习 v2", exercise=True))
+    git(upstream, "add", "-A")
+    git(upstream, "commit", "--quiet", "-m", "zh v2")
+
+    update_course.update(learner)
+
+    assert read_sources(learner / "zh/notebooks/01_a.ipynb") == ["print('甲 v1')", "我的笔记 = 1"]
+    assert read_sources(learner / "zh/notebooks/01_a.updated.ipynb") == ["print('甲 v2')"]
+    assert read_sources(learner / "zh/exercises/01_a_exercises.ipynb") == ["def f():\n    return 42"]
+    assert "v2" in read_sources(learner / "zh/exercises/01_a_exercises.updated.ipynb")[0]
+    assert read_sources(learner / "zh/notebooks/02_b.ipynb") == ["print('乙 v2')"]

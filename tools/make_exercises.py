@@ -70,6 +70,14 @@ def exercise_path(solution: Path) -> Path:
     return solution.parent.parent / "exercises" / name
 
 
+def banner(solution_name: str) -> str:
+    """The first cell of an exercise notebook (tools/translate.py translates it from this too)."""
+    return (f"> **Exercise notebook.** Fill in the places marked `raise NotImplementedError`, run the "
+            f"check below each one, and read its feedback. The worked solutions with explanations are "
+            f"in `../solutions/{solution_name}`. This file was generated from that one; your edits here "
+            f"are safe: updating the course never overwrites a notebook you have changed.")
+
+
 def fingerprint(nb) -> str:
     """Hash of the cells' types and sources: outputs and metadata do not count."""
     cells = [[c.cell_type, c.source] for c in nb.cells]
@@ -81,11 +89,7 @@ def generate(solution: Path):
     sol = nbformat.read(solution, as_version=4)
     nb = nbformat.v4.new_notebook(metadata={k: v for k, v in sol.metadata.items()
                                             if k in ("kernelspec", "language_info")})
-    nb.cells.append(nbformat.v4.new_markdown_cell(
-        f"> **Exercise notebook.** Fill in the places marked `raise NotImplementedError`, run the "
-        f"check below each one, and read its feedback. The worked solutions with explanations are "
-        f"in `../solutions/{solution.name}`. This file was generated from that one; your edits here "
-        f"are safe: updating the course never overwrites a notebook you have changed."))
+    nb.cells.append(nbformat.v4.new_markdown_cell(banner(solution.name)))
     for index, cell in enumerate(sol.cells):
         if SOLUTION_TAG in cell.get("metadata", {}).get("tags", []):
             continue

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from . import progress
+from ..language import tr
 from ._calling import (_arg_summary, _argument_names, _call_with_time_limit, _changed_argument,
                        _raised_by_learner, _signature_problem, _TimeLimit)
 from ._gradients import GradientProblem, compare as _compare_gradients
@@ -124,6 +125,15 @@ def register_check(name: str, mistakes=(), task: str = "", prepare=None, error_h
     return decorate
 
 
+# The line of feedback that names the likely mistake starts with "hint:" ("提示：" in Chinese)
+HINT_PREFIXES = ("hint:", "提示：")
+
+
+def _hint_line(text: str) -> str:
+    """The feedback's hint line, in the learner's language (course_lib/language.py)."""
+    return tr("  hint: {hint}").format(hint=tr(text))
+
+
 @dataclass
 class CheckResult:
     """What ``check`` found. ``passed`` is True only if every case matched."""
@@ -145,8 +155,9 @@ class CheckResult:
             return ""
         lines = [line.strip() for line in self.message.splitlines()[1:] if line.strip()]
         for line in lines:
-            if line.startswith("hint:"):
-                return line[len("hint:"):].strip()
+            for prefix in HINT_PREFIXES:
+                if line.startswith(prefix):
+                    return line[len(prefix):].strip()
         return lines[0] if lines else ""
 
     def __repr__(self) -> str:
@@ -215,33 +226,34 @@ def _describe(x) -> str:
 def _shape_hint(got: np.ndarray, expected: np.ndarray) -> str | None:
     """Hints that any shape-returning exercise can share, each for one kind of wrong shape."""
     eshape, gshape = tuple(np.shape(expected)), tuple(got.shape)
-    seen = f"Expected shape {eshape}, got {gshape}. "
+    seen = tr("Expected shape {expected}, got {got}. ").format(expected=eshape, got=gshape)
     if got.ndim == len(eshape) and got.ndim >= 2 and gshape[:-2] == eshape[:-2] \
             and gshape[-2:] == eshape[-2:][::-1]:
-        return seen + "The last two axes are swapped: rows and columns are transposed."
+        return seen + tr("The last two axes are swapped: rows and columns are transposed.")
     if got.ndim < len(eshape) and got.size == int(np.prod(eshape)):
-        return (seen + "The same number of values in fewer axes: axes were merged or a length-1 "
-                "axis was dropped (e.g. batch and heads flattened into one, (B*h, n, n) instead "
-                "of (B, h, n, n)). Keep every axis: reshape to the expected shape, or do not "
-                "flatten in the first place.")
+        return seen + tr("The same number of values in fewer axes: axes were merged or a length-1 "
+                         "axis was dropped (e.g. batch and heads flattened into one, (B*h, n, n) instead "
+                         "of (B, h, n, n)). Keep every axis: reshape to the expected shape, or do not "
+                         "flatten in the first place.")
     if got.ndim < len(eshape):
-        return (seen + "Leading batch dimensions were lost, or a reduced axis was dropped. Use "
-                "operations that work on the last axes "
-                "(x.swapaxes(-1, -2) instead of x.T, sum(axis=-1)) and keep reduced axes with "
-                "keepdims=True, so that inputs of shape (..., n, d) keep their '...' and "
-                "reduced results still broadcast.")
+        return seen + tr("Leading batch dimensions were lost, or a reduced axis was dropped. Use "
+                         "operations that work on the last axes "
+                         "(x.swapaxes(-1, -2) instead of x.T, sum(axis=-1)) and keep reduced axes with "
+                         "keepdims=True, so that inputs of shape (..., n, d) keep their '...' and "
+                         "reduced results still broadcast.")
     if got.ndim > len(eshape):
-        return (seen + "The result has extra dimensions: check keepdims and any broadcasting "
-                "(np.dot does not broadcast batch dimensions; use @ / np.matmul).")
+        return seen + tr("The result has extra dimensions: check keepdims and any broadcasting "
+                         "(np.dot does not broadcast batch dimensions; use @ / np.matmul).")
     if sorted(gshape) == sorted(eshape):
-        return seen + "The axes are in another order: move them with swapaxes / transpose."
+        return seen + tr("The axes are in another order: move them with swapaxes / transpose.")
     off = [j for j in range(len(eshape)) if gshape[j] != eshape[j]]
     if len(off) == 1 and abs(gshape[off[0]] - eshape[off[0]]) == 1:
         j = off[0]
-        more = "one entry too many" if gshape[j] > eshape[j] else "one entry too few"
-        return (seen + f"Axis {j} has {gshape[j]} entries instead of {eshape[j]}: {more} "
-                "(an off-by-one: a slice's end, or n items giving n - 1 steps between them).")
-    return seen + "The shape differs from the expected one."
+        more = tr("one entry too many") if gshape[j] > eshape[j] else tr("one entry too few")
+        return seen + tr("Axis {axis} has {got} entries instead of {expected}: {more} (an off-by-one: "
+                         "a slice's end, or n items giving n - 1 steps between them).").format(
+            axis=j, got=gshape[j], expected=eshape[j], more=more)
+    return seen + tr("The shape differs from the expected one.")
 
 
 def _order_hint(got, expected, case: Case) -> str | None:
@@ -330,7 +342,7 @@ def _diagnose(spec: CheckSpec, cases: list, i: int, fn: Callable, got, expected)
                     "overflows for large scores (inf / inf) and underflows to 0 for very negative "
                     "ones (0 / 0). Subtract each row's maximum (its own: axis=-1, keepdims=True) "
                     "before exponentiating.")
-    return "Compare your result with the expected one on this small case, step by step."
+    return tr("Compare your result with the expected one on this small case, step by step.")
 
 
 # ------------------------------------------------------------------------------------------
@@ -355,7 +367,8 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
     name = spec.name
     if not callable(fn):
         return CheckResult(name, False, False,
-                           f"Check {name!r}: expected a function, got {type(fn).__name__}.")
+                           tr("Check {name!r}: expected a function, got {type}.").format(
+                               name=name, type=type(fn).__name__))
     learner_fn = fn
     fn = spec.prepare(fn) if spec.prepare else fn
     cases = spec.cases()
@@ -363,7 +376,8 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
     for i, case in enumerate(cases):
         expected = case.expected if isinstance(case.expected, tuple) else (case.expected,)
         args_text = ", ".join(_arg_summary(a) for a in case.args)
-        header = f"Check {name!r}: case {i + 1} of {len(cases)} ({case.label}) with {args_text}"
+        header = tr("Check {name!r}: case {i} of {n} ({label}) with {args}").format(
+            name=name, i=i + 1, n=len(cases), label=tr(case.label), args=args_text)
         signature_problem = None if spec.prepare else _signature_problem(fn, case.args, spec)
         if signature_problem:
             return CheckResult(name, False, True, f"{header}\n  {signature_problem}", i, len(cases))
@@ -372,47 +386,50 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
             raw = _call_with_time_limit(fn, args, limit)
         except _TimeLimit:
             return CheckResult(name, False, True,
-                               f"{header}\n  your function took longer than "
-                               f"{limit:g} s, maybe an infinite loop (a `while` whose "
-                               f"condition never changes?). It may still be running in the "
-                               f"background: restart the kernel if the notebook gets slow.",
+                               header + tr("\n  your function took longer than {limit:g} s, maybe an "
+                                           "infinite loop (a `while` whose condition never "
+                                           "changes?). It may still be running in the background: "
+                                           "restart the kernel if the notebook gets slow.").format(limit=limit),
                                i, len(cases))
         except NotImplementedError as error:
             if _raised_by_learner(error):
                 return CheckResult(name, False, False,
-                                   f"Check {name!r}: not attempted yet. Replace the "
-                                   f"`raise NotImplementedError` line with your code and run again.",
+                                   tr("Check {name!r}: not attempted yet. Replace the "
+                                      "`raise NotImplementedError` line with your code and run "
+                                      "again.").format(name=name),
                                    0, len(cases))
             where = traceback.extract_tb(error.__traceback__)[-1]
             return CheckResult(name, False, True,
-                               f"{header}\n  your function raised NotImplementedError inside "
-                               f"a library: {error}\n  (in {where.name}, {where.filename}, line "
-                               f"{where.lineno})\n  hint: that operation is not available for "
-                               f"these inputs (dtype or device); try float64 NumPy arrays.",
+                               header + tr("\n  your function raised NotImplementedError inside "
+                                           "a library: {error}").format(error=error)
+                               + f"\n  (in {where.name}, {where.filename}, line {where.lineno})\n"
+                               + _hint_line("that operation is not available for these inputs "
+                                            "(dtype or device); try float64 NumPy arrays."),
                                i, len(cases))
         except Exception as error:
             where = traceback.extract_tb(error.__traceback__)[-1]
             source = f": {where.line}" if where.line else ""
             return CheckResult(name, False, True,
-                               f"{header}\n  your function raised {type(error).__name__}: {error}\n"
-                               f"  (in {where.name}, line {where.lineno}{source})\n"
-                               f"  hint: {(spec.error_hint and spec.error_hint(error)) or _error_hint(error)}",
+                               f"{header}\n  " + tr("your function raised {error_type}: {error}").format(
+                                   error_type=type(error).__name__, error=error)
+                               + f"\n  (in {where.name}, line {where.lineno}{source})\n"
+                               + _hint_line((spec.error_hint and spec.error_hint(error)) or _error_hint(error)),
                                i, len(cases))
         changed = _changed_argument(case.args, args)
         if changed is not None:
             arg = _argument_names(learner_fn, spec, len(args))[changed]
             return CheckResult(name, False, True,
-                               f"{header}\n  your function changed its input `{arg}`: after the "
-                               f"call it no longer holds what the check passed in. `{arg} -= ...`, "
-                               f"`{arg} /= ...`, `np.exp({arg}, out={arg})` or `{arg}[...] = ...` "
-                               f"write into the caller's array, and the lesson's next cells reuse "
-                               f"their arrays (a row changed five times gives five wrong answers). "
-                               f"Work on a new array instead: `z = {arg} - ...`, or "
-                               f"`{arg} = {arg}.copy()` first.", i, len(cases))
+                               header + tr("\n  your function changed its input `{arg}`: after the "
+                                           "call it no longer holds what the check passed in. `{arg} -= ...`, "
+                                           "`{arg} /= ...`, `np.exp({arg}, out={arg})` or `{arg}[...] = ...` "
+                                           "write into the caller's array, and the lesson's next cells reuse "
+                                           "their arrays (a row changed five times gives five wrong answers). "
+                                           "Work on a new array instead: `z = {arg} - ...`, or "
+                                           "`{arg} = {arg}.copy()` first.").format(arg=arg), i, len(cases))
         if raw is None:
             return CheckResult(name, False, True,
-                               f"{header}\n  your function returned None: is the `return` "
-                               f"statement missing?", i, len(cases))
+                               header + tr("\n  your function returned None: is the `return` "
+                                           "statement missing?"), i, len(cases))
         got = _outputs(as_numpy(raw), len(expected))
         if got is None:
             return CheckResult(name, False, True,
@@ -425,17 +442,19 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
         if not _all_close(got, expected, case):
             lines = [header]
             for j, (g, e) in enumerate(zip(got, expected)):
-                tag = f" (output {j + 1})" if len(expected) > 1 else ""
-                lines.append(f"  expected{tag}: {_describe(np.asarray(e))}")
-                lines.append(f"  got{tag}:      {_describe(g)}")
-            lines.append(f"  hint: {_diagnose(spec, cases, i, fn, got, expected)}")
+                tag = tr(" (output {j})").format(j=j + 1) if len(expected) > 1 else ""
+                lines.append(tr("  expected{tag}: {value}").format(tag=tag, value=_describe(np.asarray(e))))
+                lines.append(tr("  got{tag}:      {value}").format(tag=tag, value=_describe(g)))
+            lines.append(_hint_line(_diagnose(spec, cases, i, fn, got, expected)))
             return CheckResult(name, False, True, "\n".join(lines), i, len(cases))
         problem = _gradient_problem(spec, fn, case, limit)
         if problem:
             return CheckResult(name, False, True,
-                               f"{header}\n  your outputs are right, but {problem}", i, len(cases))
+                               header + tr("\n  your outputs are right, but {problem}").format(
+                                   problem=tr(problem)), i, len(cases))
     return CheckResult(name, True, True,
-                       f"Check {name!r}: passed all {len(cases)} cases. Well done! {spec.success}",
+                       tr("Check {name!r}: passed all {n} cases. Well done!").format(name=name, n=len(cases))
+                       + " " + tr(spec.success),
                        len(cases), len(cases))
 
 

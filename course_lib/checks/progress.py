@@ -137,16 +137,25 @@ def progress_rows() -> list[tuple[str, str, str, str]]:
 
 
 def show_progress() -> list[tuple[str, str, str, str]]:
-    """Print the table of every exercise (passed, failed, not attempted) and return its rows."""
+    """Print the table of every exercise (passed, failed, not attempted) and return its rows.
+    The rows keep the English states (other code reads them); the table speaks the learner's
+    language (course_lib/language.py)."""
+    from ..language import tr
+
+    def shown(status: str) -> str:
+        if status.startswith("failed ("):
+            return tr("failed ({cases} cases)").format(cases=status[len("failed ("):-len(" cases)")])
+        return tr(status)
+
     rows = progress_rows()
-    safe_print(f"{'lesson':<19} {'exercise':<24} {'status':<22} last checked")
+    safe_print(f"{tr('lesson'):<19} {tr('exercise'):<24} {tr('status'):<22} {tr('last checked')}")
     previous = None
     for lesson, name, status, when in rows:
-        safe_print(f"{lesson if lesson != previous else '':<19} {name:<24} {status:<22} {when}")
+        safe_print(f"{lesson if lesson != previous else '':<19} {name:<24} {shown(status):<22} {when}")
         previous = lesson
     passed = sum(r[2] == "passed" for r in rows)
     failed = sum(r[2].startswith("failed") for r in rows)
-    safe_print(f"\n{passed} of {len(rows)} exercises passed, {failed} failed, "
-               f"{len(rows) - passed - failed} not attempted yet "
-               f"(remembered in {FILE_NAME} beside the course, on this computer only).")
+    safe_print("\n" + tr("{passed} of {total} exercises passed, {failed} failed, {rest} not attempted "
+                         "yet (remembered in {file} beside the course, on this computer only).").format(
+        passed=passed, total=len(rows), failed=failed, rest=len(rows) - passed - failed, file=FILE_NAME))
     return rows

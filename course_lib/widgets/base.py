@@ -26,6 +26,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
+from ..language import tr, translate_figure
+
 EXPLORERS: dict[str, Callable[[], "Explorer"]] = {}
 
 
@@ -122,7 +124,11 @@ class Explorer:
         self._background = None
         self.last_update_ms = float("nan")
         self.image = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
+        translate_figure(figure)  # titles, labels, legends in the learner's language
+        description = tr(description)
         for control in self.controls.values():
+            if getattr(control, "description", ""):
+                control.description = tr(control.description)
             fit_label(control)
             control.observe(self._on_change, names="value")
         header = [W.HTML(f"<p>{description}</p>")] if description else []
@@ -138,6 +144,7 @@ class Explorer:
         """Run ``update`` with the current control values and re-render the picture."""
         start = time.perf_counter()
         wants_full_redraw = self._update(**self.values()) is True
+        translate_figure(self.figure)  # the texts update just set, too (nothing to do in English)
         if not self.animated:
             self.image.value = figure_png(self.figure)
         else:

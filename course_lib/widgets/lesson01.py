@@ -15,6 +15,7 @@ from ..core import SIMILARITY_KINDS, similarity, softmax_weights
 from ..images import load_photo, patches
 from ..plotting import COLORS, OKABE_ITO, WEIGHT_CMAP, show_image
 from .base import Explorer, new_figure, register
+from ..language import tr
 
 # Keys chosen so the measures disagree: k1 is long, k2 points the same way but is short,
 # k3 and k4 point elsewhere, k5 is long and between k1 and k3.
@@ -107,7 +108,7 @@ def steer_query_explorer() -> Explorer:
             for text, t in zip(tick_labels, ticks):
                 text.set_text(f"{low + (t + 1) / 2 * (high - low):.3g}")
             zero_line.set_ydata([zero, zero])
-            score_title.set_text(f"scores: {MEASURE_LABELS[measure]}")
+            score_title.set_text(tr("scores: {measure}").format(measure=MEASURE_LABELS[measure]))
 
     return Explorer(fig, controls, update,
                     "Point the query at k1 and k2 in turn, then switch the measure. The dot "
@@ -170,7 +171,7 @@ def patch_similarity_explorer() -> Explorer:
         best = best_matches(s, index)
         r, c = np.divmod(best, cols)
         match_marks.set_data(c * PATCH + PATCH / 2 - 0.5, r * PATCH + PATCH / 2 - 0.5)
-        ax_map.set_title(f"similarity to the query: {MEASURE_LABELS[measure]}")
+        ax_map.set_title(tr("similarity to the query: {measure}").format(measure=MEASURE_LABELS[measure]))
 
     return Explorer(fig, controls, update,
                     "Move the query patch over sky, coat and grass. The dot product prefers "
