@@ -1,0 +1,97 @@
+"""Every figure of issue 20's table beside its goal, in one table.
+
+    python benchmarks/bench_all.py                # --rounds N (explorer moves, default 3)
+    python benchmarks/bench_all.py --skip-explorers --skip-attend   # only the stored figures
+
+Rows:
+- each explorer's move, control to picture: median and worst wall time (goal <= 30 ms median,
+  <= 100 ms worst on a quiet 2-core machine; aim 16 ms), with the CPU time of the median move
+  beside it (robust on a busy machine), from ``bench_widgets.measure``;
+- ``cl.attend`` / torch's ``scaled_dot_product_attention``, 8 x 1024 x 64, float32, 2 threads,
+  ratio of minima (goal <= 1.0x), from ``bench_attend.measure``;
+- each lesson's Run All time and kernel CPU time as stored in its notebook's metadata by
+  tools/execute.py (``metadata.course.run_seconds`` / ``cpu_seconds``; goal <= 30 s quiet);
+- ``make test``'s time, if a measurement file ``benchmarks/make_test_seconds.json`` exists
+  (``{"seconds": ..., "load_average": ..., "measured": "date"}``; goal <= 600 s with the install).
+
+Wall times depend on the machine's load, printed at the top: read them beside it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+import bench_attend  # noqa: E402
+import bench_widgets  # noqa: E402
+
+LESSON_GOAL_S = 30.0
+MAKE_TEST_GOAL_S = 600.0
+MAKE_TEST_FILE = HERE / "make_test_seconds.json"
+
+
+def row(what: str, now: str, goal: str, met: bool | None) -> str:
+    verdict = {True: "met", False: "NOT met", None: "-"}[met]
+    return f"{what:<44} {now:>26}  {goal:<26} {verdict}"
+
+
+def lesson_rows() -> list[str]:
+    rows = []
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        course = nbformat.read(path, as_version=4).metadata.get("course", {})
+        run, cpu = course.get("run_seconds"), course.get("cpu_seconds")
+        if run is None:
+            rows.append(row(f"lesson {path.stem}, Run All", "not measured", "<= 30 s quiet", None))
+            continue
+        rows.append(row(f"lesson {path.stem}, Run All (stored)", f"{run:.1f} s wall, {cpu or 0:.1f} s CPU",
+                        f"<= {LESSON_GOAL_S:.0f} s quiet", run <= LESSON_GOAL_S))
+    return rows
+
+
+def make_test_row() -> str:
+    if not MAKE_TEST_FILE.exists():
+        return row("make test, fresh clone", "no measurement file", "<= 10 min with install", None)
+    m = json.loads(MAKE_TEST_FILE.read_text())
+    now = f"{m['seconds'] / 60:.1f} min (load {m.get('load_average', '?')})"
+    return row("make test, fresh clone", now, "<= 10 min with install", m["seconds"] <= MAKE_TEST_GOAL_S)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="moves of every control per explorer")
+    parser.add_argument("--repeats", type=int, default=15, help="timed calls of each attention")
+    parser.add_argument("--skip-explorers", action="store_true")
+    parser.add_argument("--skip-attend", action="store_true")
+    args = parser.parse_args(argv)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average (1, 5, 15 min): {load}; {os.cpu_count()} cores")
+    print(row("figure", "now", "goal", None).replace(" -", "  met?"))
+    rows = []
+    if not args.skip_explorers:
+        bench_widgets.course_lib.use_course_threads()
+        for name in sorted(bench_widgets.EXPLORERS):
+            m = bench_widgets.measure(name, args.rounds)
+            met = m["median_ms"] <= bench_widgets.GOAL_MS and m["max_ms"] <= bench_widgets.WORST_GOAL_MS
+            print(row(f"explorer {name}: median / worst (CPU)",
+                      f"{m['median_ms']:.0f} / {m['max_ms']:.0f} ms ({m['cpu_median_ms']:.0f})",
+                      "<= 30 / 100 ms, aim 16", met), flush=True)
+    if not args.skip_attend:
+        m = bench_attend.measure(args.repeats)
+        rows.append(row("cl.attend / SDPA, 8x1024x64, 2 threads",
+                        f"{m['ratio']:.2f}x",
+                        f"<= {bench_attend.GOAL_RATIO:.1f}x", m["ratio"] <= bench_attend.GOAL_RATIO))
+    rows += lesson_rows()
+    rows.append(make_test_row())
+    print("\n".join(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
