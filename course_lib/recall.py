@@ -298,10 +298,10 @@ def facts(runs: dict, on_pair: dict, longest: int = max(PAIRS)) -> dict:
     """
     attention = runs["attention"]
     result = {
-        "attention: right on >= 0.95 of held-out sentences at every K from 2 to 8":
-            min(attention[f"accuracy@{k}"] for k in PAIRS) >= 0.95,
-        f"attention: >= 0.5 of its weight on the asked pair's 4 words at K = {longest} "
-        f"(spread evenly: {on_pair[longest][1]:.2f})": on_pair[longest][0] >= 0.5,
+        "attention: right on >= 0.9 of held-out sentences at every K from 2 to 8":
+            min(attention[f"accuracy@{k}"] for k in PAIRS) >= 0.9,
+        f"attention: >= 0.8 of its weight on the asked pair's 4 words at K = {longest} "
+        f"(spread evenly: {on_pair[longest][1]:.2f})": on_pair[longest][0] >= 0.8,
     }
     rivals = [reader for reader in READERS if reader != "attention" and reader in runs]
     if rivals:
@@ -324,12 +324,14 @@ def bag_guess(test: dict) -> dict:
     return result
 
 
-#: The learning rates tried for every reader on seed 0 (``learning_rates``); the budget uses 1e-2.
-LEARNING_RATES = (3e-3, 1e-2, 3e-2)
+#: The other learning rates tried for every reader on seed 0 (``learning_rates``); the budget's
+#: 1e-2 is the main sweep's seed 0.
+LEARNING_RATES = (3e-3, 3e-2)
 
 
 def learning_rates(seed: int) -> dict:
-    """Every reader trained with each of ``LEARNING_RATES`` (same seed, sentences and steps):
+    """Every reader trained with each of ``LEARNING_RATES`` (same seed, sentences and steps),
+    beside the budget's learning rate that :func:`run_seed` uses:
     ``{"reader, lr=...": {"accuracy", "accuracy@2", "accuracy@8"}}``, so that no rival loses for
     want of a learning rate. Stored by ``tools/sweep.py lesson05_recall_lr
     course_lib.recall:learning_rates --seeds 0``."""

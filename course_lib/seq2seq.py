@@ -99,7 +99,7 @@ class Reverser(nn.Module):
     * decoder: a GRU that starts from the encoder's two final states and is fed the previous
       output symbol plus a learned embedding of the step number; its state ``s_i`` after step
       ``i`` is the query. (The two position embeddings make "step i copies place i from the end"
-      learnable in a few hundred steps. All three variants get them. Inputs may be up to ``max_length`` symbols long.)
+      learnable in a few hundred steps. All four variants get them. Inputs may be up to ``max_length`` symbols long.)
     * ``"dot"``: context ``c_i = attend(s_i, memory, memory)`` (scaled dot product, softmax,
       weighted average); ``"fixed"``: ``c_i`` = the memory at input ``L-1-i``
       (:func:`fixed_index_weights`, same parameters); ``"uniform"``: ``c_i`` = the plain mean of
@@ -295,12 +295,14 @@ def run_seed(seed: int) -> dict:
     return metrics(train_all(seed), test_sets())
 
 
-#: The learning rates tried for every variant on seed 0 (``learning_rates``); the budget uses 2e-2.
-LEARNING_RATES = (5e-3, 1e-2, 2e-2)
+#: The other learning rates tried for every variant on seed 0 (``learning_rates``); the budget's
+#: 2e-2 is the main sweep's seed 0.
+LEARNING_RATES = (5e-3, 1e-2)
 
 
 def learning_rates(seed: int) -> dict:
-    """Every variant trained with each of ``LEARNING_RATES`` (same seed, batches and steps):
+    """Every variant trained with each of ``LEARNING_RATES`` (same seed, batches and steps),
+    beside the budget's learning rate that :func:`run_seed` uses:
     ``{"name, lr=...": {"exact@4", "exact@12", "exact@16"}}``, so that no rival loses for want of
     a learning rate. Stored by ``tools/sweep.py lesson05_reversal_lr
     course_lib.seq2seq:learning_rates --seeds 0``."""
@@ -321,7 +323,7 @@ def facts(attention: dict, mass: dict, length: int = 12) -> dict:
     """
     return {
         f"attention: exact match at length {length} >= 0.9": attention[length][1] >= 0.9,
-        f"attention: exact match at length 16 >= 0.8": attention[16][1] >= 0.8,
+        "attention: exact match at length 16 >= 0.8": attention[16][1] >= 0.8,
         f"attention on the copied position at length {length} >= 4 x uniform (1/{length})":
             mass[length][0] >= 4 * mass[length][2],
     }
