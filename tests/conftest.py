@@ -61,7 +61,7 @@ def threads(request):
 # `claims` marker and run in their own target (`make claims`, all seeds), not in `make test`.
 # COURSE_CLAIMS_SEEDS=0 keeps only seed 0 of every one of them: CI's quick pass over each claim.
 # A claims file is named test_lessonNN_..._claims.py (or listed here for an older name).
-CLAIMS_FILES = {"test_lesson05_sequences.py", "test_trained_heads.py"}
+CLAIMS_FILES = {"test_trained_heads.py"}
 
 
 def is_claims_file(name: str) -> bool:
