@@ -245,3 +245,124 @@ def test_cnn_wrapping_the_image_once_equals_wrapping_every_layer(depth, size):
     model = C.TinyCNN(width=5, depth=depth, padding_mode="circular").double()
     x = torch.randn(3, 1, size, size, dtype=torch.float64)
     torch.testing.assert_close(model.feature_maps(x), model.features(x), rtol=0, atol=1e-12)
+
+
+# ---- the rivals (issue 18): fixed mixing, an MLP on pixels, max pooling, a whole-image CNN ----
+def test_every_model_is_within_ten_percent_of_the_vit_and_the_cnn():
+    sizes = {k: count_parameters(C.make_model(k)) for k in C.CONFIGS}
+    for kind, n in sizes.items():
+        for reference in ("vit", "cnn"):
+            assert abs(n / sizes[reference] - 1) <= 0.1, (kind, n, reference, sizes[reference])
+    for task, kinds in C.TASK_MODELS.items():
+        assert set(kinds) <= set(C.CONFIGS) and {"vit", "cnn"} <= set(kinds), task
+        assert set(C.LEARNING_RATES[task]) == set(kinds), task
+
+
+@pytest.mark.parametrize("kind", sorted(C.CONFIGS))
+def test_every_model_maps_a_batch_of_images_to_two_logits(kind):
+    model = C.make_model(kind, seed=1)
+    logits, _ = model(torch.rand(5, 1, 24, 24))
+    assert logits.shape == (5, 2) and bool(torch.isfinite(logits).all())
+    with pytest.raises(ValueError, match="images"):
+        model(torch.rand(5, 24, 24))
+
+
+def test_fixed_mixing_is_one_learned_matrix_that_ignores_the_input():
+    _seeded()
+    vit = C.make_model("vit, fixed mixing")
+    assert all(isinstance(b.attn, C.FixedMixing) for b in vit.blocks)
+    assert vit.blocks[0].attn.mixing.shape == (37, 37)
+    # at initialisation it is the uniform average: the uniform control before training
+    x = torch.rand(2, 37, 16)
+    out, w = vit.blocks[0].attn(x)
+    torch.testing.assert_close(out, x.mean(1, keepdim=True).expand_as(x))
+    assert w.shape == (2, 1, 37, 37)
+    # whatever it learned, two different images get the same weights
+    with torch.no_grad():
+        vit.blocks[0].attn.mixing.normal_()
+    _, w1 = vit(torch.rand(1, 1, 24, 24))
+    _, w2 = vit(torch.rand(1, 1, 24, 24))
+    assert all(torch.equal(a, b) for a, b in zip(w1, w2))
+    assert vit.cls_attention(w1).shape == (1, 6, 6)
+    with pytest.raises(ValueError, match="n=37"):
+        vit.blocks[0].attn(torch.rand(2, 36, 16))
+
+
+def test_tiny_vit_mixing_names_are_checked():
+    with pytest.raises(ValueError, match="mixing"):
+        C.TinyViT(mixing="random")
+    with pytest.raises(ValueError, match="contradict"):
+        C.TinyViT(uniform=True, mixing="fixed")
+    assert isinstance(C.TinyViT(uniform=True).blocks[0].attn, C.UniformMixing)
+
+
+def test_pixel_mlp_reads_every_pixel_with_one_weight_each():
+    _seeded()
+    mlp = C.make_model("mlp on pixels")
+    x = torch.rand(1, 1, 24, 24, requires_grad=True)
+    mlp(x)[0][0, 1].backward()
+    assert bool((x.grad != 0).float().mean() > 0.99)          # reach: (nearly) every pixel counts
+    with pytest.raises(ValueError, match="H=24"):
+        mlp(torch.rand(2, 1, 16, 16))
+
+
+def test_max_pooling_cnn_takes_each_channels_largest_value():
+    _seeded()
+    model = C.make_model("cnn, max pooling")
+    x = torch.rand(3, 1, 24, 24)
+    logits, maps = model(x)
+    torch.testing.assert_close(logits, model.head(model.features(x).amax(dim=(2, 3))))
+    assert maps.shape == (3, 2, 12, 12)
+    with pytest.raises(ValueError, match="pooling"):
+        C.TinyCNN(pooling="median")
+
+
+def test_whole_image_cnn_sees_more_than_the_image():
+    model = C.make_model("cnn, whole-image field")
+    assert model.receptive_field >= 24
+    assert C.make_model("cnn").receptive_field == 9
+    with pytest.raises(ValueError, match="strides"):
+        C.TinyCNN(depth=3, strides=(1, 2))
+    with pytest.raises(ValueError, match="strides"):
+        C.TinyCNN(depth=2, strides=(1, 3))
+
+
+@pytest.mark.parametrize("strides", [(1, 2, 2, 2, 1), (2, 1, 1)])
+def test_receptive_field_with_any_strides_matches_the_gradient_footprint(strides):
+    _seeded()
+    model = C.TinyCNN(width=3, depth=len(strides), strides=strides)
+    for p in model.parameters():
+        p.data = p.data.abs() + 0.01
+    x = torch.rand(1, 1, 64, 64, requires_grad=True)
+    f = model.features(x)
+    centre = f.shape[-1] // 2
+    f[0, 0, centre, centre].backward()
+    rows = torch.nonzero(x.grad[0, 0].abs().sum(1))
+    assert rows.max() - rows.min() + 1 == model.receptive_field
+
+
+def test_max_pooling_cnn_also_gives_both_members_of_a_pair_the_same_logits():
+    # the section 4 argument holds for any pooling over positions: each window sees one mark
+    pairs, _ = C.controlled_pairs(10)
+    logits, _ = C.make_model("cnn, max pooling", 2)(pairs)
+    torch.testing.assert_close(logits[0::2], logits[1::2], atol=1e-5, rtol=1e-5)
+
+
+def test_budget_for_each_model_and_its_errors():
+    b = C.budget_for("local", "vit", lr=1e-2)
+    assert b == dict(C.LOCAL_BUDGET, lr=1e-2)
+    assert C.budget_for("long-range", "mlp on pixels")["steps"] == C.BUDGET["steps"]
+    with pytest.raises(ValueError, match="task"):
+        C.budget_for("global", "vit")
+    with pytest.raises(ValueError, match="kind"):
+        C.budget_for("local", "vit, uniform weights")
+
+
+def test_run_functions_train_every_model_and_report_the_metrics(monkeypatch):
+    monkeypatch.setitem(C.BUDGETS, "local", dict(C.LOCAL_BUDGET, steps=2))
+    monkeypatch.setitem(C.BUDGETS, "long-range", dict(C.BUDGET, steps=2))
+    local, far = C.run_local(0), C.run_long_range(0)
+    assert list(local) == list(C.TASK_MODELS["local"])
+    assert list(far) == list(C.TASK_MODELS["long-range"])
+    assert all(set(m) == {"accuracy"} for m in local.values())
+    assert all(set(m) == {"accuracy", "pairs"} and 0 <= m["pairs"] <= 1 for m in far.values())
