@@ -51,7 +51,7 @@ def test_check_feedback_speaks_chinese_with_course_lang_zh(monkeypatch):
     failed = cl.checks.check("scaled_dot", plain_dot, verbose=False)
     assert failed.message.startswith("检查 'scaled_dot'：第 1 个用例")
     assert "提示：你算的是普通点积" in failed.message and failed.hint.startswith("你算的是普通点积")
-    assert "尚未尝试" in cl.checks.check("scaled_dot", not_yet, verbose=False).message
+    assert "尚未作答" in cl.checks.check("scaled_dot", not_yet, verbose=False).message
 
     def in_place(q, k):
         q /= np.sqrt(q.shape[-1])
