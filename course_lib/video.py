@@ -1,4 +1,5 @@
-"""Video from raw frames: which digit moves? Attention over space and time, nothing hand-made.
+"""Video from raw frames: which digit moves? Attention over space and time, and its rivals
+(lesson 05, section 3).
 
 Each clip shows a static real texture (a still camera) and two real handwritten digits of two
 different classes, nothing else. One digit rests, moves for a few frames, rests again; the other
@@ -8,11 +9,17 @@ the answer is only in how the frames differ.
 
     digit_videos(pool, n)     clips, labels, where each digit is, which steps have motion
     VideoAttention            per-frame conv features -> spatial attention per step (scores from
-                              this frame and the previous one) -> temporal attention -> class
-    mass_on_digits            how much spatial weight lands on the moving and on the static digit
+                              this frame and the previous one) -> temporal attention -> class;
+                              pooling="max" / "fixed" / "uniform": the same layers, other pooling
+    StackedFramesCNN          the frames as channels of a CNN, global max pooling: no attention
+    weight_on_digits          how much of a model's weight lands on the moving and the static digit
+    run_seed(seed)            attention and every rival, one seed (the sweep ``lesson05_video``)
 
 The model is given frames only. Its attention *scores* read the features of two consecutive frames
-side by side, so it can learn a difference if that helps; nobody computes one for it.
+side by side, so it can learn a difference if that helps; nobody computes one for it. Motion is
+local (a frame difference inside a small window), so the rivals that see two frames in one window
+and take a maximum over windows do as well or better (the stored sweep); what attention adds here
+is a map of where it looks that one can read.
 """
 from __future__ import annotations
 
@@ -250,22 +257,6 @@ def single_frame(videos: torch.Tensor, frame: int = 0) -> torch.Tensor:
     guesses which of the two moves: 0.5.
     """
     return videos[:, frame : frame + 1].expand(-1, 2, -1, -1, -1).contiguous()
-
-
-def mass_on_digits(spatial: torch.Tensor, moving_boxes: torch.Tensor, static_boxes: torch.Tensor):
-    """Spatial weight on the moving and on the static digit, per step.
-
-    Args: spatial ``(B, T-1, h, w)``; moving_boxes ``(B, T, 4)``; static_boxes ``(B, 4)``.
-    Returns: ``(on_moving, on_static)``, each ``(B, T-1)``: the weight spread onto pixels (as in
-    :func:`~course_lib.clutter.weights_on_pixels`) inside the digit's box in that step's frame.
-    """
-    b, steps = spatial.shape[:2]
-    pixels = weights_on_pixels(spatial.reshape(b * steps, *spatial.shape[2:]))
-    size = pixels.shape[-1]
-    pixels = pixels.reshape(b, steps, size, size)
-    mover = box_masks(moving_boxes[:, 1:].reshape(-1, 4), size).reshape(b, steps, size, size)
-    sitter = box_masks(static_boxes, size)[:, None]
-    return (pixels * mover).sum((-2, -1)), (pixels * sitter).sum((-2, -1))
 
 
 def weight_on_digits(spatial: torch.Tensor, temporal: torch.Tensor, moving_boxes: torch.Tensor,

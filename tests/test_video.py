@@ -77,15 +77,6 @@ def test_single_frame_shows_nothing_moving(clips):
     assert still.shape == (120, 2, 1, 20, 20) and torch.equal(still[:, 0], still[:, 1])
 
 
-def test_mass_on_digits_hand_case():
-    spatial = torch.zeros(1, 1, 13, 13)
-    spatial[0, 0, 2, 3] = 1.0                             # the window at the moving digit's box
-    moving_boxes = torch.tensor([[[0, 0, 8, 8], [2, 3, 10, 11]]])
-    static_boxes = torch.tensor([[10, 10, 18, 18]])
-    on_moving, on_static = V.mass_on_digits(spatial, moving_boxes, static_boxes)
-    assert on_moving.item() == pytest.approx(1.0) and on_static.item() == pytest.approx(0.0)
-
-
 def test_errors_name_the_argument(clips):
     pool, _ = clips
     with pytest.raises(ValueError, match="burst"):
