@@ -410,7 +410,9 @@ def claims(run: dict) -> dict:
     0.90-0.95 (0.01-0.19 above attention), stacked-frames CNN 0.83-0.92, fixed mixing 0.32-0.56,
     uniform 0.33-0.40, one frame 0.42-0.49; attention's temporal weight on motion 0.98-1.00, its
     weight on the moving digit 0.67-0.78 against 0.03-0.05 on the static one, where max pooling's
-    channels put 0.49-0.57 and 0.10-0.14.
+    channels put 0.49-0.57 and 0.10-0.14. Dropped after seeds 3-4 and 4 threads: "attention's
+    weight on the static digit <= half of max pooling's" held on every stored seed (1 thread) but
+    failed on seed 1 at 4 threads (attention 0.72 accurate there), so it is not a claim.
     """
     att, mx, cnn, fixed, uni, blind = (run[m] for m in MODELS)
     return {
@@ -427,8 +429,6 @@ def claims(run: dict) -> dict:
             att["on_moving"] >= 5 * att["on_static"],
         "attention puts >= 0.05 more weight on the moving digit than max pooling's channels":
             att["on_moving"] >= mx["on_moving"] + 0.05,
-        "attention's weight on the static digit <= half of max pooling's":
-            att["on_static"] <= 0.5 * mx["on_static"],
     }
 
 
