@@ -30,10 +30,14 @@ DIGIT = 8                                  # load_digits images are 8 x 8
 TEXTURES = ("grass", "brick", "gravel", "camera")
 
 
-def _check_count(value, name, minimum=1):
+def check_count(value, name, minimum=1):
+    """``value`` as an int, or a ValueError naming ``name`` unless it is an integer >= ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
+
+
+_check_count = check_count   # the older name, still imported by video.py
 
 
 @dataclass(frozen=True)
@@ -113,9 +117,9 @@ def cluttered_digits(pool: DigitPool, n: int = 1000, size: int = 24, n_fragments
         images ``(n, 1, size, size)`` float32, labels ``(n,)`` int64 (the digit's class, 0-9),
         boxes ``(n, 4)`` int64: the digit's ``(row, col, row + 8, col + 8)`` (never shown to a model).
     """
-    n, size = _check_count(n, "n"), _check_count(size, "size", DIGIT + 2)
-    n_fragments = _check_count(n_fragments, "n_fragments", 0)
-    fragment = _check_count(fragment, "fragment", 1)
+    n, size = check_count(n, "n"), check_count(size, "size", DIGIT + 2)
+    n_fragments = check_count(n_fragments, "n_fragments", 0)
+    fragment = check_count(fragment, "fragment", 1)
     if fragment > DIGIT:
         raise ValueError(f"fragment={fragment} must be at most the digit size {DIGIT}")
     rng = np.random.default_rng(seed)
@@ -165,29 +169,40 @@ class ClutterClassifier(nn.Module):
        all windows of *this* canvas; aggregation: the weighted sum of the windows' features;
     3. a linear layer reads the class from that sum.
 
-    ``pooling`` replaces step 2 for the controls, with the same parameters and training:
-    ``"uniform"``: every weight 1 / windows (global average pooling, not adaptive);
+    ``pooling`` replaces step 2 for the rivals, with the same features, classifier and training:
+    ``"uniform"``: every weight 1 / windows (global average pooling: no reach to a place, no choice);
     ``"ink"``: all the weight on the window with the most ink (:func:`ink_scores`, a fixed rule);
+    ``"max"``: global max pooling, each feature channel takes its largest value over the windows
+    (selection, but every channel picks its own window, and the choice is not computed by a query);
+    ``"mixing"``: one learned weight per window, the same for every canvas (softmax over learned
+    logits; MLP-Mixer's token mixing: reach without adaptivity);
     a function ``fn(tokens (B, n, dim)) -> (pooled (B, dim), weights (B, n))``: your own pooling
     (exercise 5 of lesson 05).
 
-    Shapes: images ``(B, 1, H, W)`` -> ``(logits (B, classes), weights (B, H-7, W-7))``; weight
-    ``[r, c]`` belongs to the window whose top-left pixel is ``(r, c)``.
+    Every pooling keeps the attention's key layer and query, so every model has the same
+    parameters, up to the 289 window weights ``"mixing"`` adds (6% more; the lesson's rule is 10%).
+
+    Shapes: images ``(B, 1, size, size)`` -> ``(logits (B, classes), weights (B, size-7, size-7))``;
+    weight ``[r, c]`` belongs to the window whose top-left pixel is ``(r, c)``. For ``"max"`` the
+    map is the share of the channels whose maximum lies in each window.
     """
 
-    POOLINGS = ("attention", "uniform", "ink")
+    POOLINGS = ("attention", "uniform", "ink", "max", "mixing")
 
-    def __init__(self, num_classes: int = 10, dim: int = 32, pooling: str = "attention"):
+    def __init__(self, num_classes: int = 10, dim: int = 32, pooling: str = "attention",
+                 size: int = 24):
         super().__init__()
         if not callable(pooling) and pooling not in self.POOLINGS:
             raise ValueError(f"pooling={pooling!r} is not known; expected one of {self.POOLINGS} "
                              "or a function tokens -> (pooled, weights)")
-        self.pooling = pooling
+        self.pooling, self.size = pooling, check_count(size, "size", DIGIT)
         self.features = nn.Sequential(nn.Conv2d(1, dim, DIGIT), nn.ReLU(),
                                       nn.Conv2d(dim, dim, 1), nn.ReLU())
         self.to_key = nn.Linear(dim, dim)
         self.query = nn.Parameter(torch.randn(1, 1, dim) * dim**-0.5)
         self.head = nn.Linear(dim, num_classes)
+        if pooling == "mixing":   # zeros: training starts from uniform pooling
+            self.mixing_logits = nn.Parameter(torch.zeros((size - DIGIT + 1) ** 2))
 
     def weights(self, images: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
         """Step 2: one weight per window, ``(B, 1, windows)``, each row summing to 1."""
@@ -197,20 +212,40 @@ class ClutterClassifier(nn.Module):
             return attend(q, self.to_key(tokens), tokens)[1]
         if self.pooling == "uniform":
             return torch.full((b, 1, n), 1.0 / n, device=tokens.device)
+        if self.pooling == "mixing":   # input-independent: the same map for every canvas
+            return self.mixing_logits.softmax(-1).expand(b, 1, n)
         best = ink_scores(images).flatten(1).argmax(1)                     # (B,)
         return F.one_hot(best, n).to(tokens.dtype)[:, None]
 
     def forward(self, images: torch.Tensor):
         _require_shape(images, "images", 4, "(B, C, H, W)", C=1)
+        if self.pooling == "mixing" and images.shape[-2:] != (self.size, self.size):
+            raise ValueError(f"images: a mixing model learned one weight per window of a "
+                             f"{self.size} x {self.size} canvas, got canvases of "
+                             f"{tuple(images.shape[-2:])}")
         features = self.features((images - 0.3) / 0.25)            # roughly zero-mean input
         b, d, h, w = features.shape
         tokens = features.flatten(2).transpose(1, 2)                # (B, windows, dim)
         if callable(self.pooling):                                  # a learner's own pooling
             pooled, weights = self.pooling(tokens)
             return self.head(pooled), weights.reshape(b, h, w)
+        if self.pooling == "max":
+            return self.head(tokens.amax(1)), max_pooling_map(tokens).reshape(b, h, w)
         weights = self.weights(images, tokens)                      # (B, 1, windows)
         pooled = weights @ tokens                                   # (B, 1, dim)
         return self.head(pooled[:, 0]), weights.reshape(b, h, w)
+
+
+def max_pooling_map(tokens: torch.Tensor) -> torch.Tensor:
+    """Where global max pooling reads: ``(B, n, dim)`` -> ``(B, n)``, the share of the ``dim``
+    channels whose largest value lies at each position (each row sums to 1).
+
+    Max pooling selects, like the hard limit of attention, but channel by channel: this map shows
+    how many channels agree on a place, which one attention weight for all channels never needs.
+    """
+    _require_shape(tokens, "tokens", 3, "(B, n, dim)")
+    winners = tokens.argmax(1)                                              # (B, dim)
+    return F.one_hot(winners, tokens.shape[1]).to(tokens.dtype).mean(1)
 
 
 def weights_on_pixels(weights: torch.Tensor) -> torch.Tensor:
@@ -231,8 +266,11 @@ def mass_on_box(weights: torch.Tensor, boxes: torch.Tensor) -> tuple[float, floa
     return mass, DIGIT**2 / pixels.shape[-1] ** 2
 
 
-# The lesson's experiment, in one place for the notebook and for tests/test_lesson05_claims.py.
+# The lesson's experiment, in one place for the notebook, tools/sweep.py and the claims tests
+# (tests/test_lesson05_images_claims.py). Every pooling gets the same data, steps, batches and lr
+# (5e-3; on seed 0 we also tried 2e-3 and 1e-2 for each, see run_seed).
 STEPS, BATCH, LR = 400, 64, 5e-3
+BUDGET = {"steps": STEPS, "batch": BATCH, "lr": LR, "train canvases": 3000, "test canvases": 1000}
 
 
 def make_task(n_train: int = 3000, n_test: int = 1000, seed: int = 0):
@@ -242,19 +280,22 @@ def make_task(n_train: int = 3000, n_test: int = 1000, seed: int = 0):
             cluttered_digits(test_pool, n_test, n_fragments=4, fragment=4, seed=seed + 1))
 
 
-def fit(pooling: str, train, seed: int = 0, steps: int = STEPS, progress: bool = True):
+def fit(pooling: str, train, seed: int = 0, steps: int = STEPS, progress: bool = True,
+        lr: float = LR):
     """Train a :class:`ClutterClassifier` (same budget for every ``pooling``) and return it."""
     from .training import train as train_loop
 
     torch.manual_seed(seed)
     model = ClutterClassifier(pooling=pooling)
-    train_loop(model, train[:2], steps=steps, batch_size=BATCH, lr=LR, seed=seed,
+    train_loop(model, train[:2], steps=steps, batch_size=BATCH, lr=lr, seed=seed,
                progress=progress, desc=f"{getattr(pooling, '__name__', pooling)} pooling")
     return model
 
 
 def evaluate(model, test) -> dict:
-    """Held-out accuracy, and the attention mass on the digit's box with its chance level."""
+    """Held-out accuracy, and the weight on the digit's box (``mass``) with its chance level.
+
+    For max pooling the "weight" is the share of channels whose maximum lies in a window."""
     from .training import predict
 
     images, labels, boxes = test
@@ -264,24 +305,56 @@ def evaluate(model, test) -> dict:
             "mass": mass, "chance": chance, "weights": weights, "predictions": logits.softmax(-1)}
 
 
-def claims(results: dict) -> dict:
-    """The lesson's claims as ``{sentence: holds}``, from ``{pooling: evaluate(...)}``.
+_task_cache: dict = {}
 
-    Thresholds hold for seeds 0-2 at 1 and 4 torch threads (tests/test_lesson05_claims.py;
-    measured: attention 0.63-0.71, uniform 0.14-0.18, ink rule 0.39-0.42, mass 0.68-0.81 against
-    an area share of 0.11); the notebook prints these facts, never the raw numbers, in its checked
-    cells.
-    """
-    att, uni, ink = (results[p] for p in ("attention", "uniform", "ink"))
+
+def run_seed(seed: int) -> dict:
+    """Every pooling of :class:`ClutterClassifier`, trained with ``seed`` on the lesson's canvases:
+    ``{pooling: {"accuracy": held-out accuracy, "mass": weight on the digit's box}}``
+    (``python tools/sweep.py lesson05_images course_lib.clutter:run_seed``)."""
+    if "task" not in _task_cache:
+        _task_cache["task"] = make_task()
+    train, test = _task_cache["task"]
+    runs = {}
+    for pooling in ClutterClassifier.POOLINGS:
+        result = evaluate(fit(pooling, train, seed=seed, progress=False), test)
+        runs[pooling] = {"accuracy": result["accuracy"], "mass": result["mass"]}
+    return runs
+
+
+AREA_SHARE = DIGIT**2 / 24**2          # the digit's box over the canvas: what uniform weights put on it
+
+
+def attention_claims(attention: dict) -> dict:
+    """What the lesson says about the attention model alone (it trains this one live):
+    ``{sentence: holds}`` from its ``{"accuracy": ..., "mass": ...}``."""
     return {
-        "attention accuracy >= 0.55": att["accuracy"] >= 0.55,
+        "attention accuracy >= 0.55": attention["accuracy"] >= 0.55,
+        "attention mass on the digit's box >= 5 x its area share":
+            attention["mass"] >= 5 * AREA_SHARE,
+    }
+
+
+def claims(run: dict) -> dict:
+    """The lesson's claims as ``{sentence: holds}``, from one seed's :func:`run_seed`.
+
+    Thresholds were set from seed 0 and the ranges an earlier review measured, before seeds 1-4
+    ran; over seeds 0-4 at 1 thread (course_lib/sweeps/lesson05_images.json) accuracy was:
+    attention 0.61-0.71, max pooling 0.71-0.74, ink rule 0.39-0.42, uniform 0.15-0.18, fixed mixing
+    0.14-0.17; weight on the digit's box: attention 0.65-0.85, max pooling's channels 0.48-0.50
+    (area share 0.11). tests/test_lesson05_images_claims.py checks seeds 0-4 at 1 and 4 threads.
+    """
+    att, uni, ink, mx, mix = (run[p] for p in ("attention", "uniform", "ink", "max", "mixing"))
+    return {
+        **attention_claims(att),
         "uniform pooling accuracy <= 0.30": uni["accuracy"] <= 0.30,
+        "fixed mixing accuracy <= 0.30": mix["accuracy"] <= 0.30,
         "ink rule accuracy <= 0.50": ink["accuracy"] <= 0.50,
         "attention beats uniform pooling by >= 0.30 (exercise 5)":
             att["accuracy"] >= uni["accuracy"] + 0.30,
-        "attention beats both controls by >= 0.15":
-            att["accuracy"] >= max(uni["accuracy"], ink["accuracy"]) + 0.15,
-        "attention mass on the digit's box >= 5 x its area share":
-            att["mass"] >= 5 * att["chance"],
-        "attention puts more weight on the box than the ink rule": att["mass"] > ink["mass"],
+        "attention beats the ink rule by >= 0.10": att["accuracy"] >= ink["accuracy"] + 0.10,
+        "max pooling is at least as accurate as attention, up to 0.05":
+            mx["accuracy"] >= att["accuracy"] - 0.05,
+        "attention puts more weight on the digit's box than max pooling's channels put maxima there":
+            att["mass"] > mx["mass"],
     }

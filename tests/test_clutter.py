@@ -93,17 +93,43 @@ def test_classifier_shapes_and_weights(pooling):
     if pooling == "ink":   # one-hot on the brightest 8 x 8 window
         brightest = C.ink_scores(images).flatten(1).argmax(1)
         assert torch.equal(weights.flatten(1).argmax(1), brightest) and weights.max() == 1.0
+    if pooling == "mixing":  # input-independent: the same map for every canvas
+        assert torch.equal(weights, weights[:1].expand_as(weights))
+    if pooling == "max":     # each of the 32 channels votes for the window of its maximum
+        assert torch.all(torch.remainder(weights * 32, 1).abs() < 1e-5)
 
 
-def test_the_controls_have_the_same_parameters():
+def test_max_pooling_takes_each_channels_largest_value():
+    torch.manual_seed(0)
+    model = C.ClutterClassifier(pooling="max")
+    images = torch.rand(3, 1, 24, 24)
+    tokens = model.features((images - 0.3) / 0.25).flatten(2)            # (3, 32, 289)
+    torch.testing.assert_close(model(images)[0], model.head(tokens.amax(-1)))
+    hand = torch.tensor([[[1.0, 0.0], [3.0, 0.0], [2.0, 5.0]]])         # (1, n=3, dim=2)
+    torch.testing.assert_close(C.max_pooling_map(hand), torch.tensor([[0.0, 0.5, 0.5]]))
+    with pytest.raises(ValueError, match="tokens"):
+        C.max_pooling_map(torch.rand(3, 4))
+
+
+def test_fixed_mixing_starts_uniform_and_needs_the_canvas_size_it_learned():
+    model = C.ClutterClassifier(pooling="mixing")
+    images = torch.rand(2, 1, 24, 24)
+    torch.testing.assert_close(model(images)[1], torch.full((2, 17, 17), 1 / 289))
+    with pytest.raises(ValueError, match=r"images: a mixing model .* 24 x 24 canvas, got canvases of \(28, 28\)"):
+        model(torch.rand(2, 1, 28, 28))
+
+
+def test_the_rivals_have_the_attention_models_parameters_within_ten_percent():
     counts = {p: sum(t.numel() for t in C.ClutterClassifier(pooling=p).parameters())
               for p in C.ClutterClassifier.POOLINGS}
-    assert len(set(counts.values())) == 1 and counts["attention"] < 6000
+    for pooling, count in counts.items():
+        assert abs(count - counts["attention"]) <= 0.10 * counts["attention"], counts
+    assert counts["mixing"] == counts["attention"] + 289 and counts["attention"] < 6000
 
 
 def test_errors_name_the_argument(pools):
     with pytest.raises(ValueError, match="pooling"):
-        C.ClutterClassifier(pooling="max")
+        C.ClutterClassifier(pooling="median")
     with pytest.raises(ValueError, match="fragment"):
         C.cluttered_digits(pools[0], 2, fragment=9)
     with pytest.raises(ValueError, match="n must be"):
