@@ -144,8 +144,10 @@ def _closed_port_url() -> str:
 def _make_env(*make_args: str, path: str | None = None, extra_env: dict | None = None):
     """What `make env` would do (make -n: print, run nothing; -B: as on a fresh clone)."""
     env = dict(os.environ)
-    for name in ("TORCH", "TORCH_CPU_INDEX", "TORCH_PROBE_TIMEOUT"):
-        env.pop(name, None)  # .ci/run exports TORCH=local; each case here sets its own
+    for name in ("TORCH", "TORCH_CPU_INDEX", "TORCH_PROBE_TIMEOUT", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"):
+        # .ci/run exports TORCH=local; `make system TORCH=local` passes it down in MAKEFLAGS, which
+        # a make started here would obey: each case here sets its own
+        env.pop(name, None)
     for name in ("NO_PROXY", "no_proxy"):  # a proxy must not stand between make and the local server
         env[name] = ",".join(filter(None, ["127.0.0.1,localhost", env.get(name)]))
     env.update(extra_env or {})
