@@ -37,7 +37,6 @@ def check_count(value, name, minimum=1):
     return int(value)
 
 
-_check_count = check_count   # the older name, still imported by video.py
 
 
 @dataclass(frozen=True)
