@@ -18,11 +18,12 @@ def random_weights(*shape, seed=0):
 
 
 def parts(explorer):
-    """The animated artists by role (see head_view: highlight, lines, bars, caption, ...)."""
-    animated = explorer.animated
-    n_k = len(explorer.figure.axes[0].patches) - 1      # the bars, besides the highlight
-    return {"highlight": animated[0], "lines": animated[1], "bars": animated[2:2 + n_k],
-            "caption": animated[2 + n_k]}
+    """The moving parts by role (see head_view): the query's highlight, its lines, the bars, the
+    readout's sentence, the small maps."""
+    ax = explorer.figure.axes[0]
+    return {"highlight": ax.patches[0], "lines": ax.collections[0], "bars": ax.patches[1:],
+            "caption": explorer.readout.value,
+            "thumbs": [a.images[0] for a in explorer.figure.axes[1:] if a.images]}
 
 
 def test_one_layer_from_numpy_shows_the_chosen_heads_weights():
@@ -37,7 +38,8 @@ def test_one_layer_from_numpy_shows_the_chosen_heads_weights():
     np.testing.assert_allclose(p["lines"].get_linewidths(), 0.5 + 4.5 * w[2, 4])
     np.testing.assert_allclose(p["lines"].get_colors()[:, 3], w[2, 4])   # opacity = weight
     best = tokens[int(w[2, 4].argmax())]
-    assert p["caption"].get_text().startswith(f"mats → {best} {w[2, 4].max():.2f}")
+    assert f"head 2: query → key with the largest weight: mats → {best} {w[2, 4].max():.2f};" \
+        in p["caption"]
     assert p["highlight"].get_y() == pytest.approx(-4 - 0.45)
 
 
@@ -48,11 +50,11 @@ def test_layers_from_torch_and_every_heads_map():
     before = explorer.image.value
     explorer.controls["layer"].value = 1
     assert explorer.image.value != before
-    thumbs = [a for a in explorer.animated if isinstance(a, matplotlib.image.AxesImage)]
+    thumbs = parts(explorer)["thumbs"]
     assert len(thumbs) == 4
     for h, image in enumerate(thumbs):
         np.testing.assert_allclose(image.get_array(), w[1, h].numpy())
-    assert parts(explorer)["caption"].get_text().startswith("high, p0 → ")
+    assert "high, head 0: query → key with the largest weight: p0 → " in parts(explorer)["caption"]
 
 
 def test_several_examples_change_the_labels_and_the_maps():
@@ -63,7 +65,7 @@ def test_several_examples_change_the_labels_and_the_maps():
     explorer.controls["example"].value = 2
     texts = [t.get_text() for t in explorer.figure.axes[0].texts]   # drawn in the background
     assert {"i", "j", "k", "l"} <= set(texts) and "a" not in texts
-    thumbs = [a for a in explorer.animated if isinstance(a, matplotlib.image.AxesImage)]
+    thumbs = parts(explorer)["thumbs"]
     np.testing.assert_allclose(thumbs[1].get_array(), w[2, 0, 1])
 
 
@@ -72,7 +74,7 @@ def test_cross_attention_with_query_labels():
     explorer = head_view(w, [f"k{i}" for i in range(7)], query_tokens=["q0", "q1", "q2"])
     assert explorer.controls["query"].max == 2
     explorer.controls["query"].value = 2
-    assert parts(explorer)["caption"].get_text().startswith("q2 → k")
+    assert "largest weight: q2 → k" in parts(explorer)["caption"]
 
 
 @pytest.mark.parametrize("weights, tokens, match", [

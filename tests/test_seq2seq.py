@@ -150,8 +150,8 @@ def test_decoder_steps_explorer_moves_with_the_step():
     assert row.get_y() == pytest.approx(3.5)                         # the highlighted row moved
     assert colours().count(colours()[7]) == 1                        # step 4 copies position 7
     assert np.argmax([b.get_height() for b in _bars(e)]) == 7        # hand-made: peak there
-    title = ax_b.texts[-1].get_text()                                # the title, as a fast text
-    assert "step 4: weight" in title and "on position 7" in title and "(right)" in title
+    said = e.readout.value                                           # the sentence, in HTML
+    assert "output step 4: weight" in said and "on position 7" in said and "(right)" in said
 
 
 def test_decoder_steps_explorer_sequence_changes_symbols_not_layout():

@@ -5,16 +5,22 @@ import zlib
 
 import numpy as np
 import pytest
+from matplotlib.text import Text
 from PIL import Image
 
 from course_lib.widgets import EXPLORERS
 from course_lib.widgets.base import PngEncoder
 from test_widgets import _another_value
 
-# Lessons 00-04 and the head view (lessons 05-06 are measured by their own tests).
-FAST_LESSONS = ("lesson00", "lesson01", "lesson02", "lesson03", "lesson04")
+# Every lesson's explorers (lesson 03's head view is also lesson 06's vit_heads; lesson 05's
+# decoder_steps lives in sequences.py).
+FAST_LESSONS = ("lesson00", "lesson01", "lesson02", "lesson03", "lesson04", "lesson05", "lesson06",
+                "sequences")
 FAST = sorted(name for name, factory in EXPLORERS.items()
               if factory.__module__.rsplit(".", 1)[-1] in FAST_LESSONS)
+# Lessons 05 and 06: every sentence with numbers is in the HTML readout, so that a move, once
+# each example has been shown, draws no text at all (text is the slowest artist to draw).
+TEXT_FREE = ("cluttered_digit", "digit_video", "decoder_steps", "reach_cnn_vs_vit", "vit_heads")
 
 
 def _decoded(png: bytes) -> np.ndarray:
@@ -72,3 +78,45 @@ def test_a_move_draws_only_the_moving_artists(name):
                 assert 0 < len(drawn) <= len(explorer.animated), (name, key, len(drawn))
     finally:
         canvas.draw, figure.draw_artist = real_draw, real_draw_artist
+
+
+def _moves(explorer):
+    """Each control to another value and back, twice: (control name, value) in order."""
+    for _ in range(2):
+        for key, control in explorer.controls.items():
+            start, other = control.value, _another_value(control)
+            yield key, other
+            yield key, start
+
+
+@pytest.mark.parametrize("name", TEXT_FREE)
+def test_lessons_05_06_moves_draw_no_text(name, monkeypatch):
+    """Once the values of a move have been shown (a Stamp draws a sequence's symbols once), a
+    move draws no Text: titles are fixed (background), the numbers are in the readout."""
+    explorer = EXPLORERS[name]()
+    assert explorer.readout is not None and explorer.readout in explorer.widget.children
+    moves = list(_moves(explorer))
+    for key, value in moves:                           # show every value once
+        explorer.controls[key].value = value
+    drawn = []
+    real = Text.draw
+    monkeypatch.setattr(Text, "draw", lambda self, renderer: drawn.append(self.get_text())
+                        or real(self, renderer))
+    for key, value in moves:
+        explorer.controls[key].value = value
+        assert not drawn, f"{name}: moving {key!r} drew the texts {drawn}"
+
+
+@pytest.mark.parametrize("name", TEXT_FREE)
+def test_lessons_05_06_same_values_same_picture(name):
+    """Coming back to the same control values gives the same picture, pixel for pixel: what a
+    Stamp pastes is what drawing gives, and no move leaves a trace of the one before."""
+    explorer = EXPLORERS[name]()
+    start = {key: control.value for key, control in explorer.controls.items()}
+    first = _decoded(explorer.image.value)
+    for key, value in _moves(explorer):
+        explorer.controls[key].value = value
+    for key, control in explorer.controls.items():     # ends where it began; set it anyway
+        control.value = _another_value(control)
+        control.value = start[key]
+    assert np.array_equal(_decoded(explorer.image.value), first)

@@ -24,7 +24,8 @@ API (lesson 03 uses it for its trained model; lesson 06 for its ViT):
 
 Controls: ``query`` and ``head`` always; ``layer`` when there is more than one layer; ``example``
 when there is more than one input. Reads well up to ~40 tokens (labels shrink as n grows).
-Speed: every control redraws only what moves (~10-20 ms). Each example's token labels are part of
+Speed: every control redraws only what moves (~10-20 ms; the bars are drawn as one group, the
+small maps once per example and layer). Each example's token labels are part of
 its own cached background, drawn once when the explorer is built (~100 ms per example).
 """
 from __future__ import annotations
@@ -36,7 +37,8 @@ from matplotlib.colors import to_rgba
 from matplotlib.patches import Rectangle
 
 from ..plotting import COLORS, WEIGHT_CMAP
-from .base import Explorer, new_figure
+from ..language import tr
+from .base import Explorer, RectangleGroup, Stamp, new_figure, readout_html
 
 BAR_LEFT, BAR_LENGTH = 1.12, 0.8   # where the weight bars start, and the length of weight 1
 
@@ -87,8 +89,8 @@ def head_view(weights, tokens=None, query_tokens=None, *, layer_names=None, head
     keys = _labels(tokens, n_ex, n_k, "tokens")
     queries = keys if query_tokens is None and n_q == n_k else \
         _labels(query_tokens, n_ex, n_q, "query_tokens")
-    layer_names = list(layer_names or [f"layer {i}" for i in range(n_layers)])
-    head_names = list(head_names or [f"head {i}" for i in range(n_heads)])
+    layer_names = list(layer_names or [tr("layer {k}").format(k=i) for i in range(n_layers)])
+    head_names = list(head_names or [tr("head {k}").format(k=i) for i in range(n_heads)])
     colours = [COLORS[h % len(COLORS)] for h in range(n_heads)]
     font = max(4.5, min(9.0, 240.0 / max(n_q, n_k)))
     y_q, y_k = -np.arange(n_q, dtype=float), -np.arange(n_k, dtype=float)
@@ -115,9 +117,9 @@ def head_view(weights, tokens=None, query_tokens=None, *, layer_names=None, head
     lines = LineCollection([[(0.0, 0.0), (0.75, y)] for y in y_k], zorder=2)
     ax.add_collection(lines)
     bars = ax.barh(y_k, np.zeros(n_k), left=BAR_LEFT, height=0.7, color=colours[0])
-    ax.text(0.02, 1.0, "query → key with the largest weight:", transform=ax.transAxes,
-            va="bottom", fontsize=9, color="0.3")
-    caption = ax.text(0.45, 1.0, "", transform=ax.transAxes, ha="left", va="bottom", fontsize=10)
+    # The sentence about the chosen query is in the readout above the picture (HTML): a line
+    # of text drawn in the figure was a third of a move.
+    readout = W.HTML()
 
     thumbs, row_frames, head_frames = [], [], []
     for h in range(n_heads):
@@ -171,19 +173,27 @@ def head_view(weights, tokens=None, query_tokens=None, *, layer_names=None, head
             head_frames[h].set_visible(h == head)
         best = int(np.argmax(w))
         in_use = float(np.exp(-(w[w > 0] * np.log(w[w > 0])).sum()))
-        where = f"{layer_names[layer]}, " if n_layers > 1 else ""
-        # short: text is the slowest artist to draw (the chosen head is framed below)
-        caption.set_text(f"{where}{queries[example][query]} → {keys[example][best]} "
-                         f"{w[best]:.2f}, ≈{in_use:.1f} keys")
+        numbers = dict(query=queries[example][query], key=keys[example][best], weight=w[best],
+                       in_use=in_use, head=head_names[head], layer=layer_names[layer])
+        sentence = (tr("{layer}, {head}: query → key with the largest weight: {query} → {key} "
+                       "{weight:.2f}; ≈{in_use:.1f} keys in use.") if n_layers > 1 else
+                    tr("{head}: query → key with the largest weight: {query} → {key} {weight:.2f}; "
+                       "≈{in_use:.1f} keys in use."))
+        readout.value = readout_html(sentence.format(**numbers))
         # Token labels are drawn once per example, in that example's cached background (see
         # background_of below): many small texts are the slowest thing to draw.
 
-    animated = [highlight, lines, *bars, caption, *thumbs, *row_frames, *head_frames]
+    # The small maps change only with the example and the layer: drawn once for each, then
+    # pasted (first: the frames are drawn over them). The bars as one group: drawn one by one,
+    # 37 bars (a ViT's tokens) were half of a move.
+    maps = Stamp(thumbs, key=lambda: (shown["example"], shown["layer"]))
+    animated = [maps, highlight, lines, RectangleGroup(bars), *row_frames, *head_frames]
     explorer = Explorer(fig, controls, update,
                         description or "Pick a head and a query: the lines show where that "
                                        "query's weight goes. The small maps show every head of "
                                        "the layer at once, each query a row.",
-                        animated=animated, background_of=lambda example=0, **_: example)
+                        animated=animated, background_of=lambda example=0, **_: example,
+                        readout=readout)
     # Each example's token labels are drawn once, now, into its own cached background: a
     # change of example is then a blit like any other move.
     explorer.draw_backgrounds([{"example": e} for e in range(1, n_ex)])

@@ -8,6 +8,10 @@
 Both take the trained model and the held-out data from the lesson notebook. Without them (e.g.
 ``EXPLORERS["cluttered_digit"]()``) they build small held-out data and an untrained model, which
 shows the layout, not a result: the titles say so.
+
+Speed (issue 20): a move redraws only the images, boxes and bars it changes over a cached
+background; the sentences with this input's numbers are in the explorer's HTML readout above the
+picture (text is the slowest thing to draw), the figure's titles say what each panel shows.
 """
 from __future__ import annotations
 
@@ -19,7 +23,8 @@ from matplotlib.patches import Rectangle
 
 from .. import clutter, video
 from ..plotting import OKABE_ITO, WEIGHT_CMAP, show_image
-from .base import Explorer, new_figure, register
+from ..language import tr
+from .base import Explorer, new_figure, readout_html, register
 
 
 def _frozen(explorer: Explorer) -> Explorer:
@@ -51,10 +56,11 @@ def cluttered_digit_explorer(model=None, test=None, n_images: int = 40) -> Explo
         _, pool = clutter.digit_pools()
         test = clutter.cluttered_digits(pool, n_images, n_fragments=4, fragment=4, seed=1)
     images, labels, boxes = (t[:n_images] for t in test)
-    source = "trained"
+    attention_title = "attention of the trained model\n(one colour scale for every canvas)"
     if model is None:
         torch.manual_seed(0)
-        model, source = clutter.ClutterClassifier(), "UNTRAINED"
+        model = clutter.ClutterClassifier()
+        attention_title = "attention of an UNTRAINED model\n(layout only, not a result)"
     result = clutter.evaluate(model, (images, labels, boxes))
     maps = clutter.weights_on_pixels(result["weights"]).numpy()      # (n, H, W), each sums to 1
     probs = result["predictions"].numpy()
@@ -79,6 +85,10 @@ def cluttered_digit_explorer(model=None, test=None, n_images: int = 40) -> Explo
     fig.colorbar(scale, ax=ax_w, fraction=0.046, pad=0.04, label="weight per pixel")
     bars = ax_p.bar(np.arange(10), probs[0], color=OKABE_ITO["sky"])
     ax_p.set(ylim=(0, 1), xticks=range(10), xlabel="class", ylabel="probability")
+    ax_w.set_title(attention_title)
+    ax_p.set_title("the model's class probabilities\n(dark bar: the true class)")
+    area_share = clutter.DIGIT ** 2 / size ** 2
+    readout = W.HTML()
 
     controls = {"image": W.IntSlider(value=0, min=0, max=len(labels) - 1, description="image")}
 
@@ -89,23 +99,22 @@ def cluttered_digit_explorer(model=None, test=None, n_images: int = 40) -> Explo
         _move(box_w, r, c)
         w_artist.set_data(blended[image])
         on_box = maps[image][r : r + clutter.DIGIT, c : c + clutter.DIGIT].sum()
-        ax_w.set_title(f"{source} attention\non the digit: {on_box:.2f} "
-                       f"(its area share: {clutter.DIGIT ** 2 / size ** 2:.2f})")
-        guess = int(probs[image].argmax())
+        guess, label = int(probs[image].argmax()), int(labels[image])
         for k, bar in enumerate(bars):
             bar.set_height(probs[image, k])
-            bar.set_color(OKABE_ITO["blue"] if k == int(labels[image]) else OKABE_ITO["sky"])
-        verdict = "right" if guess == int(labels[image]) else "wrong"
-        ax_p.set_title(f"true class {int(labels[image])} (dark bar)\npredicted {guess}: {verdict}")
+            bar.set_color(OKABE_ITO["blue"] if k == label else OKABE_ITO["sky"])
+        verdict = tr("right") if guess == label else tr("wrong")
+        readout.value = readout_html(
+            tr("Canvas {image}: attention on the digit: {mass:.2f} (its area share: {share:.2f}).")
+            .format(image=image, mass=on_box, share=area_share),
+            tr("True class {label} (dark bar), predicted {guess}: {verdict}.")
+            .format(label=label, guess=guess, verdict=verdict))
 
-    ax_w.set_title(" \n ")  # reserve the titles' room for the first layout
-    ax_p.set_title(" \n ")
     return _frozen(Explorer(fig, controls, update,
                     "Pick a held-out canvas: the same trained module puts its weight somewhere "
                     "else on every canvas, on the whole digit and not on the fragments around it. "
                     "When it looks at the wrong place, the prediction is usually wrong too.",
-                    animated=[img_artist, box_img, w_artist, box_w, ax_w.title, *bars,
-                              ax_p.title]))
+                    animated=[img_artist, box_img, w_artist, box_w, *bars], readout=readout))
 
 
 @register("digit_video")
@@ -120,10 +129,11 @@ def digit_video_explorer(model=None, test=None, n_clips: int = 12) -> Explorer:
         _, pool = clutter.digit_pools()
         test = video.digit_videos(pool, n_clips, seed=1)
     videos, labels, moving_boxes, static_boxes, moving = (t[:n_clips] for t in test)
-    source = "trained"
+    spatial_title = "spatial weights, trained\n(at the step shown)"
     if model is None:
         torch.manual_seed(0)
-        model, source = video.VideoAttention(), "UNTRAINED"
+        model = video.VideoAttention()
+        spatial_title = "spatial weights, UNTRAINED\n(layout only)"
     result = video.evaluate(model, "attention", (videos, labels, moving_boxes, static_boxes, moving))
     b, steps = result["temporal"].shape
     spatial = clutter.weights_on_pixels(result["spatial"].flatten(0, 1)).reshape(b, steps, *videos.shape[-2:])
@@ -147,6 +157,10 @@ def digit_video_explorer(model=None, test=None, n_clips: int = 12) -> Explorer:
     marks = ax_t.plot(np.arange(1, steps + 1), np.full(steps, np.nan), "v",
                       color=OKABE_ITO["vermillion"], label="the digit moves")[0]
     ax_t.legend(loc="upper left", fontsize=8)
+    ax_frame.set_title("the frame (orange: moving,\ndashed: static digit)")
+    ax_sp.set_title(spatial_title)
+    ax_t.set_title("temporal weights\n(dark bar: the step shown)")
+    readout = W.HTML()
 
     controls = {
         "clip": W.IntSlider(value=0, min=0, max=b - 1, description="clip"),
@@ -159,25 +173,23 @@ def digit_video_explorer(model=None, test=None, n_clips: int = 12) -> Explorer:
         _move(box_moving, r, c)
         _move(box_moving_sp, r, c)
         _move(box_static, *static_boxes[clip, :2].tolist())
-        ax_frame.set_title(f"frame {step} (class {int(labels[clip])} moves)\n"
-                           "orange: moving digit, dashed: static")
         w = spatial[clip, step - 1]
         sp_artist.set_data(w)
         on_moving = w[r : r + clutter.DIGIT, c : c + clutter.DIGIT].sum()
-        ax_sp.set_title(f"{source} spatial weights, step {step}\non the moving digit: {on_moving:.2f}")
         for i, bar in enumerate(bars):
             bar.set_height(temporal[clip, i])
             bar.set_color(OKABE_ITO["blue"] if i == step - 1 else OKABE_ITO["sky"])
         marks.set_ydata(np.where(moving[clip, 1:].numpy(), 0.95, np.nan))
         on_motion = temporal[clip][moving[clip, 1:].numpy()].sum()
-        ax_t.set_title(f"weight on steps with motion: {on_motion:.2f}")
+        readout.value = readout_html(
+            tr("Clip {clip}, frame {step}: the digit of class {label} moves; spatial weight on "
+               "the moving digit: {mass:.2f}.").format(clip=clip, step=step, label=int(labels[clip]),
+                                                       mass=on_moving),
+            tr("Temporal weight on the steps with motion: {mass:.2f}.").format(mass=on_motion))
 
-    ax_frame.set_title(" \n ")  # reserve the titles' room for the first layout
-    ax_sp.set_title(" \n ")
-    ax_t.set_title(" ")
     return _frozen(Explorer(fig, controls, update,
                     "Scrub through the steps: in a step where the digit moves, the spatial weights "
                     "sit on the moving digit, not on the static one of the same kind; the bars show "
                     "which steps the clip's summary listens to (dark bar: the step shown).",
-                    animated=[frame_artist, box_moving, box_static, ax_frame.title, sp_artist,
-                              box_moving_sp, ax_sp.title, *bars, marks, ax_t.title]))
+                    animated=[frame_artist, box_moving, box_static, sp_artist, box_moving_sp,
+                              *bars, marks], readout=readout))

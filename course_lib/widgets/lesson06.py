@@ -11,6 +11,10 @@
 
 Pass trained models from the lesson notebook; without them, a freshly initialised (seeded) TinyViT
 shows that attention *can* reach the whole image before it has learned where to look.
+
+Speed (issue 20): the attention of every image, layer and tile is computed once, when the explorer
+is built; a move redraws the image, the boxes and the map over a cached background, and the
+sentences with numbers are in the HTML readout above the picture (text is the slowest to draw).
 """
 from __future__ import annotations
 
@@ -21,7 +25,8 @@ from matplotlib.patches import Rectangle
 
 from ..capstone import TinyCNN, TinyViT, two_marks
 from ..plotting import OKABE_ITO, WEIGHT_CMAP, show_image
-from .base import Explorer, new_figure, register
+from ..language import tr
+from .base import Explorer, new_figure, readout_html, register
 
 
 @register("reach_cnn_vs_vit")
@@ -42,9 +47,9 @@ def reach_explorer(vit=None, cnn=None, n_images: int = 12, seed: int = 1,
         torch.manual_seed(0)
         vit = TinyViT(image_size=images.shape[-1], patch=4)
         torch.random.set_rng_state(state)
-        source = "untrained ViT"
+        attention_title = "untrained ViT: where the blue tile looks\n(in the layer chosen)"
     else:
-        source = "trained ViT"
+        attention_title = "trained ViT: where the blue tile looks\n(in the layer chosen)"
     rf = (cnn or TinyCNN()).receptive_field
     vit.eval()
     device = next(vit.parameters()).device  # a model trained on a GPU stays there
@@ -54,12 +59,13 @@ def reach_explorer(vit=None, cnn=None, n_images: int = 12, seed: int = 1,
     weights = torch.stack(weights, 1).mean(2).cpu().numpy()
     grid, size = vit.grid, images.shape[-1]
     patch = size // grid
+    tile_masks = np.stack([_tile_mask(m, grid) for m in masks])   # (n, grid, grid), once
 
     fig = new_figure(8.0, 3.4)
     ax_img, ax_att = fig.subplots(1, 2)
     img_artist = show_image(ax_img, images[0, 0].numpy())
     rf_box = Rectangle((0, 0), rf, rf, fill=False, ec=OKABE_ITO["orange"], lw=2,
-                       label=f"CNN receptive field ({rf}x{rf})")
+                       label=tr("CNN receptive field ({rf}x{rf})").format(rf=rf))
     tile_box = Rectangle((0, 0), patch, patch, fill=False, ec=OKABE_ITO["sky"], lw=2,
                          label="the ViT tile asking")
     ax_img.add_patch(rf_box)
@@ -77,6 +83,9 @@ def reach_explorer(vit=None, cnn=None, n_images: int = 12, seed: int = 1,
     ax_att.set_xticks([])
     ax_att.set_yticks([])
     fig.colorbar(att_artist, ax=ax_att, fraction=0.046, pad=0.04, label="attention weight")
+    ax_img.set_title("the image, the blue tile asking\nand what a CNN unit there sees")
+    ax_att.set_title(attention_title)
+    readout = W.HTML()
 
     controls = {
         "image": W.IntSlider(value=0, min=0, max=n_images - 1, description="image"),
@@ -95,25 +104,28 @@ def reach_explorer(vit=None, cnn=None, n_images: int = 12, seed: int = 1,
         query = 1 + row * grid + col                      # token 0 is the class token
         w = weights[image, layer - 1, query, 1:].reshape(grid, grid)
         att_artist.set_data(w)
-        on_marks = (w * _tile_mask(masks[image], grid)).sum()
-        ax_img.set_title(f"image {image}: {_label_text(relation, labels[image])}")
-        ax_att.set_title(f"{source}, layer {layer}: where this tile looks\n"
-                         f"largest weight {w.max():.2f}; on the two marks {on_marks:.2f}")
+        on_marks = (w * tile_masks[image]).sum()
+        readout.value = readout_html(
+            tr("Image {image}: {answer}.").format(image=image,
+                                                  answer=_label_text(relation, labels[image])),
+            tr("Layer {layer}, tile (row {row}, col {col}): largest weight {largest:.2f}; on the two "
+               "marks {on_marks:.2f}.").format(layer=layer, row=row, col=col, largest=w.max(),
+                                              on_marks=on_marks))
 
     explorer = Explorer(fig, controls, update,
                         "Move the tile (blue) over one mark: the orange box is all a CNN unit there "
                         "can see; the heat map shows where the transformer's tile looks, anywhere in "
                         "the image. A trained model's mark tile can learn to look at the other mark.",
-                        animated=[img_artist, rf_box, tile_box, att_artist, att_box,
-                                  ax_img.title, ax_att.title])
+                        animated=[img_artist, rf_box, tile_box, att_artist, att_box],
+                        readout=readout)
     return explorer
 
 
 def _label_text(relation: str, label) -> str:
     if relation == "left_of":
-        return "+ left of x" if label else "x left of +"
+        return tr("+ left of x") if label else tr("x left of +")
     if relation == "same_row":
-        return "marks in the same row" if label else "marks in different rows"
+        return tr("marks in the same row") if label else tr("marks in different rows")
     return f"{relation}: {bool(label)}"
 
 
@@ -150,9 +162,10 @@ def vit_heads_explorer(vit=None, n_images: int = 6, seed: int = 1) -> Explorer:
         marked = _tile_mask(masks[i].any(0), vit.grid).reshape(-1)
         tokens.append([names[0]] + [name + ("*" if m else "") for name, m in zip(names[1:], marked)])
     return head_view(weights, tokens,
-                     layer_names=[f"layer {k + 1}" for k in range(weights.shape[1])],
-                     description="Tokens: CLS, then the 4 x 4 tiles by row and column (rNcM); a star "
-                                 "marks a tile that holds a mark. Pick query 0 (CLS): how much "
-                                 "of each head's weight lands on the starred tiles? Change the "
-                                 "image, the layer and the head.",
+                     layer_names=[tr("layer {k}").format(k=k + 1) for k in range(weights.shape[1])],
+                     description=tr("Tokens: CLS, then the {grid} x {grid} tiles by row and column "
+                                    "(rNcM); a star marks a tile that holds a mark. Pick query 0 "
+                                    "(CLS): how much of each head's weight lands on the starred "
+                                    "tiles? Change the image, the layer and the head.")
+                     .format(grid=vit.grid),
                      title="TinyViT: where each head looks")

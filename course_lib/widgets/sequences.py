@@ -8,6 +8,11 @@
 Pass a trained :class:`~course_lib.seq2seq.Reverser` (from the lesson notebook). Without one the
 explorer uses hand-made attention: scores ``-(j - (L-1-i))**2``, softmax, a soft anti-diagonal,
 and writes the symbol under the largest weight; this needs no training.
+
+Speed (issue 20): what changes only with the sequence (its alignment matrix, its symbols above the
+bars) is drawn once per sequence and then pasted (a :class:`~course_lib.widgets.base.Stamp`); a
+move redraws the highlighted row and the bars, and the sentence about the step (which symbol it
+wrote) is in the HTML readout above the picture: text is the slowest thing to draw.
 """
 from __future__ import annotations
 
@@ -18,12 +23,8 @@ from matplotlib.patches import Rectangle
 
 from .. import seq2seq as S
 from ..plotting import OKABE_ITO, WEIGHT_CMAP
-from .base import Explorer, new_figure, register
-
-
-def _title_size(ax) -> float:
-    """The font size matplotlib gives this axes' title (rcParams may change it)."""
-    return ax.title.get_fontsize()
+from ..language import tr
+from .base import Explorer, Stamp, new_figure, readout_html, register
 
 
 def _hand_made(src: torch.Tensor):
@@ -50,14 +51,14 @@ def decoder_steps_explorer(model=None, n_sequences: int = 12, length: int = 12,
     src, tgt = S.test_sets([length], n=n_sequences, seed=seed)[length]
     if model is None:
         tokens, weights = _hand_made(src)
-        source = "hand-made attention"
+        source = "hand-made attention\n(orange box: the step shown)"  # literal: the catalog has it
     else:
         if getattr(model, "attention", None) != "dot":
             raise ValueError("model must be a seq2seq.Reverser with attention='dot' (the others "
                              f"have no weights to step through), got {type(model).__name__}"
                              f" with attention={getattr(model, 'attention', None)!r}")
         tokens, weights = model.generate(src)
-        source = "trained attention"
+        source = "trained attention\n(orange box: the step shown)"
     weights, tokens, src, tgt = weights.numpy(), tokens.numpy(), src.numpy(), tgt.numpy()
     positions = np.arange(length)
 
@@ -74,7 +75,8 @@ def decoder_steps_explorer(model=None, n_sequences: int = 12, length: int = 12,
 
     bars = ax_b.bar(positions, weights[0, 0], color=OKABE_ITO["sky"])
     ax_b.axhline(1 / length, color=OKABE_ITO["black"], ls=":", lw=1)
-    ax_b.text(length - 0.4, 1 / length, f"uniform 1/{length}", ha="right", va="bottom", fontsize=8)
+    ax_b.text(length - 0.4, 1 / length, tr("uniform 1/{n}").format(n=length), ha="right",
+              va="bottom", fontsize=8)
     ax_b.set(ylim=(0, 1.12), yticks=np.linspace(0, 1, 6), xlim=(-0.6, length - 0.4),
              xticks=positions, xlabel="input position (its symbol above the bars)",
              ylabel="weight at this step")
@@ -84,33 +86,37 @@ def decoder_steps_explorer(model=None, n_sequences: int = 12, length: int = 12,
         "sequence": W.IntSlider(value=0, min=0, max=n_sequences - 1, description="sequence"),
         "step": W.IntSlider(value=0, min=0, max=length - 1, description="output step"),
     }
+    readout = W.HTML()
+    shown = {"sequence": None}
 
     def update(sequence, step):
         i = step
         w = weights[sequence, i]
-        matrix.set_data(weights[sequence])
-        for j in positions:
-            bar_text[j].set_text(str(src[sequence, j]))
+        if shown["sequence"] != sequence:     # drawn once per sequence (the Stamp below)
+            shown["sequence"] = sequence
+            matrix.set_data(weights[sequence])
+            for j in positions:
+                bar_text[j].set_text(str(src[sequence, j]))
         row.set_y(i - 0.5)
         correct = length - 1 - i
         for j, bar in enumerate(bars):
             bar.set_height(w[j])
             bar.set_color(OKABE_ITO["orange"] if j == correct else OKABE_ITO["sky"])
-        verdict = "right" if tokens[sequence, i] == tgt[sequence, i] else "wrong"
-        b_title.set_text(f"step {step}: weight {w[correct]:.2f} on position {correct} (orange)\n"
-                         f"writes {tokens[sequence, i]} ({verdict})")
+        verdict = tr("right") if tokens[sequence, i] == tgt[sequence, i] else tr("wrong")
+        readout.value = readout_html(
+            tr("Sequence {sequence}, output step {step}: weight {weight:.2f} on position {correct} "
+               "(orange), the one a reversal copies.").format(sequence=sequence, step=step,
+                                                               weight=w[correct], correct=correct),
+            tr("The decoder writes {token} ({verdict}).").format(token=tokens[sequence, i],
+                                                                 verdict=verdict))
 
-    # The titles are plain texts in the titles' place: an axes title re-measures the whole axes
-    # at every draw (~10 ms each), a text does not.
-    ax_b.set_title(" \n ")  # reserve the title's room for the first layout
-    b_title = ax_b.text(0.5, 1.0, "", transform=ax_b.transAxes, ha="center", va="bottom",
-                        fontsize=_title_size(ax_b))
-    ax_m.set_title(f"{source}\n(orange box: the step shown)")
+    ax_b.set_title("the weights of the step shown\n(orange: the position it must copy)")
+    ax_m.set_title(source)
     explorer = Explorer(fig, controls, update,
                         "Step through the outputs: at each step the decoder's new state asks "
                         "'which input do I copy now?', and its weights (bars, and the highlighted "
                         "row of the matrix) move one position to the left. Pick another "
                         "sequence: the symbols change, the walk along the anti-diagonal does not.",
-                        animated=[matrix, row, *bars, *bar_text, b_title])
-    fig.set_layout_engine("none")  # keep the first layout: only texts and values change
+                        animated=[Stamp([matrix, *bar_text], lambda: shown["sequence"]), row,
+                                  *bars], readout=readout)
     return explorer
