@@ -82,6 +82,34 @@ def test_lesson00_to_02_explorers_speak_chinese(monkeypatch):
                    for c in explorer.controls.values() if c.description), name
 
 
+@pytest.mark.parametrize("name", ["cluttered_digit", "digit_video", "decoder_steps",
+                                  "reach_cnn_vs_vit", "vit_heads"])
+def test_lesson05_and_06_explorers_speak_chinese(monkeypatch, name):
+    """Titles, labels, legends, controls, the description and the readout's sentences in
+    Chinese, drawn without a missing glyph; no English sentence left in the figure."""
+    pytest.importorskip("ipywidgets")
+    from matplotlib.text import Text
+
+    from course_lib.widgets import EXPLORERS
+    from test_widgets import _another_value
+
+    monkeypatch.setenv("COURSE_LANG", "zh")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*[Gg]lyph.*missing")
+        explorer = EXPLORERS[name]()
+        for control in explorer.controls.values():     # moves redraw and rewrite the readout
+            control.value = _another_value(control)
+    texts = [t.get_text() for t in explorer.figure.findobj(Text) if t.get_text().strip()]
+    english = [t for t in texts if t.isascii() and len(t) > 3 and " " in t
+               and any(ch.isalpha() for ch in t)]
+    assert not english, f"{name}: untranslated {english}"
+    chinese = lambda text: any("\u4e00" <= ch <= "\u9fff" for ch in text)  # noqa: E731
+    assert all(chinese(c.description) for c in explorer.controls.values() if c.description)
+    assert chinese(explorer.widget.children[0].value)                     # the description
+    sentences = explorer.readout.value.split("<br>")
+    assert sentences and all(chinese(s) for s in sentences), sentences
+
+
 def test_course_lib_catalog_is_current():
     """Every entry of i18n/zh/course_lib.po translates a string course_lib still has (a changed
     English sentence leaves its entry behind: this fails until the catalog follows), none fuzzy."""
