@@ -20,6 +20,7 @@ The first move after building (which draws the cached background) is excluded.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -77,7 +78,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     threads = course_lib.use_course_threads()
     names = args.names or sorted(EXPLORERS)
-    print(f"{len(names)} explorers, {args.rounds} rounds of moves each, torch threads {threads}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{len(names)} explorers, {args.rounds} rounds of moves each, torch threads {threads}; "
+          f"load average (1, 5, 15 min) {load} on {os.cpu_count()} cores: read wall times beside it")
     print(f"{'explorer':<24} {'build':>8} {'median':>8} {'p90':>8} {'max':>8} {'own':>8} "
           f"{'cpu med':>8} {'cpu max':>8}  moves")
     worst = 0.0
