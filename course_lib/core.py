@@ -124,7 +124,7 @@ class AdditiveScore(nn.Module):
 # --------------------------------------------------------------------------------------------
 # Step 2: weight allocation
 # --------------------------------------------------------------------------------------------
-def softmax_weights(scores, temperature=1.0, mask=None):
+def softmax_weights(scores, temperature=1.0, mask=None, *, overwrite=False):
     """Turn scores into weights that are >= 0 and sum to 1 over the last axis.
 
     ``weights = exp(scores / T) / sum(exp(scores / T))``, computed stably.
@@ -135,6 +135,9 @@ def softmax_weights(scores, temperature=1.0, mask=None):
         mask: optional boolean array broadcastable to ``scores``; True = may attend. Blocked
             entries get weight exactly 0. A row with no allowed entry gets all-zero weights
             (not NaN): there is nothing to attend to.
+        overwrite: compute the weights in the memory of ``scores`` (a torch tensor nobody needs
+            afterwards, as :func:`attend`'s own scores): the same numbers without allocating
+            a new ``n_q x n_k`` buffer for each step. Ignored where a gradient is needed.
 
     Returns:
         weights with the shape of ``scores``, finite for any finite scores, however large.
@@ -150,7 +153,9 @@ def softmax_weights(scores, temperature=1.0, mask=None):
     temperature = require_positive(temperature, "temperature")
     allowed = None if mask is None else broadcast_mask(mask, s)
     out_dtype = s.dtype
-    weights = stable_softmax(s.to(compute_dtype(out_dtype)), temperature, allowed)
+    s = s.to(compute_dtype(out_dtype))
+    overwrite = overwrite and not from_numpy and not (s.requires_grad and torch.is_grad_enabled())
+    weights = stable_softmax(s, temperature, allowed, overwrite=overwrite)
     return like_input(weights, from_numpy, out_dtype)
 
 
@@ -185,7 +190,9 @@ def attend(q, k, v, mask=None, kind="scaled_dot", temperature=1.0):
     out_dtype = q.dtype
     q, k, v = (x.to(compute_dtype(out_dtype)) for x in (q, k, v))
     scores = similarity(q, k, kind=kind)                      # step 1
-    weights = softmax_weights(scores, temperature, mask)      # step 2
+    # step 2. A built-in similarity's scores are a fresh buffer nobody else holds: the weights
+    # overwrite it (a learned score's output might be kept by its module, so it is left alone).
+    weights = softmax_weights(scores, temperature, mask, overwrite=isinstance(kind, str))
     output = weights @ v                                      # step 3 (n_k = 0: all zeros)
     return like_input(output, from_numpy, out_dtype), like_input(weights, from_numpy, out_dtype)
 

@@ -272,3 +272,43 @@ def test_a_learned_score_takes_numpy_float64_inputs():
     np.testing.assert_allclose(got, expected.detach().numpy(), rtol=1e-6, atol=1e-6)
     out, weights = cl.attend(q, k, np.ones((2, 6, 2)), kind=score)
     assert out.shape == (2, 4, 2) and np.allclose(weights.sum(-1), 1)
+
+
+def test_softmax_weights_overwrite_gives_the_same_numbers_in_the_scores_memory():
+    """overwrite=True (attend's own score buffer): the same weights, bit for bit, written into
+    the scores' memory; masks, temperatures and +inf rows follow the same rules; where a gradient
+    is needed the scores are left alone and the gradient is right."""
+    torch.manual_seed(0)
+    scores = torch.randn(3, 5, 7)
+    with_inf = scores.clone()
+    with_inf[0, 1, 2] = float("inf")                          # that row: a new buffer, same rule
+    mask = torch.rand(3, 5, 7) > 0.3
+    mask[1, 0] = False                                       # a fully blocked row
+    for s, temperature, m in ((scores, 1.0, None), (scores, 0.25, mask), (with_inf, 0.5, mask)):
+        expected = cl.softmax_weights(s, temperature, m)
+        buffer = s.clone()
+        got = cl.softmax_weights(buffer, temperature, m, overwrite=True)
+        assert torch.equal(got, expected)
+        if s is scores:
+            assert got.data_ptr() == buffer.data_ptr()       # written in the scores' memory
+    leaf = torch.randn(4, 6, requires_grad=True)
+    kept = leaf.detach().clone()
+    w = cl.softmax_weights(leaf, overwrite=True)
+    assert torch.equal(leaf.detach(), kept)
+    (w[:, 0]).sum().backward()
+    ref = torch.softmax(kept, -1)
+    expected_grad = ref[:, :1] * ((torch.arange(6) == 0).float() - ref)   # dw_0/ds_j
+    torch.testing.assert_close(leaf.grad, expected_grad)
+
+
+def test_attend_leaves_a_learned_scores_output_alone():
+    """attend overwrites only the scores of a built-in similarity, which nobody else holds: a
+    callable's output might be kept by its owner (here: it is)."""
+    torch.manual_seed(1)
+    q, k, v = torch.randn(2, 3, 4), torch.randn(2, 5, 4), torch.randn(2, 5, 2)
+    kept = torch.randn(2, 3, 5)
+    before = kept.clone()
+    with torch.no_grad():
+        out, weights = cl.attend(q, k, v, kind=lambda q_, k_: kept)
+    assert torch.equal(kept, before)
+    torch.testing.assert_close(weights, torch.softmax(before, -1))
