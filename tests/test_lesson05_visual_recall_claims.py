@@ -5,7 +5,9 @@ with the same data, steps and batches and parameters within 10%.
 
 The notebook trains seed 0 of the attention model live and prints every other run from
 course_lib/sweeps/lesson05_visual_recall.json; at 1 thread (the sweep's setting) this test also
-checks that the stored runs are what training gives.
+checks that the stored runs are what training gives. The thresholds were set after seeing seeds
+0-4 (visual_recall.claims says how); seeds 5 and 6 were never looked at before the thresholds
+were fixed, and are asserted too (1 thread).
 """
 import pytest
 
@@ -13,6 +15,7 @@ from course_lib import sweeps, visual_recall
 
 SEEDS = (0, 1, 2, 3, 4)
 THREADS = (1, 4)
+UNSEEN = (5, 6)
 _runs: dict = {}
 
 
@@ -24,8 +27,8 @@ def run(seed, threads):
     return _runs[seed, threads]
 
 
-@pytest.mark.parametrize("threads", THREADS, indirect=True)
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("seed, threads", [(s, t) for s in SEEDS for t in THREADS]
+                         + [(s, 1) for s in UNSEEN], indirect=["threads"])
 def test_only_attention_reads_the_cued_digit(seed, threads, run):
     facts = visual_recall.claims(run)
     accuracy = {m: round(r["accuracy"], 3) for m, r in run.items()}
