@@ -367,7 +367,7 @@ def attention_claims(attention: dict) -> dict:
     """What the lesson says about the attention model alone (it trains this one live):
     ``{sentence: holds}`` from its ``{"accuracy": ..., "mass": ...}``."""
     return {
-        "attention accuracy >= 0.60": attention["accuracy"] >= 0.60,
+        "attention accuracy >= 0.45 (chance 0.10)": attention["accuracy"] >= 0.45,
         "attention puts >= half its weight on the cued mark": attention["mass"] >= 0.5,
     }
 
@@ -378,14 +378,15 @@ RIVALS = tuple(m for m in MODELS if m != "attention")
 def claims(run: dict) -> dict:
     """The lesson's claims as ``{sentence: holds}``, from one seed's :func:`run_seed`.
 
-    Thresholds were set before the five-seed sweep, from trial runs on seed 0 (attention reached
-    0.64 at 600 steps and was still rising; uniform pooling 0.11 and max pooling 0.19 at 600 steps).
-    The sweep (``tools/sweep.py lesson05_visual_recall course_lib.visual_recall:run_seed``) and a
-    claims test over seeds 0-4 are still to be stored.
+    Measured (sweep ``lesson05_visual_recall``, seeds 0-4, 1 thread): attention 0.54-0.69 with
+    0.69-0.83 of its weight on the cued mark; the best rival 0.15-0.20 (max pooling), the others
+    0.09-0.15; the gap 0.35-0.51. A first guess of 0.60 for attention's accuracy failed on seeds
+    1-3, so the thresholds below were set after the five seeds, each with a margin of at least 0.09
+    to the worst seed; seeds 5 and 6, never looked at before, are run by the claims test as well.
     """
     best = max(run[m]["accuracy"] for m in RIVALS)
     return {
         **attention_claims(run["attention"]),
-        **{f"{m} accuracy <= 0.40": run[m]["accuracy"] <= 0.40 for m in RIVALS},
+        **{f"{m} accuracy <= 0.30": run[m]["accuracy"] <= 0.30 for m in RIVALS},
         "attention beats the best rival by >= 0.25": run["attention"]["accuracy"] >= best + 0.25,
     }
