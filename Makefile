@@ -110,8 +110,15 @@ lab-zh: env
 
 test: unit nbval
 
+# Tests and notebooks run in parallel, one pytest-xdist worker per core (at most JOBS_MAX):
+# `--dist loadfile` keeps each file in one worker, so a notebook's cells run in order in one
+# kernel and a claims file trains each model once. JOBS=1 runs everything in one process.
+JOBS     ?= auto
+JOBS_MAX ?= 4
+XDIST     = $(if $(filter 1,$(JOBS)),,-n $(JOBS) --maxprocesses $(JOBS_MAX) --dist loadfile)
+
 unit: env
-	$(BIN)/python -m pytest tests -m "not claims and not system"
+	$(BIN)/python -m pytest tests -m "not claims and not system" $(XDIST)
 
 # The system tests (tests/conftest.py lists them): a JupyterHub with simulated learners, JupyterLab in
 # Chromium, a fresh Binder environment, the static site and slides, `make lab` itself.
@@ -122,15 +129,15 @@ system: env
 # try (many minutes): run it before committing a change to a lesson's models. CI runs seed 0 only
 # (COURSE_CLAIMS_SEEDS=0 make claims).
 claims: env
-	$(BIN)/python -m pytest tests -m claims
+	$(BIN)/python -m pytest tests -m claims $(XDIST)
 
 nbval: env
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env $(NOTEBOOKS)
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env $(XDIST) $(NOTEBOOKS)
 
 # nbval on the Chinese notebooks. No COURSE_LANG here: nbval starts each kernel in the notebook's
 # folder (zh/...), and course_lib must find its language from that alone, as in JupyterLab.
 test-zh: env
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env $(ZH_NOTEBOOKS)
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env $(XDIST) $(ZH_NOTEBOOKS)
 
 # Rebuild the Chinese edition from the catalogs i18n/zh/ (after `translate.py extract` and
 # translating) and store its outputs
