@@ -166,7 +166,7 @@ slides: env
 
 # Refresh the time table of docs/instructor_guide.md from the notebooks' measured run times
 guide: env
-	$(BIN)/python tools/lesson_times.py --update docs/instructor_guide.md
+	$(BIN)/python tools/lesson_times.py --update docs/instructor_guide.md docs/instructor_guide.zh.md
 
 # Bring this copy of the course up to date; notebooks you changed are kept, new versions go beside them
 update: env
