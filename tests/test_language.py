@@ -82,10 +82,32 @@ def test_lesson00_to_02_explorers_speak_chinese(monkeypatch):
                    for c in explorer.controls.values() if c.description), name
 
 
+def said_in_lessons() -> dict[str, set[str]]:
+    """{template: notebooks} of the sentences the English notebooks' code cells print through
+    ``cl.say(...)``: its first argument's string constants (both sides of a conditional)."""
+    import nbformat
+
+    found: dict[str, set[str]] = {}
+    for folder in ("notebooks", "solutions", "exercises"):
+        for path in sorted((ROOT / folder).glob("*.ipynb")):
+            for cell in nbformat.read(path, as_version=4).cells:
+                if cell.cell_type != "code" or "say(" not in cell.source:
+                    continue
+                source = "\n".join(l for l in cell.source.splitlines() if not l.lstrip().startswith(("%", "!")))
+                for node in ast.walk(ast.parse(source)):
+                    if (isinstance(node, ast.Call) and node.args
+                            and getattr(node.func, "attr", getattr(node.func, "id", None)) == "say"):
+                        for part in ast.walk(node.args[0]):
+                            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                                found.setdefault(part.value, set()).add(f"{folder}/{path.name}")
+    return found
+
+
 def test_course_lib_catalog_is_current():
-    """Every entry of i18n/zh/course_lib.po translates a string course_lib still has (a changed
-    English sentence leaves its entry behind: this fails until the catalog follows), none fuzzy."""
-    strings = set()
+    """Every entry of i18n/zh/course_lib.po translates a string course_lib still has, or a sentence
+    a lesson still prints with cl.say (a changed English sentence leaves its entry behind: this
+    fails until the catalog follows), none fuzzy."""
+    strings = set(said_in_lessons())
     for path in (ROOT / "course_lib").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -230,3 +252,26 @@ def test_lesson05_06_feedback_reads_in_chinese(monkeypatch):
             and not _chinese(english)), english
     assert "hint: That counts floating point operations" in cl.checks.check(
         "conv_macs", flops, verbose=False).message
+
+
+def test_sentences_lessons_print_with_say_have_their_chinese(monkeypatch, capsys):
+    """Every sentence a translated lesson prints through cl.say has its Chinese in course_lib.po,
+    and say prints in English exactly what print(f"...") did (the checked outputs stay)."""
+    import numpy as np
+
+    from course_lib.language import catalog, say
+
+    said = said_in_lessons()
+    assert said, "no lesson prints through cl.say"
+    translated = {p.name for p in (ROOT / "zh" / "notebooks").glob("*.ipynb")} | {
+        p.name for f in ("solutions", "exercises") for p in (ROOT / "zh" / f).glob("*.ipynb")}
+    missing = [t for t, where in said.items()
+               if any(w.split("/")[1] in translated for w in where) and t not in catalog("zh")]
+    assert not missing, f"add to i18n/zh/course_lib.po: {missing}"
+    monkeypatch.setenv("COURSE_LANG", "en")
+    w = np.array([0.665, 0.245, 0.09])
+    say("query {query}: weights {weights} -> output {output:.2f}", query=[1.0, 0.0], weights=w, output=14.248)
+    assert capsys.readouterr().out == f"query {[1.0, 0.0]}: weights {w} -> output {14.248:.2f}\n"
+    monkeypatch.setenv("COURSE_LANG", "zh")
+    say("query {query}: weights {weights} -> output {output:.2f}", query=[1.0, 0.0], weights=w, output=14.248)
+    assert capsys.readouterr().out == f"查询 {[1.0, 0.0]}：权重 {w} -> 输出 14.25\n"
