@@ -84,19 +84,20 @@ def test_lesson00_to_02_explorers_speak_chinese(monkeypatch):
 
 def said_in_lessons() -> dict[str, set[str]]:
     """{template: notebooks} of the sentences the English notebooks' code cells print through
-    ``cl.say(...)``: its first argument's string constants (both sides of a conditional)."""
+    ``cl.say(...)`` (or translate with ``cl.tr(...)``, a piece of a sentence): the first
+    argument's string constants (both sides of a conditional)."""
     import nbformat
 
     found: dict[str, set[str]] = {}
     for folder in ("notebooks", "solutions", "exercises"):
         for path in sorted((ROOT / folder).glob("*.ipynb")):
             for cell in nbformat.read(path, as_version=4).cells:
-                if cell.cell_type != "code" or "say(" not in cell.source:
+                if cell.cell_type != "code" or ("say(" not in cell.source and "tr(" not in cell.source):
                     continue
                 source = "\n".join(l for l in cell.source.splitlines() if not l.lstrip().startswith(("%", "!")))
                 for node in ast.walk(ast.parse(source)):
                     if (isinstance(node, ast.Call) and node.args
-                            and getattr(node.func, "attr", getattr(node.func, "id", None)) == "say"):
+                            and getattr(node.func, "attr", getattr(node.func, "id", None)) in ("say", "tr")):
                         for part in ast.walk(node.args[0]):
                             if isinstance(part, ast.Constant) and isinstance(part.value, str):
                                 found.setdefault(part.value, set()).add(f"{folder}/{path.name}")
