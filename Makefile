@@ -160,18 +160,20 @@ execute: env
 bench: env
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
-# Static HTML of every notebook (stored outputs, explorers in their last state) -> _site/index.html
+# Static HTML of every notebook (stored outputs, explorers in their last state) -> _site/index.html,
+# the Chinese edition in _site/zh/ (every page links to its twin in the other edition)
 site: env
 	$(BIN)/python tools/build_site.py --out _site
 
-# Static reveal.js slides of every lesson -> _slides/index.html (reveal.js comes from npm into
+# Static reveal.js slides of every lesson -> _slides/index.html, the Chinese ones in _slides/zh/
+# (each deck has a language switch; reveal.js comes from npm into
 # build/npm once; MathJax from the environment): they work offline. Live slides: RISE in JupyterLab.
 slides: env
 	$(BIN)/python tools/slides.py build --out _slides
 
 # Refresh the time table of docs/instructor_guide.md from the notebooks' measured run times
 guide: env
-	$(BIN)/python tools/lesson_times.py --update docs/instructor_guide.md
+	$(BIN)/python tools/lesson_times.py --update docs/instructor_guide.md docs/instructor_guide.zh.md
 
 # Bring this copy of the course up to date; notebooks you changed are kept, new versions go beside them
 update: env

@@ -32,7 +32,7 @@ from .core import (
     softmax_weights,
 )
 from .threads import cpu_budget, use_course_threads
-from .language import tr
+from .language import say, tr
 from . import language as _language
 from .conv_attention import conv2d_as_attention
 from .filters import (

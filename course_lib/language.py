@@ -101,6 +101,15 @@ def tr(text: str, lang: str | None = None) -> str:
     return catalog(lang or current()).get(text, text)
 
 
+def say(text: str, **values) -> None:
+    """Print a sentence of a lesson in the learner's language: ``say("largest weight {w:.2f}",
+    w=0.63)`` prints ``tr(text).format(**values)``, in English exactly what
+    ``print(f"largest weight {w:.2f}")`` prints. Lessons use it for the sentences their code cells
+    print, so that the Chinese edition, whose code cells are the English ones, prints them in
+    Chinese (the template's translation is in i18n/zh/course_lib.po, like course_lib's own)."""
+    print(tr(text).format(**values))
+
+
 def translate_texts(texts) -> None:
     """Translate matplotlib Text artists in place (titles, labels, legend entries, ...)."""
     table = catalog(current())

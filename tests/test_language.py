@@ -110,10 +110,33 @@ def test_lesson05_and_06_explorers_speak_chinese(monkeypatch, name):
     assert sentences and all(chinese(s) for s in sentences), sentences
 
 
+def said_in_lessons() -> dict[str, set[str]]:
+    """{template: notebooks} of the sentences the English notebooks' code cells print through
+    ``cl.say(...)`` (or translate with ``cl.tr(...)``, a piece of a sentence): the first
+    argument's string constants (both sides of a conditional)."""
+    import nbformat
+
+    found: dict[str, set[str]] = {}
+    for folder in ("notebooks", "solutions", "exercises"):
+        for path in sorted((ROOT / folder).glob("*.ipynb")):
+            for cell in nbformat.read(path, as_version=4).cells:
+                if cell.cell_type != "code" or ("say(" not in cell.source and "tr(" not in cell.source):
+                    continue
+                source = "\n".join(l for l in cell.source.splitlines() if not l.lstrip().startswith(("%", "!")))
+                for node in ast.walk(ast.parse(source)):
+                    if (isinstance(node, ast.Call) and node.args
+                            and getattr(node.func, "attr", getattr(node.func, "id", None)) in ("say", "tr")):
+                        for part in ast.walk(node.args[0]):
+                            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                                found.setdefault(part.value, set()).add(f"{folder}/{path.name}")
+    return found
+
+
 def test_course_lib_catalog_is_current():
-    """Every entry of i18n/zh/course_lib.po translates a string course_lib still has (a changed
-    English sentence leaves its entry behind: this fails until the catalog follows), none fuzzy."""
-    strings = set()
+    """Every entry of i18n/zh/course_lib.po translates a string course_lib still has, or a sentence
+    a lesson still prints with cl.say (a changed English sentence leaves its entry behind: this
+    fails until the catalog follows), none fuzzy."""
+    strings = set(said_in_lessons())
     for path in (ROOT / "course_lib").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -155,3 +178,129 @@ def test_chinese_titles_draw_without_missing_glyphs(register, tmp_path):
         assert run.returncode == 0 and "drawn" in run.stdout, run.stderr
     else:
         assert run.returncode != 0 and "missing" in run.stderr
+
+
+def _chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def _notation_only(text: str) -> bool:
+    """A case label that is only numbers and symbols ("n = 3", "sigma = 1.0"): nothing to translate."""
+    import re
+
+    return not [w for w in re.findall(r"[A-Za-z]{3,}", text) if w != "sigma"]
+
+
+@pytest.mark.parametrize("lesson", ["lesson05", "lesson06"])
+def test_every_sentence_of_a_lessons_checks_has_its_chinese(lesson, monkeypatch):
+    """What a learner of lessons 05-06 can read from a check (the success sentence, every
+    mistake's hint, every case label, the exercise's own shape and error hints) is in Chinese
+    under COURSE_LANG=zh: each is a catalog entry, or (a label with numbers) built from one."""
+    import importlib
+
+    import numpy as np
+
+    from course_lib.checks.framework import CHECKS
+    from course_lib.language import tr
+
+    importlib.import_module(f"course_lib.checks.{lesson}")
+    monkeypatch.setenv("COURSE_LANG", "zh")
+    specs = [s for s in CHECKS.values() if s.cases.__module__.endswith(lesson)]
+    assert len(specs) >= 3, sorted(CHECKS)
+    english = []
+    for spec in specs:
+        texts = [spec.success] + [m.hint for m in spec.mistakes]
+        texts += [c.label for c in spec.cases() if not _notation_only(c.label)]
+        if spec.error_hint:
+            texts += [h for h in (spec.error_hint(TypeError("x")), spec.error_hint(ValueError("x"))) if h]
+        if spec.shape_hint:
+            expected = np.asarray(spec.cases()[0].expected if not isinstance(spec.cases()[0].expected, tuple)
+                                  else spec.cases()[0].expected[0])
+            for got in (np.zeros(expected.shape[0] + 1), np.zeros(expected.shape[1:] or (2,))):
+                for j in (0, 1):
+                    hint = spec.shape_hint(got, expected, j)
+                    if hint:
+                        texts.append(hint)
+        english += [f"{spec.name}: {t}" for t in texts if not _chinese(tr(t))]
+    assert not english, "\n".join(english)
+
+
+def test_lesson05_06_feedback_reads_in_chinese(monkeypatch):
+    """Whole messages of lessons 05-06's checks under COURSE_LANG=zh: a registered mistake, a
+    shape hint of the exercise's own, two outputs in the wrong order, a result that carries no
+    gradient (NumPy), a label with numbers; and the same English as before with COURSE_LANG=en."""
+    import numpy as np
+    import torch
+
+    import course_lib as cl
+
+    monkeypatch.setenv("COURSE_LANG", "zh")
+
+    def flops(c_in, c_out, k, h_out, w_out):
+        return 2 * c_in * c_out * k * k * h_out * w_out
+
+    result = cl.checks.check("conv_macs", flops, verbose=False)
+    assert "提示：这算的是浮点运算次数" in result.message, result.message
+    assert "输出 24x24" in result.message
+
+    def n_squared(n, d):
+        return n * n * d
+
+    assert "5 个词元，每个维数 2" in cl.checks.check("attention_macs", n_squared, verbose=False).message
+
+    def one_weight_per_frame(video, temperature):  # T equal weights: the shape, not a known mistake
+        return np.full(len(video), 1.0 / len(video))
+
+    message = cl.checks.check("motion_weights", one_weight_per_frame, verbose=False).message
+    assert "期望的形状是 (3,)，得到的是 (4,)。T 帧你返回了 T 个权重" in message, message
+
+    def swapped(tokens, query, w_k, w_v):
+        keys, values = tokens @ w_k, tokens @ w_v
+        scores = keys @ query / np.sqrt(len(query))
+        weights = np.exp(scores - scores.max(-1, keepdims=True))
+        weights /= weights.sum(-1, keepdims=True)
+        return weights, (weights[..., None] * values).sum(1)
+
+    assert "你的输出都对，但顺序反了" in cl.checks.check("attention_pool", swapped, verbose=False).message
+
+    def numpy_pooling(tokens):
+        t = tokens.detach().numpy()
+        return t.mean(axis=1), np.full(t.shape[:2], 1.0 / t.shape[1])
+
+    message = cl.checks.check("uniform_pooling", numpy_pooling, verbose=False).message
+    assert "你的输出都对，但" not in message and "梯度无法流过 NumPy" in message, message
+
+    def no_batch(tokens):
+        return tokens.mean(dim=(0, 1)), torch.full(tokens.shape[1:2], 1.0 / tokens.shape[1])
+
+    assert "缺了批量轴：pooled" in cl.checks.check("uniform_pooling", no_batch, verbose=False).message
+
+    monkeypatch.setenv("COURSE_LANG", "en")
+    english = cl.checks.check("motion_weights", one_weight_per_frame, verbose=False).message
+    assert ("Expected shape (3,), got (4,). You returned T weights for T frames" in english
+            and not _chinese(english)), english
+    assert "hint: That counts floating point operations" in cl.checks.check(
+        "conv_macs", flops, verbose=False).message
+
+
+def test_sentences_lessons_print_with_say_have_their_chinese(monkeypatch, capsys):
+    """Every sentence a translated lesson prints through cl.say has its Chinese in course_lib.po,
+    and say prints in English exactly what print(f"...") did (the checked outputs stay)."""
+    import numpy as np
+
+    from course_lib.language import catalog, say
+
+    said = said_in_lessons()
+    assert said, "no lesson prints through cl.say"
+    translated = {p.name for p in (ROOT / "zh" / "notebooks").glob("*.ipynb")} | {
+        p.name for f in ("solutions", "exercises") for p in (ROOT / "zh" / f).glob("*.ipynb")}
+    missing = [t for t, where in said.items()
+               if any(w.split("/")[1] in translated for w in where) and t not in catalog("zh")]
+    assert not missing, f"add to i18n/zh/course_lib.po: {missing}"
+    monkeypatch.setenv("COURSE_LANG", "en")
+    w = np.array([0.665, 0.245, 0.09])
+    say("query {query}: weights {weights} -> output {output:.2f}", query=[1.0, 0.0], weights=w, output=14.248)
+    assert capsys.readouterr().out == f"query {[1.0, 0.0]}: weights {w} -> output {14.248:.2f}\n"
+    monkeypatch.setenv("COURSE_LANG", "zh")
+    say("query {query}: weights {weights} -> output {output:.2f}", query=[1.0, 0.0], weights=w, output=14.248)
+    assert capsys.readouterr().out == f"查询 {[1.0, 0.0]}：权重 {w} -> 输出 14.25\n"

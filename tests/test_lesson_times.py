@@ -144,3 +144,40 @@ def test_the_lesson_tables_state_each_lessons_own_study_time():
             assert table.get(lesson.stem) == lesson.study, (
                 f"{where} gives {lesson.stem} {table.get(lesson.stem)} min of study; the lesson's own "
                 f"'Estimated time' line says {lesson.study}")
+
+
+def _times(table: str) -> list[tuple[str, str]]:
+    """The (from, to) column of a schedule: what both languages must share."""
+    return [tuple(c.strip() for c in line.strip("|").split("|")[:2])
+            for line in table.splitlines()[2:]]
+
+
+def test_the_chinese_half_day_plan_is_the_same_schedule_in_chinese(tmp_path):
+    """One schedule, two languages: the Chinese rows have the English rows' times, follow the same
+    measurements when they change, and say it in Chinese."""
+    lessons = lesson_times.collect(ROOT)
+    english, chinese = (lesson_times.schedule(lessons, "half", lang) for lang in ("en", "zh"))
+    assert _times(chinese) == _times(english) and len(_times(english)) >= 10
+    assert "`04_local_vs_global`：带领全班走读本课" in chinese and "休息" in chinese
+    assert "lead through" not in chinese and "break" not in chinese
+    first = lessons[0]
+    first.study = (first.study[0] + 20, first.study[1] + 20)   # a lesson that takes longer to study
+    longer_en, longer_zh = (lesson_times.schedule(lessons, "half", lang) for lang in ("en", "zh"))
+    assert _times(longer_zh) == _times(longer_en) != _times(english)
+
+
+def test_the_chinese_guide_holds_the_generated_plan_and_update_keeps_the_rest(tmp_path):
+    committed = ROOT / "docs" / "instructor_guide.zh.md"
+    text = committed.read_text(encoding="utf-8")
+    assert lesson_times.ZH_BEGIN in text and lesson_times.BEGIN not in text
+    copy = tmp_path / "guide.zh.md"
+    copy.write_text(text, encoding="utf-8")
+    assert not lesson_times.update_file(copy, ROOT), \
+        "docs/instructor_guide.zh.md is not what `make guide` generates now: run make guide"
+    guide = tmp_path / "other.zh.md"
+    guide.write_text(f"前言\n\n{lesson_times.ZH_BEGIN}\n旧的\n{lesson_times.ZH_END}\n\n结尾\n", encoding="utf-8")
+    assert lesson_times.update_file(guide, ROOT)
+    new = guide.read_text(encoding="utf-8")
+    assert new.startswith("前言\n") and new.endswith("\n结尾\n") and "旧的" not in new
+    assert lesson_times.schedule(lesson_times.collect(ROOT), "half", "zh") in new
+    assert "Measured times" not in new, "the Chinese guide holds the half-day plan only"

@@ -15,6 +15,7 @@ from _browser import ROOT, block_network, chromium_page, screenshot_path, skip_o
 from course_lib.widgets import EXPLORERS
 
 WIDGET_STATE = build_site.WIDGET_STATE
+ZH = "zh"  # the Chinese edition: zh/ in the repository, zh/ in the site
 
 
 def _notebook_showing(widget):
@@ -115,8 +116,9 @@ def test_pages_load_nothing_from_another_site(site):
         text = page.read_text(encoding="utf-8")
         remote = re.findall(r'<(?:script|link|img)[^>]+(?:src|href)="((?:https?:)?//[^"]+)"', text)
         assert not remote, (page.name, remote)
-        if "tex2jax" in text:
-            assert '<script src="../mathjax/MathJax.js?config=' in text, page.name
+        if "tex2jax" in text:  # (the Chinese edition's pages sit one folder deeper)
+            up = "../../" if page.relative_to(out).parts[0] == ZH else "../"
+            assert f'<script src="{up}mathjax/MathJax.js?config=' in text, page.name
     assert (out / "mathjax" / "MathJax.js").is_file()
     assert list((out / "mathjax" / "fonts" / "HTML-CSS" / "STIX-Web").rglob("*.woff")), \
         "MathJax's web fonts come with it"
@@ -145,9 +147,50 @@ def test_stored_explorers_appear_with_their_picture(site):
     if not with_explorers:
         pytest.skip("no stored notebook displays an explorer yet")
     for path in with_explorers:
-        page = (out / path.parent.name / f"{path.stem}.html").read_text(encoding="utf-8")
+        page = pages[path]["page"].read_text(encoding="utf-8")
         assert page.count('class="course-static-widget"') == pages[path]["widgets"]
         assert re.search(r'class="course-widget-image" src="data:image/png;base64,[A-Za-z0-9+/]{100}', page)
+
+
+SWITCH = re.compile(r'<a class="course-site-lang( course-site-untranslated)?" hreflang="([^"]+)" '
+                    r'lang="[^"]+" href="([^"]+)">([^<]+)</a>')
+
+
+def _switches(page):
+    """(untranslated?, hreflang, target file, text) of each language switch on ``page``."""
+    text = page.read_text(encoding="utf-8")
+    return [(bool(m[0]), m[1], (page.parent / m[2]).resolve(), m[3]) for m in SWITCH.findall(text)]
+
+
+def test_every_page_switches_to_its_twin_in_the_other_edition_and_back(site):
+    """Both editions are built, and every page's bar (top and bottom) links to the other edition:
+    an English page to its Chinese twin (whose switch leads back), a page whose lesson is not
+    translated yet to the Chinese index, saying so, and that index links to its English pages."""
+    out, _ = site
+    zh = out / ZH
+    chinese = build_site.course_notebooks(ROOT / ZH)
+    assert chinese, "the Chinese edition has notebooks (zh/)"
+    zh_index = (zh / "index.html").read_text(encoding="utf-8")
+    untranslated = 0
+    for path in build_site.course_notebooks(ROOT):
+        page = out / path.parent.name / f"{path.stem}.html"
+        switches = _switches(page)
+        assert len(switches) == 2, (page.name, "one language switch in the top bar and one at the bottom")
+        twin = zh / path.parent.name / f"{path.stem}.html"
+        if (ROOT / ZH / path.parent.name / path.name).exists():
+            assert {s[:3] for s in switches} == {(False, "zh-CN", twin.resolve())}, (page.name, switches)
+            back = _switches(twin)
+            assert len(back) == 2 and {s[:3] for s in back} == {(False, "en", page.resolve())}, twin
+        else:
+            untranslated += 1
+            assert {s[:3] for s in switches} == {(True, "zh-CN", (zh / "index.html").resolve())}, page.name
+            assert all("尚未翻译" in s[3] for s in switches)
+            assert f'href="../{path.parent.name}/{path.stem}.html"' in zh_index, \
+                f"the Chinese index links to the English {path.name}"
+    assert len(list(zh.rglob("*.html"))) - 1 == len(chinese) == len(build_site.course_notebooks(ROOT)) - untranslated
+    assert _switches(out / "index.html")[0][1:3] == ("zh-CN", (zh / "index.html").resolve())
+    assert _switches(zh / "index.html")[0][1:3] == ("en", (out / "index.html").resolve())
+    assert '<html lang="zh-CN">' in (zh / "notebooks" / "00_start_here.html").read_text(encoding="utf-8")
 
 
 # In the page: each explorer picture's shown size against its own, the typeset formulas, the

@@ -93,6 +93,42 @@ def test_static_slides_load_nothing_from_another_site(built):
     assert (out / "mathjax" / "MathJax.js").is_file()
 
 
+def _switches(page: Path):
+    """(untranslated?, hreflang, target file, text) of each language switch on ``page``."""
+    import re
+
+    found = re.findall(r'<a class="course-slides-lang( course-slides-untranslated)?" hreflang="([^"]+)" '
+                       r'lang="[^"]+" href="([^"]+)"[^>]*>([^<]+)</a>', page.read_text(encoding="utf-8"))
+    return [(bool(m[0]), m[1], (page.parent / m[2]).resolve(), m[3]) for m in found]
+
+
+def test_both_editions_have_slides_and_every_deck_switches_language(built):
+    """The Chinese lessons (zh/notebooks) become slides in zh/, and every deck and index has one
+    language switch: an English deck to its Chinese twin (which links back), a lesson not
+    translated yet to the Chinese index, saying so, and that index links to its English deck."""
+    out, pages = built
+    zh = out / "zh"
+    chinese = sorted((ROOT / "zh" / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert chinese and sorted(p.name for p in zh.glob("*.slides.html")) == [
+        f"{p.stem}.slides.html" for p in chinese]
+    zh_index = (zh / "index.html").read_text(encoding="utf-8")
+    for page in pages:
+        twin = zh / page.name
+        if twin.exists():
+            assert _switches(page) == [(False, "zh-CN", twin.resolve(), "中文")], page.name
+            assert _switches(twin) == [(False, "en", page.resolve(), "English")], twin.name
+            assert '<html lang="zh-CN">' in twin.read_text(encoding="utf-8")
+        else:
+            [(untranslated, lang, target, text)] = _switches(page)
+            assert untranslated and target == (zh / "index.html").resolve() and "尚未翻译" in text, page.name
+            assert f'href="../{page.name}"' in zh_index, f"the Chinese index links to the English {page.name}"
+    assert _switches(out / "index.html")[0][1:3] == ("zh-CN", (zh / "index.html").resolve())
+    assert _switches(zh / "index.html")[0][1:3] == ("en", (out / "index.html").resolve())
+    for deck in zh.glob("*.slides.html"):  # reveal.js and MathJax are the English decks' copies
+        text = deck.read_text(encoding="utf-8")
+        assert 'src="../reveal.js/dist/reveal.js"' in text and 'src="../mathjax/MathJax.js' in text
+
+
 def test_static_slides_present_offline_with_math_and_explorer_pictures(built):
     out, pages = built
     lesson = next(p for p in pages if p.name.startswith("01_"))

@@ -11,6 +11,12 @@ interactive in JupyterLab), and formulas are typeset by MathJax 2 copied into th
 every page). Every page links to the previous and the next one in course order (a lesson, its
 exercises, its solutions, the next lesson).
 
+Both editions: the English pages at the site's top, the Chinese edition (``zh/``, built by
+tools/translate.py) below ``zh/`` with the same folders. Every page has a language switch in its
+bar: an English page links to its Chinese twin, a Chinese page to its English original, each index
+to the other. A page whose lesson is not translated yet links to the Chinese index instead and says
+so (中文版尚未翻译本页), and the Chinese index lists that lesson with a link to its English pages.
+
 Why not the official widget renderer (@jupyter-widgets/html-manager)? It is a JavaScript bundle from
 a CDN, so offline pages would show nothing where an explorer was; and its sliders would move
 without changing the picture (there is no Python behind a static page), which misleads a reader.
@@ -40,6 +46,9 @@ FOLDERS = ("notebooks", "exercises", "solutions")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 COURSE_TITLE = "Attention as adaptive computation in computer vision"
+# The Chinese edition: its notebooks under <root>/zh/, its pages under <site>/zh/ (one level deeper).
+ZH = "zh"
+COURSE_TITLE_ZH = "注意力即自适应计算：计算机视觉中的注意力"
 
 # nbconvert's "lab" template, minus require.js (only the widget renderer needs it, and it would be
 # fetched from a CDN on every page), with MathJax from the site's own folder: the configuration
@@ -86,6 +95,16 @@ NOTE = ("Interactive explorer, shown in its last state. Run this notebook in Jup
         "to move the controls.")
 MISSING = ("Interactive explorer: its picture was not saved with this notebook. Run the notebook "
            "in JupyterLab to see it and move its controls.")
+# What the site itself says, per edition (the notebooks' own text comes from their catalogs).
+WORDS = {
+    "en": {"title": COURSE_TITLE, "note": NOTE, "missing": MISSING, "exercises": "exercises",
+           "solutions": "solutions"},
+    "zh": {"title": COURSE_TITLE_ZH,
+           "note": "交互探索器，显示的是它最后的状态。在 JupyterLab 中运行这个 notebook 才能拖动控件。",
+           "missing": "交互探索器：它的图没有随 notebook 保存。在 JupyterLab 中运行这个 notebook，"
+                      "才能看到它并拖动控件。",
+           "exercises": "练习", "solutions": "参考答案"},
+}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -201,7 +220,7 @@ def _is_explorer(model_id: str, models: dict, seen: frozenset = frozenset()) -> 
     return any(_is_explorer(c, models, seen | {model_id}) for c in children if c)
 
 
-def static_widget_html(model_id: str, models: dict) -> str | None:
+def static_widget_html(model_id: str, models: dict, lang: str = "en") -> str | None:
     """HTML for one displayed widget from the notebook's stored state, or None if it is missing.
 
     An explorer gets a frame and a note that it is interactive in JupyterLab; a progress bar
@@ -213,10 +232,10 @@ def static_widget_html(model_id: str, models: dict) -> str | None:
     if not _is_explorer(model_id, models):
         return f'<div class="course-static-output">{body}</div>'
     return (f'<div class="course-static-widget" data-model-id="{html.escape(model_id)}">{body}'
-            f'<p class="course-widget-note">{NOTE}</p></div>')
+            f'<p class="course-widget-note">{WORDS[lang]["note"]}</p></div>')
 
 
-def render_widgets(nb) -> int:
+def render_widgets(nb, lang: str = "en") -> int:
     """Replace every widget output by static HTML; drop the widget state.
 
     Returns the number of explorers (widgets with controls) on the page."""
@@ -229,12 +248,13 @@ def render_widgets(nb) -> int:
             if WIDGET_VIEW not in data:
                 continue
             model_id = data[WIDGET_VIEW].get("model_id", "")
-            rendered = static_widget_html(model_id, models)
+            rendered = static_widget_html(model_id, models, lang)
             if rendered is None:
                 # The notebook was saved without its widget state (JupyterLab saves it only with
                 # the course's setting, binder/overrides.json): say so instead of showing the
                 # widget's Python repr ("VBox(children=...").
-                rendered = f'<div class="course-static-widget course-widget-missing"><p>{MISSING}</p></div>'
+                rendered = (f'<div class="course-static-widget course-widget-missing">'
+                            f'<p>{WORDS[lang]["missing"]}</p></div>')
                 count += 1
             output["data"] = {"text/html": rendered}
             if model_id in models:
@@ -293,8 +313,24 @@ def page_href(path: Path) -> str:
     return f"../{path.parent.name}/{path.stem}.html"
 
 
-def _nav(path: Path, neighbours: tuple, bottom: bool = False) -> str:
-    """The bar with the way home, where we are, and the previous and next page."""
+def language_switch(lang: str, twin: str | None, up: str = "../") -> str:
+    """The link to the other edition of a page. ``twin``: the other edition's page, relative to
+    the site's top ("notebooks/01_similarity.html"), or None when the page has no Chinese twin
+    yet: then the link goes to the Chinese index and says that this page is not translated.
+    ``up``: from the page to its edition's top ("../" for a page, "" for an index)."""
+    if lang == "zh":  # every Chinese page has its English original, one level further up
+        return (f'<a class="course-site-lang" hreflang="en" lang="en" '
+                f'href="{up}../{twin}">English</a>')
+    if twin is None:
+        return (f'<a class="course-site-lang course-site-untranslated" hreflang="zh-CN" lang="zh-CN" '
+                f'href="{up}{ZH}/index.html">中文版（本页尚未翻译）</a>')
+    return (f'<a class="course-site-lang" hreflang="zh-CN" lang="zh-CN" '
+            f'href="{up}{ZH}/{twin}">中文</a>')
+
+
+def _nav(path: Path, neighbours: tuple, bottom: bool = False, lang: str = "en",
+         switch: str = "") -> str:
+    """The bar with the way home, where we are, the other edition, and the previous and next page."""
     previous, following = neighbours
     steps = []
     if previous is not None:
@@ -303,23 +339,29 @@ def _nav(path: Path, neighbours: tuple, bottom: bool = False) -> str:
     if following is not None:
         steps.append(f'<a class="course-site-next" rel="next" href="{page_href(following[0])}">'
                      f'{html.escape(following[1])} &rarr;</a>')
-    where = "" if bottom else f'<span>{html.escape(path.parent.name)}/{html.escape(path.name)}</span>'
+    folder = f"{ZH}/{path.parent.name}" if lang == ZH else path.parent.name
+    where = "" if bottom else f'<span>{html.escape(folder)}/{html.escape(path.name)}</span>'
     return (f'<nav class="course-site-nav{" course-site-bottom" if bottom else ""}">'
-            f'<a href="../index.html">{html.escape(COURSE_TITLE)}</a>{where}'
+            f'<a href="../index.html">{html.escape(WORDS[lang]["title"])}</a>{where}{switch}'
             f'<span class="course-site-step">{"".join(steps)}</span></nav>')
 
 
-def notebook_page(path: Path, exporter: HTMLExporter,
-                  neighbours: tuple = (None, None)) -> tuple[str, dict]:
-    """(html, info) for one notebook; ``neighbours`` = ((path, label) or None, same) around it."""
+def notebook_page(path: Path, exporter: HTMLExporter, neighbours: tuple = (None, None),
+                  lang: str = "en", twin: str | None = None) -> tuple[str, dict]:
+    """(html, info) for one notebook; ``neighbours`` = ((path, label) or None, same) around it;
+    ``twin``: the other edition's page (see language_switch)."""
     nb = nbformat.read(path, as_version=4)
-    widgets = render_widgets(nb)
+    widgets = render_widgets(nb, lang)
     protect_table_pipes(nb)
     title = title_of(nb, path.stem)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title},
                                                          "course_mathjax_config": MATHJAX_CONFIG})
-    body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + _nav(path, neighbours), body, count=1)
-    body = body.replace("</body>", _nav(path, neighbours, bottom=True) + "</body>", 1)
+    switch = language_switch(lang, twin)
+    body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + _nav(path, neighbours, lang=lang, switch=switch),
+                  body, count=1)
+    body = body.replace("</body>", _nav(path, neighbours, True, lang, switch) + "</body>", 1)
+    if lang == "zh":
+        body = re.sub(r"<html(?: lang=\"[^\"]*\")?>", '<html lang="zh-CN">', body, count=1)
     first = "\n".join(c.source for c in nb.cells[:2] if c.cell_type == "markdown")
     info = {"title": title, "widgets": widgets, "study": study_time(first),
             "run_seconds": nb.metadata.get("course", {}).get("run_seconds")}
@@ -335,12 +377,13 @@ def course_notebooks(root: Path, solutions: bool = True) -> list[Path]:
     return sorted(found, key=lambda p: (lesson_key(p), FOLDERS.index(p.parent.name), p.name))
 
 
-def step_label(path: Path) -> str:
-    """'01 exercises' for exercises/01_similarity_exercises.ipynb; '01 similarity' for a lesson."""
+def step_label(path: Path, lang: str = "en") -> str:
+    """'01 exercises' for exercises/01_similarity_exercises.ipynb; '01 similarity' for a lesson
+    ('01 练习' in the Chinese edition)."""
     key = lesson_key(path)
     if path.parent.name == "notebooks":
         return path.stem.replace("_", " ")
-    return f"{key} {path.parent.name}"
+    return f"{key} {WORDS[lang][path.parent.name]}"
 
 
 def local_mathjax(out: Path) -> str:
@@ -362,46 +405,72 @@ def lesson_key(path: Path) -> str:
     return match.group(1) if match else path.stem
 
 
-def index_page(pages: dict[Path, dict], root: Path) -> str:
+INDEX_TEXT = {
+    "en": {"intro": """Attention as a computation whose weights come from the input: similarity, weights, weighted
+aggregation. These pages show every notebook of the course with the outputs it produced when it was
+last run. Explorers (interactive figures) appear in their last state; to move their controls, run
+the notebooks in JupyterLab (see the README).""",
+           "head": ("lesson", "practice", "study time", "run time", "explorers"),
+           "untranslated": ""},
+    "zh": {"intro": """注意力是一种权重由输入算出的计算：相似性计算、权重分配、加权聚合。这些页面展示课程的每个
+notebook 及其上次运行时得到的输出。交互探索器显示的是它们最后的状态；要拖动控件，请在 JupyterLab
+中运行这些 notebook（见 README）。尚未翻译的课程链接到英文版。""",
+           "head": ("课程", "练习", "学习时间", "运行时间", "交互探索器"),
+           "untranslated": "（尚未翻译，链接到英文版）"},
+}
+
+
+def index_page(pages: dict[Path, dict], root: Path, lang: str = "en",
+               english: dict[Path, dict] | None = None) -> str:
+    """The index of one edition. The Chinese one (``english``: the English edition's pages) lists
+    every English lesson: a translated one links to its Chinese pages, the others to the English
+    pages and say so; study times come from the English notebooks (one measurement, one source)."""
     lessons: dict[str, dict[str, tuple[Path, dict]]] = {}
     for path, info in pages.items():
         lessons.setdefault(lesson_key(path), {})[path.parent.name] = (path, info)
+    originals: dict[str, dict[str, tuple[Path, dict]]] = {}
+    for path, info in (english or {}).items():
+        originals.setdefault(lesson_key(path), {})[path.parent.name] = (path, info)
+    words = INDEX_TEXT[lang]
     rows = []
-    for key in sorted(lessons):
-        group = lessons[key]
+    for key in sorted(set(lessons) | set(originals)):
+        group, up, note = lessons.get(key), "", ""
+        if group is None:  # a lesson of the English edition not translated yet
+            group, up, note = originals[key], "../", words["untranslated"]
         main = group.get("notebooks") or next(iter(group.values()))
         path, info = main
         title = html.escape(info["title"])
-        link = f'<a href="{path.parent.name}/{path.stem}.html">{title}</a>'
+        link = f'<a href="{up}{path.parent.name}/{path.stem}.html">{title}</a>{html.escape(note)}'
         extras = []
-        for folder, label in (("exercises", "exercises"), ("solutions", "solutions")):
+        for folder in ("exercises", "solutions"):
             if folder in group and group[folder] is not main:
                 p, _ = group[folder]
-                extras.append(f'<a href="{folder}/{p.stem}.html">{label}</a>')
+                extras.append(f'<a href="{up}{folder}/{p.stem}.html">{WORDS[lang][folder]}</a>')
         run = info.get("run_seconds")
         run_text = f"{run:.0f} s" if isinstance(run, (int, float)) else "–"
-        study = info.get("study")
+        original = originals.get(key, {}).get(path.parent.name)
+        study = original[1].get("study") if original else info.get("study")
         study_text = "" if not study else (f"{study[0]} min" if study[0] == study[1]
                                            else f"{study[0]}–{study[1]} min")
         explorers = info["widgets"] or ""
         rows.append(f"<tr><td>{html.escape(key)}</td><td>{link}</td><td>{' · '.join(extras)}</td>"
                     f"<td>{study_text}</td><td>{run_text}</td><td>{explorers}</td></tr>")
+    head = "".join(f"<th>{h}</th>" for h in words["head"])
+    switch = language_switch(lang, "index.html", up="")
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(COURSE_TITLE)}</title>
+<html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(WORDS[lang]["title"])}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; }}
 table {{ border-collapse: collapse; width: 100%; }}
 th, td {{ text-align: left; padding: 0.35rem 0.6rem; border-bottom: 1px solid #ddd; }}
 </style></head>
 <body>
-<h1>{html.escape(COURSE_TITLE)}</h1>
-<p>Attention as a computation whose weights come from the input: similarity, weights, weighted
-aggregation. These pages show every notebook of the course with the outputs it produced when it was
-last run. Explorers (interactive figures) appear in their last state; to move their controls, run
-the notebooks in JupyterLab (see the README).</p>
+<nav class="course-site-nav">{switch}</nav>
+<h1>{html.escape(WORDS[lang]["title"])}</h1>
+<p>{words["intro"]}</p>
 <table>
-<thead><tr><th>#</th><th>lesson</th><th>practice</th><th>study time</th><th>run time</th><th>explorers</th></tr></thead>
+<thead><tr><th>#</th>{head}</tr></thead>
 <tbody>
 {chr(10).join(rows)}
 </tbody></table>
@@ -409,32 +478,55 @@ the notebooks in JupyterLab (see the README).</p>
 """
 
 
-def build(out: Path, root: Path = ROOT, solutions: bool = True, mathjax_url: str | None = None,
-          quiet: bool = False) -> dict[Path, dict]:
-    """Write the site into ``out`` (replaced). Returns {notebook path: page info}."""
+def _edition(root: Path, out: Path, exporter: HTMLExporter, solutions: bool, lang: str,
+             twins: set[str], quiet: bool) -> dict[Path, dict]:
+    """Write one edition's pages (``root``'s notebooks) into ``out``. ``twins``: the pages the
+    other edition has, relative to its top ("notebooks/01_similarity.html")."""
     notebooks = course_notebooks(root, solutions)
-    if not notebooks:
-        raise SystemExit(f"no notebooks found under {', '.join(FOLDERS)}")
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
-    mathjax_url = mathjax_url or local_mathjax(out)
-    exporter = make_exporter(mathjax_url)
     pages: dict[Path, dict] = {}
-    steps = [(p, step_label(p)) for p in notebooks]
+    steps = [(p, step_label(p, lang)) for p in notebooks]
     for index, path in enumerate(notebooks):
         neighbours = (steps[index - 1] if index > 0 else None,
                       steps[index + 1] if index + 1 < len(steps) else None)
-        page, info = notebook_page(path, exporter, neighbours)
-        target = out / path.parent.name / (path.stem + ".html")
+        relative = f"{path.parent.name}/{path.stem}.html"
+        page, info = notebook_page(path, exporter, neighbours, lang,
+                                   relative if relative in twins else None)
+        target = out / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(page, encoding="utf-8")
         info["page"] = target
         pages[path] = info
         if not quiet:
-            print(f"  {path.relative_to(root)} -> {target.relative_to(out)}"
+            print(f"  {lang}: {path.parent.name}/{path.name} -> {relative}"
                   f" ({info['widgets']} explorer(s))")
+    return pages
+
+
+def build(out: Path, root: Path = ROOT, solutions: bool = True, mathjax_url: str | None = None,
+          quiet: bool = False) -> dict[Path, dict]:
+    """Write the site into ``out`` (replaced): the English edition at its top, the Chinese one
+    (``root``/zh, when it has notebooks) in ``out``/zh. Returns {notebook path: page info} of
+    both editions."""
+    notebooks = course_notebooks(root, solutions)
+    if not notebooks:
+        raise SystemExit(f"no notebooks found under {', '.join(FOLDERS)}")
+    chinese = course_notebooks(root / ZH, solutions)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    mathjax_url = mathjax_url or local_mathjax(out)
+    relative = lambda paths: {f"{p.parent.name}/{p.stem}.html" for p in paths}  # noqa: E731
+    pages = _edition(root, out, make_exporter(mathjax_url), solutions, "en", relative(chinese), quiet)
     (out / "index.html").write_text(index_page(pages, root), encoding="utf-8")
+    if chinese:
+        # the Chinese pages sit one folder deeper: a relative MathJax address needs one more "../"
+        zh_mathjax = mathjax_url if "//" in mathjax_url or mathjax_url.startswith("/") \
+            else "../" + mathjax_url
+        zh_pages = _edition(root / ZH, out / ZH, make_exporter(zh_mathjax), solutions, "zh",
+                            relative(notebooks), quiet)
+        (out / ZH / "index.html").write_text(index_page(zh_pages, root / ZH, "zh", pages),
+                                             encoding="utf-8")
+        pages.update(zh_pages)
     return pages
 
 

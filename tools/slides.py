@@ -28,7 +28,10 @@ itself stay as they are, so nbval and the stored outputs are untouched.
 ``build`` writes every lesson's slides with its stored outputs (explorers as their last picture,
 as on the static site) into one folder that works offline: reveal.js comes from npm (installed
 once into build/npm/reveal; needs node and npm) and MathJax from the jupyter-server-mathjax
-package.
+package. Both editions: the Chinese lessons (``zh/notebooks``) go to ``zh/`` inside the folder,
+sharing reveal.js and MathJax, and every deck and index has a language switch in its top right
+corner: to the same lesson in the other edition, or, for a lesson not translated yet, to the
+Chinese index, saying so (that index lists the lesson with a link to its English slides).
 """
 from __future__ import annotations
 
@@ -44,7 +47,7 @@ import jinja2
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_site import (MATHJAX_CONFIG, local_mathjax, protect_table_pipes,  # noqa: E402
+from build_site import (MATHJAX_CONFIG, ZH, local_mathjax, protect_table_pipes,  # noqa: E402
                         render_widgets, title_of)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -223,11 +226,11 @@ def reveal_folder() -> Path:
     return package
 
 
-def make_exporter(mathjax_url: str):
+def make_exporter(mathjax_url: str, reveal_url_prefix: str = "reveal.js"):
     from nbconvert import SlidesExporter
 
     loader = jinja2.DictLoader({"course_slides.html.j2": SLIDES_TEMPLATE})
-    exporter = SlidesExporter(extra_loaders=[loader], reveal_url_prefix="reveal.js",
+    exporter = SlidesExporter(extra_loaders=[loader], reveal_url_prefix=reveal_url_prefix,
                               reveal_number="c/t", reveal_transition="none",
                               reveal_theme="white",  # its fonts ship with reveal.js (not Google's)
                               mathjax_url=mathjax_url)
@@ -235,10 +238,69 @@ def make_exporter(mathjax_url: str):
     return exporter
 
 
+# The language switch: fixed in the top right corner, above the deck (reveal.js keeps its own
+# controls at the bottom right), so it is on every slide without being part of any.
+SWITCH_STYLE = ("position:fixed;top:6px;right:10px;z-index:40;font:14px sans-serif;"
+                "background:rgba(255,255,255,0.85);padding:2px 6px;border-radius:4px")
+INDEX_TEXT = {
+    "en": {"title": "Attention as adaptive computation: slides", "slides": "slides",
+           "help": "Arrow keys move between slides; S opens the speaker view. For live slides with "
+                   "moving explorers, open a lesson in JupyterLab and press Alt+R (RISE).",
+           "untranslated": ""},
+    "zh": {"title": "注意力即自适应计算：幻灯片", "slides": "张幻灯片",
+           "help": "用方向键切换幻灯片；按 S 打开演讲者视图。要放映交互探索器能拖动的现场幻灯片，"
+                   "请在 JupyterLab 中打开一课，按 Alt+R（RISE）。",
+           "untranslated": "（尚未翻译，链接到英文版）"},
+}
+
+
+def language_switch(lang: str, twin: str | None) -> str:
+    """The link to the other edition: ``twin`` is the other edition's page, relative to its
+    folder, or None for an English lesson not translated yet (then: the Chinese index, and a
+    note). The Chinese pages sit in zh/, one folder below the English ones."""
+    style = f' style="{SWITCH_STYLE}"'
+    if lang == ZH:
+        return f'<a class="course-slides-lang" hreflang="en" lang="en" href="../{twin}"{style}>English</a>'
+    if twin is None:
+        return (f'<a class="course-slides-lang course-slides-untranslated" hreflang="zh-CN" lang="zh-CN" '
+                f'href="{ZH}/index.html"{style}>中文版（本课尚未翻译）</a>')
+    return (f'<a class="course-slides-lang" hreflang="zh-CN" lang="zh-CN" href="{ZH}/{twin}"{style}>'
+            f'中文</a>')
+
+
+def _lessons(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb") if not p.name.endswith(".updated.ipynb"))
+
+
+def _deck(path: Path, exporter, switch: str, lang: str) -> tuple[str, str, int]:
+    """(html, title, number of slides) of one lesson, with its language switch."""
+    nb = nbformat.read(path, as_version=4)
+    assign(nb)  # the rule, whether or not the stored notebook has its metadata yet
+    render_widgets(nb, lang)
+    protect_table_pipes(nb)
+    title = title_of(nb, path.stem)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title},
+                                                         "course_mathjax_config": MATHJAX_CONFIG})
+    body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + switch, body, count=1)
+    if lang == ZH:
+        body = re.sub(r'<html(?: lang="[^"]*")?>', '<html lang="zh-CN">', body, count=1)
+    return body, title, slide_count(nb)
+
+
+def _index(lang: str, rows: list[str], switch: str) -> str:
+    words = INDEX_TEXT[lang]
+    return (f"<!DOCTYPE html><html lang='{'zh-CN' if lang == ZH else 'en'}'><head><meta charset='utf-8'>"
+            f"<title>{html.escape(words['title'])}</title></head>"
+            "<body style='font-family:sans-serif;max-width:50rem;margin:2rem auto'>" + switch +
+            f"<h1>{html.escape(words['title'])}</h1><ul>" + "\n".join(rows) +
+            f"</ul><p>{html.escape(words['help'])}</p></body></html>")
+
+
 def build(out: Path, root: Path = ROOT) -> list[Path]:
-    """Slides for every lesson in ``out`` (replaced), with an index page. Returns the pages."""
-    lessons = sorted(p for p in (root / "notebooks").glob("[0-9][0-9]_*.ipynb")
-                     if not p.name.endswith(".updated.ipynb"))
+    """Slides for every lesson in ``out`` (replaced), with an index page, and the Chinese
+    edition's in ``out``/zh with its own. Returns the English pages."""
+    lessons = _lessons(root / "notebooks")
+    chinese = {p.name: p for p in _lessons(root / ZH / "notebooks")}
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -249,25 +311,32 @@ def build(out: Path, root: Path = ROOT) -> list[Path]:
     exporter = make_exporter(mathjax_url)
     pages, rows = [], []
     for path in lessons:
-        nb = nbformat.read(path, as_version=4)
-        assign(nb)  # the rule, whether or not the stored notebook has its metadata yet
-        render_widgets(nb)
-        protect_table_pipes(nb)
-        title = title_of(nb, path.stem)
-        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title},
-                                                             "course_mathjax_config": MATHJAX_CONFIG})
+        twin = f"{path.stem}.slides.html" if path.name in chinese else None
+        body, title, count = _deck(path, exporter, language_switch("en", twin), "en")
         page = out / f"{path.stem}.slides.html"
         page.write_text(body, encoding="utf-8")
         pages.append(page)
-        rows.append(f'<li><a href="{page.name}">{html.escape(title)}</a> ({slide_count(nb)} slides)</li>')
-        print(f"  {path.relative_to(root)} -> {page.relative_to(out)} ({slide_count(nb)} slides)")
-    (out / "index.html").write_text(
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Slides</title></head>"
-        "<body style='font-family:sans-serif;max-width:50rem;margin:2rem auto'>"
-        "<h1>Attention as adaptive computation: slides</h1><ul>" + "\n".join(rows) +
-        "</ul><p>Arrow keys move between slides; S opens the speaker view. For live slides with "
-        "moving explorers, open a lesson in JupyterLab and press Alt+R (RISE).</p></body></html>",
-        encoding="utf-8")
+        rows.append(f'<li><a href="{page.name}">{html.escape(title)}</a> ({count} slides)</li>')
+        print(f"  {path.relative_to(root)} -> {page.relative_to(out)} ({count} slides)")
+    (out / "index.html").write_text(_index("en", rows, language_switch("en", "index.html")),
+                                    encoding="utf-8")
+    if chinese:
+        # the Chinese decks sit one folder below reveal.js/ and mathjax/
+        zh_exporter = make_exporter("../" + mathjax_url, reveal_url_prefix="../reveal.js")
+        (out / ZH).mkdir()
+        rows = []
+        for path in lessons:
+            name = f"{path.stem}.slides.html"
+            if path.name not in chinese:
+                rows.append(f'<li><a href="../{name}">{html.escape(title_of(nbformat.read(path, 4), path.stem))}'
+                            f'</a>{INDEX_TEXT[ZH]["untranslated"]}</li>')
+                continue
+            body, title, count = _deck(chinese[path.name], zh_exporter, language_switch(ZH, name), ZH)
+            (out / ZH / name).write_text(body, encoding="utf-8")
+            rows.append(f'<li><a href="{name}">{html.escape(title)}</a>（{count} {INDEX_TEXT[ZH]["slides"]}）</li>')
+            print(f"  {ZH}/notebooks/{path.name} -> {ZH}/{name} ({count} slides)")
+        (out / ZH / "index.html").write_text(_index(ZH, rows, language_switch(ZH, "index.html")),
+                                             encoding="utf-8")
     return pages
 
 

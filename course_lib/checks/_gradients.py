@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..language import tr
+
 
 class GradientProblem(Exception):
     """The learner's outputs cannot carry gradients; the message says why, for the learner."""
@@ -62,15 +64,16 @@ def compare(got: dict, expected: dict, rtol: float = 1e-5, atol: float = 1e-7) -
         have = got.get(name)
         if have is not None and have.shape == want.shape and np.allclose(have, want, rtol, atol):
             continue
+        # templates translated before the name is filled in (course_lib/language.py)
         if (have is None or not np.any(have)) and np.any(want):
-            return (f"no gradient reaches `{name}`: something between `{name}` and your outputs "
-                    f"is cut off the graph (.detach(), .numpy(), .data, "
-                    f"torch.no_grad() or torch.tensor(...) of an intermediate result), so "
-                    f"training could never change it. Keep every step in torch, without "
-                    f"detaching.")
-        return (f"the gradient with respect to `{name}` differs from the reference's: part of "
-                f"your computation is detached or replaced by "
-                f"a constant (e.g. weights.detach() @ v, or a result rebuilt with "
-                f"torch.tensor(...)), so training would follow a different slope. Keep every "
-                f"step of the output connected to the input.")
+            return tr("no gradient reaches `{name}`: something between `{name}` and your outputs "
+                      "is cut off the graph (.detach(), .numpy(), .data, "
+                      "torch.no_grad() or torch.tensor(...) of an intermediate result), so "
+                      "training could never change it. Keep every step in torch, without "
+                      "detaching.").format(name=name)
+        return tr("the gradient with respect to `{name}` differs from the reference's: part of "
+                  "your computation is detached or replaced by "
+                  "a constant (e.g. weights.detach() @ v, or a result rebuilt with "
+                  "torch.tensor(...)), so training would follow a different slope. Keep every "
+                  "step of the output connected to the input.").format(name=name)
     return None

@@ -261,13 +261,14 @@ def _order_hint(got, expected, case: Case) -> str | None:
     gshapes = [getattr(g, "shape", None) for g in got]
     eshapes = [tuple(np.shape(e)) for e in expected]
     if len(got) == 2 and _all_close(got[::-1], expected, case):
-        return ("Your outputs are right but in the wrong order (the first belongs second): "
-                "return them in the order the task names them.")
+        return tr("Your outputs are right but in the wrong order (the first belongs second): "
+                  "return them in the order the task names them.")
     if len(got) > 1 and gshapes != eshapes and sorted(map(str, gshapes)) == sorted(map(str, eshapes)):
         want = ", ".join(str(e) for e in eshapes)
         have = ", ".join(str(g) for g in gshapes)
-        return (f"Your outputs come in another order: expected shapes ({want}) in that order, got "
-                f"({have}). Return the outputs in the order the task names them.")
+        return tr("Your outputs come in another order: expected shapes ({want}) in that order, got "
+                  "({have}). Return the outputs in the order the task names them.").format(
+            want=want, have=have)
     return None
 
 
@@ -334,8 +335,9 @@ def _diagnose(spec: CheckSpec, cases: list, i: int, fn: Callable, got, expected)
             continue
         if g.shape != np.shape(e):
             specific = spec.shape_hint(g, np.asarray(e), j) if spec.shape_hint else None
-            if specific:
-                return f"Expected shape {tuple(np.shape(e))}, got {g.shape}. {specific}"
+            if specific:  # (both parts in the learner's language: a specific hint is a catalog entry)
+                return tr("Expected shape {expected}, got {got}. ").format(
+                    expected=tuple(np.shape(e)), got=g.shape) + tr(specific)
             return _shape_hint(g, e)
         if not np.all(np.isfinite(g)) and np.all(np.isfinite(e)):
             return ("Your result contains inf or NaN although the right answer is finite: exp() "
@@ -468,13 +470,13 @@ def _gradient_problem(spec: CheckSpec, fn: Callable, case: Case, limit: float) -
     except GradientProblem as problem:
         return str(problem)
     except _TimeLimit:
-        return f"the backward pass took longer than {limit:g} s."
+        return tr("the backward pass took longer than {limit:g} s.").format(limit=limit)
     except Exception as error:  # noqa: BLE001 - the learner's code, run as training runs it
         where = traceback.extract_tb(error.__traceback__)[-1]
         hint = (spec.error_hint and spec.error_hint(error)) or _error_hint(error)
-        return (f"run as in training (inputs that require gradients) your function raised "
-                f"{type(error).__name__}: {error}\n  (in {where.name}, line {where.lineno})\n"
-                f"  hint: {hint}")
+        return (tr("run as in training (inputs that require gradients) your function raised "
+                   "{error_type}: {error}").format(error_type=type(error).__name__, error=error)
+                + f"\n  (in {where.name}, line {where.lineno})\n" + _hint_line(hint))
     return _compare_gradients(got, case.gradients)
 
 

@@ -319,11 +319,13 @@ def _uniform_gradients(tokens):
 
 
 def _uniform_shape_hint(got, expected, j):
-    what = ("pooled must be (B, dim): average over the windows (dim=1) for each canvas" if j == 0
-            else "weights must be (B, n): one row of n weights 1/n per canvas, "
-                 "torch.full(tokens.shape[:2], 1 / n)")
+    # whole sentences, one per output, so that each is one entry of the Chinese catalog
     if got.ndim < expected.ndim:
-        return f"The batch axis is missing: {what}; yours has one result for all canvases."
+        return ("The batch axis is missing: pooled must be (B, dim): average over the windows "
+                "(dim=1) for each canvas; yours has one result for all canvases." if j == 0
+                else "The batch axis is missing: weights must be (B, n): one row of n weights 1/n "
+                     "per canvas, torch.full(tokens.shape[:2], 1 / n); yours has one result for "
+                     "all canvases.")
     return None
 
 

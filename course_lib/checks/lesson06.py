@@ -10,6 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..language import tr
 from .framework import Case, Mistake, register_check
 
 
@@ -139,5 +140,7 @@ def _attention_reference(n, d):
     ],
 )
 def _attention_macs_cases():
-    return [Case(f"{n} tokens of size {d}", (int(n), int(d)), _attention_reference(n, d))
+    # the label is translated as a template, before its numbers are filled in
+    return [Case(tr("{n} tokens of size {d}").format(n=n, d=d), (int(n), int(d)),
+                 _attention_reference(n, d))
             for n, d in [(5, 2), (37, 16), (144, 16), (10, 64)]]
