@@ -4,7 +4,7 @@ digits), trained by visual_recall's own loop (course_lib.training.train: 800 Ada
 same batch order per seed), parameters within 10% of the attention model (6,075).
 Usage: PYTHONPATH=. python review/visual_rivals.py seed lr,lr "rival|rival"
 """
-import json, os, sys, time
+import json, os, sys, tempfile, time
 import torch
 import torch.nn.functional as F
 from torch import nn
