@@ -364,5 +364,40 @@ def test_run_functions_train_every_model_and_report_the_metrics(monkeypatch):
     local, far = C.run_local(0), C.run_long_range(0)
     assert list(local) == list(C.TASK_MODELS["local"])
     assert list(far) == list(C.TASK_MODELS["long-range"])
-    assert all(set(m) == {"accuracy"} for m in local.values())
-    assert all(set(m) == {"accuracy", "pairs"} and 0 <= m["pairs"] <= 1 for m in far.values())
+    assert all(set(m) == {"accuracy", "train accuracy"} for m in local.values())
+    for kind, m in far.items():
+        # "on marks" (the class token's weight on the marks / uniform) only where there is attention
+        assert set(m) == {"accuracy", "train accuracy", "pairs"} | ({"on marks"} if kind == "vit" else set())
+        assert 0 <= m["pairs"] <= 1 and 0 <= m["train accuracy"] <= 1
+    assert far["vit"]["on marks"] > 0
+
+
+def test_class_token_on_marks_reads_each_layer_and_uniform_weights_give_the_uniform_share():
+    (_, _, _), (x, _, m) = C.shared_tasks()["long-range"]
+    vit = C.make_model("vit")
+    per_layer = C.class_token_on_marks(vit, x[:20], m[:20])
+    assert len(per_layer) == len(vit.blocks)
+    uniform = C.make_model("vit, uniform weights")
+    for mass, share in C.class_token_on_marks(uniform, x[:20], m[:20]):
+        assert mass == pytest.approx(share, abs=1e-5)
+    with pytest.raises(ValueError, match="masks"):
+        C.class_token_on_marks(vit, x[:20], m[:20, 0])
+
+
+def test_claims_read_only_the_models_a_run_has():
+    everyone = {kind: {"accuracy": 1.0, "train accuracy": 1.0, "pairs": 1.0, "on marks": 5.0}
+                for kind in C.CONFIGS}
+    assert C.claims("local", {"cnn": everyone["cnn"]}) == {
+        "the CNN (a 9 x 9 field: the locality prior): >= 0.95 of held-out images": True}
+    assert "the ViT's class token puts >= 2 x the uniform share of its weight on the marks" in \
+        C.claims("long-range", {"vit": everyone["vit"]})
+    assert len(C.claims("long-range", everyone)) == len(C.CLAIMS["long-range"])
+    chance = dict(everyone, **{kind: {"accuracy": 0.5, "train accuracy": 0.5, "pairs": 0.5}
+                               for kind in C.CNNS})
+    at_chance = "the three CNNs (mean, max pooling, whole-image field) stay at chance (<= 0.6, pairs too)"
+    assert C.claims("long-range", chance)[at_chance] and not C.claims("long-range", everyone)[at_chance]
+    with pytest.raises(ValueError, match="task"):
+        C.claims("global", everyone)
+    sweep = {"runs": {0: everyone, 1: chance}}
+    over = C.claims_over_seeds("long-range", sweep)
+    assert over["the ViT: >= 0.9 of held-out images and >= 0.85 of the controlled pairs"] == [0, 1]
