@@ -549,11 +549,13 @@ CLAIMS = {
         (("cnn, max pooling",),
          "the CNN with max pooling (the same field): >= 0.95",
          lambda r: r["cnn, max pooling"]["accuracy"] >= 0.95),
-        (("cnn", "vit", "vit, fixed mixing", "mlp on pixels", "cnn, whole-image field"),
-         "the CNN is at least as accurate as every model without its 9 x 9 field",
-         lambda r: r["cnn"]["accuracy"] >= max(r[k]["accuracy"] for k in
-                                               ("vit", "vit, fixed mixing", "mlp on pixels",
-                                                "cnn, whole-image field"))),
+        (("cnn", "vit", "vit, fixed mixing", "mlp on pixels"),
+         "the CNN beats the ViT, fixed mixing and the MLP on pixels by >= 0.02",
+         lambda r: r["cnn"]["accuracy"] >= 0.02 + max(r[k]["accuracy"] for k in
+                                                      ("vit", "vit, fixed mixing", "mlp on pixels"))),
+        (("vit",),
+         "the ViT fits its 300 training images (>= 0.95), whatever it scores on new ones",
+         lambda r: r["vit"]["train accuracy"] >= 0.95),
         (("mlp on pixels",),
          "the MLP on pixels stays near chance (<= 0.6)",
          lambda r: r["mlp on pixels"]["accuracy"] <= 0.6),
