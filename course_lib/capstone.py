@@ -349,7 +349,7 @@ BUDGETS = {"local": LOCAL_BUDGET, "long-range": BUDGET}
 
 # Each model's learning rate on each task. A rival that fails must not fail for want of a better
 # rate: `learning_rate_sweep` (seed 0, every rate of LEARNING_RATES_TRIED, 1 thread; stored by
-# tools/sweep.py as lesson06_lr_local / lesson06_lr_longrange, printed by the lesson) chooses them:
+# tools/sweep.py as lesson06_local_lr / lesson06_longrange_lr, printed by the lesson) chooses them:
 # each model keeps its best rate on seed 0, and on a tie the task's budget rate (the rate the two
 # contenders' budgets were chosen with, see above). Everything else in the budget (steps,
 # schedule, batches) is the same for every model of a task. Measured (7 December 2026, held-out
@@ -527,19 +527,18 @@ def learning_rate_table(sweep: dict) -> str:
 
 
 def learning_rates_local(seed: int = 0) -> dict:
-    """The sweep ``lesson06_lr_local`` (tools/sweep.py needs a function of the seed alone)."""
+    """The sweep ``lesson06_local_lr`` (tools/sweep.py needs a function of the seed alone)."""
     return learning_rate_sweep("local", seed)
 
 
 def learning_rates_long_range(seed: int = 0) -> dict:
-    """The sweep ``lesson06_lr_longrange``."""
+    """The sweep ``lesson06_longrange_lr``."""
     return learning_rate_sweep("long-range", seed)
 
 
 # --------------------------------------------------------------------------------------------
 # What the lesson claims about the trained models (printed by the lesson, asserted by the test)
 # --------------------------------------------------------------------------------------------
-CNNS = ("cnn", "cnn, max pooling", "cnn, whole-image field")
 # Each claim: (the models it reads, the sentence, whether one seed's run satisfies it).
 CLAIMS = {
     "local": [
@@ -560,29 +559,6 @@ CLAIMS = {
          "the MLP on pixels stays near chance (<= 0.6)",
          lambda r: r["mlp on pixels"]["accuracy"] <= 0.6),
     ],
-    "long-range": [
-        (("vit",),
-         "the ViT: >= 0.9 of held-out images and >= 0.85 of the controlled pairs",
-         lambda r: r["vit"]["accuracy"] >= 0.9 and r["vit"]["pairs"] >= 0.85),
-        (("vit",),
-         "the ViT's class token puts >= 2 x the uniform share of its weight on the marks",
-         lambda r: r["vit"]["on marks"] >= 2),
-        (("vit, fixed mixing",),
-         "fixed mixing (reach, no adaptive weights): >= 0.7 held out and on the pairs",
-         lambda r: min(r["vit, fixed mixing"]["accuracy"], r["vit, fixed mixing"]["pairs"]) >= 0.7),
-        (("mlp on pixels",),
-         "the MLP on pixels: partly (0.6 to 0.9 held out)",
-         lambda r: 0.6 <= r["mlp on pixels"]["accuracy"] <= 0.9),
-        (CNNS,
-         "the three CNNs (mean, max pooling, whole-image field) stay at chance (<= 0.6, pairs too)",
-         lambda r: max(max(r[k]["accuracy"], r[k]["pairs"]) for k in CNNS) <= 0.6),
-        (("cnn", "cnn, max pooling"),
-         "the CNN and the CNN with max pooling: exactly 0.5 on the controlled pairs",
-         lambda r: r["cnn"]["pairs"] == 0.5 and r["cnn, max pooling"]["pairs"] == 0.5),
-        (("vit, uniform weights",),
-         "uniform weights in place of attention stay near chance (<= 0.65)",
-         lambda r: r["vit, uniform weights"]["accuracy"] <= 0.65),
-    ],
 }
 
 
@@ -591,8 +567,16 @@ def claims(task: str, run: dict) -> dict:
     ``{model: metrics}`` (:func:`run_local` / :func:`run_long_range`, a stored sweep's seed, or
     the lesson's live run of one model: a claim is left out when a model it reads is missing).
 
-    The thresholds are to be set from seeds 0-2 of the stored sweeps (lesson06_local,
-    lesson06_longrange) and checked on seeds 3-4; tests/test_lesson06_claims.py asserts them.
+    The local task's thresholds were set from seeds 0-2 of the stored sweep ``lesson06_local``
+    (1 thread), then checked on seeds 3 and 4; every line held there. One change after seed 3:
+    "the CNN beats every other model" also compared the whole-image CNN, which reached 1.00 on
+    seed 3, so that comparison was dropped rather than hidden (the lesson prints its row). Measured on seeds 0-4 (held-out accuracy): cnn 0.997-1.00 and cnn, max pooling 1.00;
+    vit 0.63-0.96 (0.92, 0.96, 0.96 on seeds 0-2, then 0.74 and 0.63: seed-fragile) while it is
+    right on 0.99-1.00 of its training images; vit, fixed mixing 0.51-0.78; mlp on pixels
+    0.48-0.52; cnn, whole-image field 0.53-0.57, but 1.00 on seed 3 (so no claim about it).
+    The CNN's lead over the ViT, fixed mixing and the MLP: 0.08, 0.03, 0.04 on seeds 0-2 (hence
+    0.02), then 0.26 and 0.37. tests/test_lesson06_local_claims.py asserts every line for seeds
+    0-4 at 1 and 4 threads. The long-range task's claims wait for its five-seed sweep.
     """
     if task not in CLAIMS:
         raise ValueError(f"task={task!r} is not known; expected one of {sorted(CLAIMS)}")
@@ -639,7 +623,7 @@ def mass_on_marks(maps: torch.Tensor, masks: torch.Tensor) -> tuple[float, float
     return mass, masks.flatten(1).float().mean().item()
 
 
-__all__ = ["BUDGET", "BUDGETS", "CLAIMS", "CNNS", "CONFIGS", "claims", "claims_over_seeds",
+__all__ = ["BUDGET", "BUDGETS", "CLAIMS", "CONFIGS", "claims", "claims_over_seeds",
            "class_token_on_marks", "FixedMixing", "LEARNING_RATES", "LEARNING_RATES_TRIED",
            "LOCAL_BUDGET", "PixelMLP", "TASK_MODELS", "TinyCNN", "TinyViT", "UniformMixing",
            "budget_for", "controlled_pairs", "draw_marks", "evaluate", "fit", "learning_rate",
