@@ -364,5 +364,37 @@ def test_run_functions_train_every_model_and_report_the_metrics(monkeypatch):
     local, far = C.run_local(0), C.run_long_range(0)
     assert list(local) == list(C.TASK_MODELS["local"])
     assert list(far) == list(C.TASK_MODELS["long-range"])
-    assert all(set(m) == {"accuracy"} for m in local.values())
-    assert all(set(m) == {"accuracy", "pairs"} and 0 <= m["pairs"] <= 1 for m in far.values())
+    assert all(set(m) == {"accuracy", "train accuracy"} for m in local.values())
+    for kind, m in far.items():
+        # "on marks" (the class token's weight on the marks / uniform) only where there is attention
+        assert set(m) == {"accuracy", "train accuracy", "pairs"} | ({"on marks"} if kind == "vit" else set())
+        assert 0 <= m["pairs"] <= 1 and 0 <= m["train accuracy"] <= 1
+    assert far["vit"]["on marks"] > 0
+
+
+def test_class_token_on_marks_reads_each_layer_and_uniform_weights_give_the_uniform_share():
+    (_, _, _), (x, _, m) = C.shared_tasks()["long-range"]
+    vit = C.make_model("vit")
+    per_layer = C.class_token_on_marks(vit, x[:20], m[:20])
+    assert len(per_layer) == len(vit.blocks)
+    uniform = C.make_model("vit, uniform weights")
+    for mass, share in C.class_token_on_marks(uniform, x[:20], m[:20]):
+        assert mass == pytest.approx(share, abs=1e-5)
+    with pytest.raises(ValueError, match="masks"):
+        C.class_token_on_marks(vit, x[:20], m[:20, 0])
+
+
+def test_claims_read_only_the_models_a_run_has():
+    everyone = {kind: {"accuracy": 1.0, "train accuracy": 1.0} for kind in C.TASK_MODELS["local"]}
+    assert C.claims("local", {"cnn": everyone["cnn"]}) == {
+        "the CNN (a 9 x 9 field: the locality prior): >= 0.95 of held-out images": True}
+    beats = "the CNN beats the ViT, fixed mixing and the MLP on pixels by >= 0.02"
+    assert not C.claims("local", everyone)[beats]                 # a tie is no lead
+    vit_behind = dict(everyone, vit={"accuracy": 0.7, "train accuracy": 1.0},
+                      **{k: {"accuracy": 0.5, "train accuracy": 1.0} for k in ("vit, fixed mixing", "mlp on pixels")})
+    assert C.claims("local", vit_behind)[beats]
+    assert len(C.claims("local", vit_behind)) == len(C.CLAIMS["local"])
+    with pytest.raises(ValueError, match="task"):
+        C.claims("global", everyone)
+    over = C.claims_over_seeds("local", {"runs": {0: everyone, 1: vit_behind}})
+    assert over[beats] == [1]
