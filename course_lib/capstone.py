@@ -571,11 +571,11 @@ CLAIMS = {
          "fixed mixing (reach, no adaptive weights): >= 0.7 held out and on the pairs",
          lambda r: min(r["vit, fixed mixing"]["accuracy"], r["vit, fixed mixing"]["pairs"]) >= 0.7),
         (("mlp on pixels", "vit"),
-         "the MLP on pixels: partly (>= 0.6 held out, but >= 0.05 below the ViT)",
-         lambda r: 0.6 <= r["mlp on pixels"]["accuracy"] <= r["vit"]["accuracy"] - 0.05),
-        (CNNS,
-         "the three CNNs (mean, max pooling, whole-image field) stay at chance (<= 0.6, pairs too)",
-         lambda r: max(max(r[k]["accuracy"], r[k]["pairs"]) for k in CNNS) <= 0.6),
+         "the MLP on pixels: partly (>= 0.55 held out, but >= 0.05 below the ViT)",
+         lambda r: 0.55 <= r["mlp on pixels"]["accuracy"] <= r["vit"]["accuracy"] - 0.05),
+        (("cnn", "cnn, max pooling"),
+         "the CNN and the CNN with max pooling (a 9 x 9 field) stay at chance (<= 0.6, pairs too)",
+         lambda r: max(max(r[k]["accuracy"], r[k]["pairs"]) for k in ("cnn", "cnn, max pooling")) <= 0.6),
         (("cnn", "cnn, max pooling"),
          "the CNN and the CNN with max pooling: exactly 0.5 on the controlled pairs",
          lambda r: r["cnn"]["pairs"] == 0.5 and r["cnn, max pooling"]["pairs"] == 0.5),
@@ -606,8 +606,15 @@ def claims(task: str, run: dict) -> dict:
     earlier runs recorded beside :data:`LEARNING_RATES` (the ViT 0.99-1.00 on seeds 0-4 at
     2.5e-3; fixed mixing 1.00, 0.77, 0.99, 1.00, 1.00), before the five-seed sweep was stored;
     after seed 1 (the MLP on pixels at 1e-2: 0.887 held out, 0.925 on the pairs, against 0.82 on
-    seed 0) its upper bound became "0.05 below the ViT" instead of 0.9.
-    tests/test_lesson06_claims.py checks them on every seed.
+    seed 0) its upper bound became "0.05 below the ViT" instead of 0.9. The stored five seeds
+    (1 thread; seeds 0-1 from the sweep's printed lines, 3 decimals, seeds 2-4 stored whole)
+    then changed two lines, restated rather than hidden: the whole-image CNN solved the task on
+    seeds 2 and 3 (1.00; 0.51 on seeds 0, 1, 4), so "the three CNNs stay at chance" became a
+    claim about the two CNNs with a 9 x 9 field, and the lesson says the whole-image CNN's reach
+    through depth works on some seeds; the MLP reached 0.61 on seed 3, so its lower bound went
+    from 0.6 to 0.55. Measured: vit 0.99-1.00 (pairs 0.99-1.00), fixed mixing 0.77-1.00 (0.74-1.00),
+    mlp on pixels 0.61-0.89, uniform weights 0.51-0.58, cnn and cnn with max pooling 0.51 (pairs
+    0.50). tests/test_lesson06_claims.py checks them on every seed.
     """
     if task not in CLAIMS:
         raise ValueError(f"task={task!r} is not known; expected one of {sorted(CLAIMS)}")
