@@ -12,7 +12,6 @@ lesson. Submodules that need ipywidgets are imported on first use, not here.
 from __future__ import annotations
 
 import os
-import random
 
 # Idle OpenMP threads sleep instead of spinning. On a busy machine (a shared hub, or two cores
 # shared with other work) spinning threads fight the other processes for the CPUs: training a
@@ -20,10 +19,9 @@ import random
 # 3.6 s on 1 thread). OpenMP reads this once, when torch loads: import course_lib before torch.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from .core import (
+from course_lib.attention.core import (
     SIMILARITY_KINDS,
     AdditiveScore,
     MultiHeadAttention,
@@ -31,11 +29,12 @@ from .core import (
     similarity,
     softmax_weights,
 )
-from .threads import cpu_budget, use_course_threads
-from .language import say, tr
-from . import language as _language
-from .conv_attention import conv2d_as_attention
-from .filters import (
+from course_lib.basics.runtime import default_device, seed_everything
+from course_lib.basics.threads import cpu_budget, use_course_threads
+from course_lib.basics.language import say, tr
+from course_lib.basics import language as _language
+from course_lib.locality.conv_attention import conv2d_as_attention
+from course_lib.filters import (
     bilateral_filter,
     bilateral_weights,
     gaussian_blur,
@@ -50,24 +49,15 @@ __version__ = "0.1.0"
 _language.setup()
 
 
-def seed_everything(seed: int = 0) -> None:
-    """Seed Python, NumPy and torch so that every run prints the same numbers."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-def default_device() -> torch.device:
-    """CUDA when present, else CPU: the whole course runs on a laptop CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+# Imported on first use, so that `import course_lib` needs no ipywidgets or matplotlib.
+_LAZY = {"checks": "checks", "widgets": "widgets", "plotting": "plotting"}
 
 
 def __getattr__(name):
-    # `cl.checks` and `cl.widgets` work without importing ipywidgets at `import course_lib`.
-    if name in {"checks", "widgets", "images", "plotting"}:
+    if name in _LAZY:
         import importlib
 
-        return importlib.import_module(f"{__name__}.{name}")
+        return importlib.import_module(f"{__name__}.{_LAZY[name]}")
     raise AttributeError(f"module 'course_lib' has no attribute {name!r}")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.colors import LogNorm
 
-from .images import to_hwc
+from course_lib.data.images import to_hwc
 
 OKABE_ITO = {
     "orange": "#E69F00",

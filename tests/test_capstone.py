@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib import capstone as C
-from course_lib import data as D
-from course_lib.models import count_parameters
+from course_lib.experiments import capstone as C
+from course_lib.data import shapes as D
+from course_lib.layers.models import count_parameters
 
 
 def _seeded(seed=0):

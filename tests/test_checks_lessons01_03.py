@@ -135,7 +135,7 @@ def nw_numpy(xq, x, y, width):
 
 
 def nw_library(xq, x, y, width):
-    from course_lib.kernel_regression import nadaraya_watson
+    from course_lib.attention.kernel_regression import nadaraya_watson
     return nadaraya_watson(xq, x, y, width)[0]
 
 

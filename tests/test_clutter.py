@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib import clutter as C
+from course_lib.experiments import clutter as C
 
 
 @pytest.fixture(scope="module")

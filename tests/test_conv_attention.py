@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_lib.conv_attention import (
+from course_lib.locality.conv_attention import (
     conv2d_as_attention,
     effective_kernel,
     head_maps,

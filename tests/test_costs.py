@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 import course_lib as cl
-from course_lib import costs
+from course_lib.locality import costs
 
 
 def test_naive_attention_is_the_course_attend_and_torch_sdpa():

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib import data as D
+from course_lib.data import shapes as D
 
 
 def _same(a, b):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import course_lib as cl
-from course_lib import filter_matrices as fm
+from course_lib.filters import matrices as fm
 
 
 @pytest.fixture(scope="module")

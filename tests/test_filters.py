@@ -7,7 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_lib import images
+from course_lib.data import images
 from course_lib.filters import (
     bilateral_filter,
     bilateral_weights,
@@ -16,8 +16,8 @@ from course_lib.filters import (
     nl_means,
     nl_means_as_attention,
     nl_means_weights,
-    streaming_window_average,
 )
+from course_lib.filters.windows import streaming_window_average
 
 
 # --------------------------------------------------------------------------------------------

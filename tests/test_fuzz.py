@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import course_lib as cl
-from course_lib.masks import causal_mask
+from course_lib.attention.masks import causal_mask
 
 FUZZ = settings(max_examples=60, suppress_health_check=list(HealthCheck), deadline=None)
 DTYPES = [np.float64, np.float32, np.float16, np.int64, np.uint8, np.bool_, np.complex128]

@@ -1,9 +1,9 @@
-"""Nadaraya-Watson regression (course_lib.kernel_regression) against the textbook formula."""
+"""Nadaraya-Watson regression (course_lib.attention.kernel_regression) against the textbook formula."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from course_lib.kernel_regression import make_1d_data, nadaraya_watson, toy_function
+from course_lib.attention.kernel_regression import make_1d_data, nadaraya_watson, toy_function
 
 
 def _brute_force(xq, x, y, width):
@@ -56,7 +56,7 @@ def test_bad_input(args, error, match):
 
 
 # ---------------------------------------------------------------- boxcar and Epanechnikov kernels
-from course_lib.kernel_regression import KERNELS, kernel_shape  # noqa: E402
+from course_lib.attention.kernel_regression import KERNELS, kernel_shape  # noqa: E402
 
 
 @given(st.sampled_from(["boxcar", "epanechnikov"]), st.floats(0.2, 3.0), st.integers(0, 1000))

@@ -1,4 +1,4 @@
-"""course_lib speaks the notebook's language (course_lib/language.py): check feedback, progress,
+"""course_lib speaks the notebook's language (course_lib/basics/language.py): check feedback, progress,
 explorers and figures in Chinese for a notebook under zh/ or with COURSE_LANG=zh, and a catalog
 i18n/zh/course_lib.po that follows course_lib's English sentences."""
 from __future__ import annotations
@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_language_follows_course_lang_then_the_notebooks_folder(monkeypatch, tmp_path):
-    from course_lib import language
+    from course_lib.basics import language
 
     monkeypatch.delenv("COURSE_LANG", raising=False)
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
@@ -153,7 +153,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 if sys.argv[1] == "register":
-    from course_lib.language import use_cjk_font
+    from course_lib.basics.language import use_cjk_font
     use_cjk_font()
 fig, ax = plt.subplots()
 ax.set_title("注意力：相似度 → 权重分配 → 加权聚合")
@@ -201,7 +201,7 @@ def test_every_sentence_of_a_lessons_checks_has_its_chinese(lesson, monkeypatch)
     import numpy as np
 
     from course_lib.checks.framework import CHECKS
-    from course_lib.language import tr
+    from course_lib.basics.language import tr
 
     importlib.import_module(f"course_lib.checks.{lesson}")
     monkeypatch.setenv("COURSE_LANG", "zh")
@@ -288,7 +288,7 @@ def test_sentences_lessons_print_with_say_have_their_chinese(monkeypatch, capsys
     and say prints in English exactly what print(f"...") did (the checked outputs stay)."""
     import numpy as np
 
-    from course_lib.language import catalog, say
+    from course_lib.basics.language import catalog, say
 
     said = said_in_lessons()
     assert said, "no lesson prints through cl.say"

@@ -8,7 +8,7 @@ that the stored runs are what training gives, so a stored number cannot go stale
 """
 import pytest
 
-from course_lib import clutter, sweeps
+from course_lib.experiments import clutter, sweeps
 
 SEEDS = (0, 1, 2, 3, 4)
 THREADS = (1, 4)

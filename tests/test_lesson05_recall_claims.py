@@ -7,8 +7,8 @@ with it. Margins were set on seeds 0-2; seeds 3-4 were run afterwards to test th
 """
 import pytest
 
-from course_lib import recall as R
-from course_lib import sweeps
+from course_lib.experiments import recall as R
+from course_lib.experiments import sweeps
 
 SEEDS = [0, 1, 2, 3, 4]
 RIVALS = [reader for reader in R.READERS if reader != "attention"]

@@ -7,8 +7,8 @@ agree with it. Margins were set on seeds 0-2; seeds 3-4 were run afterwards to t
 """
 import pytest
 
-from course_lib import seq2seq as S
-from course_lib import sweeps
+from course_lib.experiments import seq2seq as S
+from course_lib.experiments import sweeps
 
 SEEDS = [0, 1, 2, 3, 4]
 _RUNS: dict = {}

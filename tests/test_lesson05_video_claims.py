@@ -11,7 +11,7 @@ stale. The thresholds of ``video.claims`` were set from seeds 0-2 (its docstring
 import pytest
 import torch
 
-from course_lib import sweeps, video
+from course_lib.experiments import sweeps, video
 
 SEEDS = (0, 1, 2, 3, 4)
 THREADS = (1, 4)

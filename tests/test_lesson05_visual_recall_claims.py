@@ -1,4 +1,4 @@
-"""Every claim lesson 05 makes about visual associative recall (section 2, course_lib/visual_recall.py),
+"""Every claim lesson 05 makes about visual associative recall (section 2, course_lib/experiments/visual_recall.py),
 for seeds 0-4 at torch threads 1 and 4: attention clearly succeeds and every rival (uniform pooling,
 global max pooling, learned fixed mixing, a plain CNN that sees the whole canvas) clearly fails,
 with the same data, steps and batches and parameters within 10%.
@@ -11,7 +11,7 @@ were fixed, and are asserted too (1 thread).
 """
 import pytest
 
-from course_lib import sweeps, visual_recall
+from course_lib.experiments import sweeps, visual_recall
 
 SEEDS = (0, 1, 2, 3, 4)
 THREADS = (1, 4)

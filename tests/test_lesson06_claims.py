@@ -16,7 +16,7 @@ plateau at chance ends at a different step; a claim must hold on either.
 import pytest
 import torch
 
-from course_lib import capstone, sweeps
+from course_lib.experiments import capstone, sweeps
 
 SEEDS = (0, 1, 2, 3, 4)
 THREADS = (1, 4)

@@ -12,7 +12,7 @@ agree with the stored sweep, so a stored number cannot go stale. CI runs seed 0 
 import pytest
 import torch
 
-from course_lib import capstone, sweeps
+from course_lib.experiments import capstone, sweeps
 
 SEEDS = (0, 1, 2, 3, 4)
 THREADS = (1, 4)

@@ -1,11 +1,11 @@
-"""Masks (course_lib.masks): brute-force definitions, shapes, errors, and use with softmax_weights."""
+"""Masks (course_lib.attention.masks): brute-force definitions, shapes, errors, and use with softmax_weights."""
 import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
 import course_lib as cl
-from course_lib.masks import causal_mask, padding_mask, window_mask, window_mask_2d
+from course_lib.attention.masks import causal_mask, padding_mask, window_mask, window_mask_2d
 
 
 @given(st.integers(1, 12))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib import costs, memory
+from course_lib.locality import costs, memory
 
 
 def test_peak_memory_counts_what_a_call_holds_at_once():

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_lib.mixing import MIXING_OPS, mixing_properties, mixing_weights
+from course_lib.locality.mixing import MIXING_OPS, mixing_properties, mixing_weights
 
 
 def test_mixing_weights_reproduce_the_operations():

@@ -7,8 +7,8 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_lib import modules as Mo
-from course_lib import models as M
+from course_lib.layers import modules as Mo
+from course_lib.layers import models as M
 
 
 def _seeded(seed=0):

@@ -1,8 +1,8 @@
-"""Positional encodings (course_lib.positions)."""
+"""Positional encodings (course_lib.attention.positions)."""
 import numpy as np
 import pytest
 
-from course_lib.positions import grid_positions, sinusoidal_positions
+from course_lib.attention.positions import grid_positions, sinusoidal_positions
 
 
 def test_sinusoidal_definition():

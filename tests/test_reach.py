@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from course_lib import reach
-from course_lib.filter_matrices import nl_means_at, nl_means_matrix
+from course_lib.locality import reach
+from course_lib.filters.matrices import nl_means_at, nl_means_matrix
 
 
 @pytest.mark.parametrize("layers,k", [(1, 3), (2, 3), (4, 3), (3, 5), (2, 7)])

@@ -6,7 +6,7 @@ tests/test_lesson05_recall_claims.py (a claims test: make claims).
 import pytest
 import torch
 
-from course_lib import recall as R
+from course_lib.experiments import recall as R
 
 
 def _generator(seed=0):

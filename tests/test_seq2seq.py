@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_lib import seq2seq as S
+from course_lib.experiments import seq2seq as S
 from course_lib.widgets import EXPLORERS
 
 

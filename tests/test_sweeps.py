@@ -1,10 +1,10 @@
-"""The stored-sweep protocol (course_lib/sweeps.py): what a lesson prints about seeds 1-4 comes from
+"""The stored-sweep protocol (course_lib/experiments/sweeps.py): what a lesson prints about seeds 1-4 comes from
 these files, so the files must load, hold every seed and say how to re-make them."""
 import json
 
 import pytest
 
-from course_lib import sweeps
+from course_lib.experiments import sweeps
 
 
 def _runs(seeds=(0, 1, 2)):
@@ -19,7 +19,7 @@ def sweep_dir(tmp_path, monkeypatch):
 
 
 def test_record_then_load_gives_the_runs_back(sweep_dir):
-    path = sweeps.record("demo", "course_lib.sweeps:SEEDS", _runs(), budget={"steps": 10})
+    path = sweeps.record("demo", "course_lib.experiments.sweeps:SEEDS", _runs(), budget={"steps": 10})
     assert path.parent == sweep_dir
     sweep = sweeps.load("demo")
     assert sweep["runs"] == _runs() and sweep["budget"] == {"steps": 10}

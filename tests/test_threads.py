@@ -4,7 +4,7 @@ from pathlib import Path
 import torch
 
 import course_lib as cl
-from course_lib.threads import MAX_THREADS, cgroup_cpu_quota, cpu_budget
+from course_lib.basics.threads import MAX_THREADS, cgroup_cpu_quota, cpu_budget
 
 
 def _fake_v2(tmp_path: Path, cpu_max: str, nested: str | None = None) -> tuple[Path, Path]:

@@ -6,7 +6,7 @@ claimed gap is asserted for three seeds at torch thread counts 1 and 4 (about a 
 import pytest
 import torch
 
-from course_lib.trained_heads import (
+from course_lib.experiments.trained_heads import (
     DIGITS, N, evaluate, head_roles, make_sequences, parameter_count, token_labels,
     train_two_jobs, without_head,
 )

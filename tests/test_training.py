@@ -3,10 +3,10 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib import data as D
-from course_lib import models as M
-from course_lib import training as T
-from course_lib.capstone import TinyViT
+from course_lib.data import shapes as D
+from course_lib.layers import models as M
+from course_lib.layers import training as T
+from course_lib.experiments.capstone import TinyViT
 
 
 def _blobs(n=200, seed=0):

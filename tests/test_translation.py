@@ -1,6 +1,6 @@
 """The Chinese edition (zh/) is built from the English notebooks and i18n/zh/, and stays in sync.
 
-tools/translate.py builds it; course_lib/language.py makes course_lib speak the notebook's
+tools/translate.py builds it; course_lib/basics/language.py makes course_lib speak the notebook's
 language. These tests hold the promises: the same cells and code as the English notebooks, a
 current translation for every text, links that resolve, feedback in Chinese, figures whose
 Chinese glyphs exist, and a changed English cell that fails the sync until it is translated again.

@@ -87,7 +87,7 @@ def test_no_keys_and_no_features():
     assert cl.softmax_weights(np.zeros((3, 0))).shape == (3, 0)
     out, w = cl.attend(np.ones((3, 4)), np.ones((0, 4)), np.ones((0, 2)))
     assert w.shape == (3, 0) and np.array_equal(out, np.zeros((3, 2)))
-    for kind in cl.core.SIMILARITY_KINDS:
+    for kind in cl.SIMILARITY_KINDS:
         assert np.array_equal(cl.similarity(np.ones((2, 0)), np.ones((3, 0)), kind), np.zeros((2, 3)))
     out, w = cl.attend(np.ones((2, 0)), np.ones((3, 0)), np.arange(6.0).reshape(3, 2))
     assert np.allclose(w, 1 / 3) and np.allclose(out, [[2.0, 3.0]] * 2)

@@ -115,7 +115,7 @@ def test_half_images_come_back_in_their_dtype(dtype):
 
 
 def test_filter_matrices_follow_the_same_image_rules():
-    from course_lib import filter_matrices as fm
+    from course_lib.filters import matrices as fm
 
     with pytest.raises(TypeError, match="img_as_float"):
         fm.nl_means_matrix((GRAY * 255).astype(np.uint8), 0.1)

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib import clutter as C
-from course_lib import video as V
+from course_lib.experiments import clutter as C
+from course_lib.experiments import video as V
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +107,7 @@ def test_every_model_gives_logits_and_weights_that_sum_to_one(name):
 
 @pytest.mark.parametrize("name", V.MODELS)
 def test_every_rival_has_parameters_within_ten_percent_of_attention(name):
-    from course_lib.models import count_parameters
+    from course_lib.layers.models import count_parameters
 
     attention = count_parameters(V.build("attention"))
     assert abs(count_parameters(V.build(name)) - attention) <= 0.10 * attention

@@ -1,11 +1,11 @@
-"""Visual associative recall (lesson 05, section 2b; course_lib/visual_recall.py): the canvases hold what they claim, every model
+"""Visual associative recall (lesson 05, section 2b; course_lib/experiments/visual_recall.py): the canvases hold what they claim, every model
 has the interface and the parameter budget the experiment promises, and bad input is named."""
 import numpy as np
 import pytest
 import torch
 
-from course_lib import clutter, visual_recall as R
-from course_lib.models import count_parameters
+from course_lib.experiments import clutter, visual_recall as R
+from course_lib.layers.models import count_parameters
 
 
 @pytest.fixture(scope="module")

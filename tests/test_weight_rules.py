@@ -1,4 +1,4 @@
-"""course_lib.weight_rules: entropy, hard, top-k and sparsemax weights against brute force."""
+"""course_lib.attention.weight_rules: entropy, hard, top-k and sparsemax weights against brute force."""
 import itertools
 
 import numpy as np
@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra.numpy import arrays
 
 import course_lib as cl
-from course_lib.weight_rules import entropy, hard_weights, sparsemax, topk_weights
+from course_lib.attention.weight_rules import entropy, hard_weights, sparsemax, topk_weights
 
 finite = st.floats(-50, 50, allow_nan=False)
 score_rows = arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 7)), elements=finite)

@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_lib.conv_attention import conv2d_as_attention, head_maps
+from course_lib.locality.conv_attention import conv2d_as_attention, head_maps
 from course_lib.filters import bilateral_weights, gaussian_weights, nl_means_weights
 from course_lib.widgets import EXPLORERS
 

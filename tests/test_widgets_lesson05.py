@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib import clutter, video
+from course_lib.experiments import clutter, video
 from course_lib.widgets import EXPLORERS
 
 

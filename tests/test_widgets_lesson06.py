@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from course_lib import capstone as C
+from course_lib.experiments import capstone as C
 from course_lib.widgets import EXPLORERS
 
 

@@ -123,7 +123,7 @@ def test_temperature_mask_weights_follow_the_library():
 
 
 def test_kernel_regression_stems_are_the_library_weights():
-    from course_lib.kernel_regression import make_1d_data, nadaraya_watson
+    from course_lib.attention.kernel_regression import make_1d_data, nadaraya_watson
 
     explorer = EXPLORERS["kernel_regression"]()
     x, y = make_1d_data(40, noise=0.3, seed=0)

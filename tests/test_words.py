@@ -1,8 +1,8 @@
-"""The hand-built word attention of lesson 03 (course_lib.words): what the lesson says it does."""
+"""The hand-built word attention of lesson 03 (course_lib.attention.words): what the lesson says it does."""
 import numpy as np
 import pytest
 
-from course_lib.words import FEATURES, LEXICON, sentence_attention, word_features, words_of
+from course_lib.attention.words import FEATURES, LEXICON, sentence_attention, word_features, words_of
 
 SENTENCE = "the cat sat on the mat because it was tired"
 

@@ -1,7 +1,7 @@
-"""Run an experiment's ``run_seed`` for every seed and store the sweep (course_lib/sweeps.py says why).
+"""Run an experiment's ``run_seed`` for every seed and store the sweep (course_lib/experiments/sweeps.py says why).
 
-    python tools/sweep.py lesson05_images course_lib.clutter:run_seed
-    python tools/sweep.py lesson05_images course_lib.clutter:run_seed --seeds 0 1 2 3 4 --threads 2
+    python tools/sweep.py lesson05_images course_lib.experiments.clutter:run_seed
+    python tools/sweep.py lesson05_images course_lib.experiments.clutter:run_seed --seeds 0 1 2 3 4 --threads 2
     python tools/sweep.py --again lesson05_images        # re-run a stored sweep with its own settings
 
 Prints every run as it finishes. Run it on a quiet machine after changing an experiment's models,
@@ -16,13 +16,13 @@ import time
 import course_lib  # noqa: F401  (first: sets the OpenMP wait policy before torch loads)
 import torch
 
-from course_lib import sweeps
+from course_lib.experiments import sweeps
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("name", help="the sweep's name, e.g. lesson05_images")
-    parser.add_argument("made_by", nargs="?", help="module:function, e.g. course_lib.clutter:run_seed")
+    parser.add_argument("made_by", nargs="?", help="module:function, e.g. course_lib.experiments.clutter:run_seed")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(sweeps.SEEDS))
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads (default: the course's setting)")

@@ -6,11 +6,11 @@
 
 The machinery is in ``framework.py``; each lesson's checks are in ``lessonNN.py``.
 """
-from .framework import CHECKS, Case, CheckResult, Mistake, check, register_check  # noqa: F401
+from course_lib.checks.framework import CHECKS, Case, CheckResult, Mistake, check, register_check  # noqa: F401
 
 # Importing a lesson module registers its checks.
-from . import lesson01, lesson02, lesson03  # noqa: F401,E402
-from . import lesson04  # noqa: F401,E402
-from . import lesson05, lesson06  # noqa: F401,E402
+from course_lib.checks import lesson01, lesson02, lesson03  # noqa: F401,E402
+from course_lib.checks import lesson04  # noqa: F401,E402
+from course_lib.checks import lesson05, lesson06  # noqa: F401,E402
 
 __all__ = ["CHECKS", "Case", "CheckResult", "Mistake", "check", "register_check"]

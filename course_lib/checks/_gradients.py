@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..language import tr
+from course_lib.basics.language import tr
 
 
 class GradientProblem(Exception):
@@ -64,7 +64,7 @@ def compare(got: dict, expected: dict, rtol: float = 1e-5, atol: float = 1e-7) -
         have = got.get(name)
         if have is not None and have.shape == want.shape and np.allclose(have, want, rtol, atol):
             continue
-        # templates translated before the name is filled in (course_lib/language.py)
+        # templates translated before the name is filled in (course_lib/basics/language.py)
         if (have is None or not np.any(have)) and np.any(want):
             return tr("no gradient reaches `{name}`: something between `{name}` and your outputs "
                       "is cut off the graph (.detach(), .numpy(), .data, "

@@ -30,12 +30,12 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from . import progress
-from ..language import tr
-from ._calling import (_arg_summary, _argument_names, _call_with_time_limit, _changed_argument,
+from course_lib.checks import progress
+from course_lib.basics.language import tr
+from course_lib.checks._calling import (_arg_summary, _argument_names, _call_with_time_limit, _changed_argument,
                        _raised_by_learner, _signature_problem, _TimeLimit)
-from ._gradients import GradientProblem, compare as _compare_gradients
-from ._console import safe_print
+from course_lib.checks._gradients import GradientProblem, compare as _compare_gradients
+from course_lib.checks._console import safe_print
 
 
 @dataclass
@@ -130,7 +130,7 @@ HINT_PREFIXES = ("hint:", "提示：")
 
 
 def _hint_line(text: str) -> str:
-    """The feedback's hint line, in the learner's language (course_lib/language.py)."""
+    """The feedback's hint line, in the learner's language (course_lib/basics/language.py)."""
     return tr("  hint: {hint}").format(hint=tr(text))
 
 

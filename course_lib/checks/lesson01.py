@@ -1,15 +1,15 @@
 """Checks for lesson 01 (similarity). A model for every lesson's checks:
 
 1. build cases from small hand-worked inputs up to random batched ones, with a fixed seed;
-2. compute the expected answer with the course's reference implementation (course_lib.core);
+2. compute the expected answer with the course's reference implementation (course_lib.attention.core);
 3. list the mistakes learners really make, each as a wrong function plus a hint naming it.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..core import similarity
-from .framework import Case, Mistake, register_check
+from course_lib.attention.core import similarity
+from course_lib.checks.framework import Case, Mistake, register_check
 
 
 def _swap(x):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core import softmax_weights
-from .framework import UNSTABLE_SOFTMAX_HINT, Case, Mistake, register_check
+from course_lib.attention.core import softmax_weights
+from course_lib.checks.framework import UNSTABLE_SOFTMAX_HINT, Case, Mistake, register_check
 
 
 def _naive_softmax(s, t):
@@ -119,7 +119,7 @@ def _masked_unstable(s, mask):
     ],
 )
 def _masked_softmax_cases():
-    from ..masks import causal_mask, padding_mask
+    from course_lib.attention.masks import causal_mask, padding_mask
 
     rng = np.random.default_rng(21)
     s = np.array([[1.0, 2.0, 3.0, 4.0]])
@@ -146,7 +146,7 @@ def _masked_softmax_cases():
     "causal_mask",
     task="fn(n) -> boolean (n, n) mask: query i may attend to keys j <= i",
     success="Row i allows columns 0..i, the lower triangle with its diagonal: the same boolean "
-            "mask as course_lib.masks.causal_mask, so no position sees the future.",
+            "mask as course_lib.attention.masks.causal_mask, so no position sees the future.",
     mistakes=[
         Mistake("This mask lets each position see the future (j >= i): it is the transpose of the "
                 "causal mask. Use np.tril (lower triangle): row i allows columns 0..i.",
@@ -158,13 +158,13 @@ def _masked_softmax_cases():
     ],
 )
 def _causal_mask_cases():
-    from ..masks import causal_mask
+    from course_lib.attention.masks import causal_mask
 
     return [Case(f"n = {n}", (n,), causal_mask(n)) for n in (3, 1, 6)]
 
 
 def _topk_reference(s, k):
-    from ..weight_rules import topk_weights
+    from course_lib.attention.weight_rules import topk_weights
 
     return topk_weights(s, k)
 

@@ -7,9 +7,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..core import attend, softmax_weights
-from ._gradients import GradientProblem, grad_or_none, probed_loss
-from .framework import UNSTABLE_SOFTMAX_HINT, Case, Mistake, register_check
+from course_lib.attention.core import attend, softmax_weights
+from course_lib.checks._gradients import GradientProblem, grad_or_none, probed_loss
+from course_lib.checks.framework import UNSTABLE_SOFTMAX_HINT, Case, Mistake, register_check
 
 
 def _swap(x):
@@ -123,7 +123,7 @@ def _kernel(xq, x, width, denom):
     ],
 )
 def _nadaraya_watson_cases():
-    from ..kernel_regression import make_1d_data, nadaraya_watson
+    from course_lib.attention.kernel_regression import make_1d_data, nadaraya_watson
 
     def case(label, xq, x, y, width, **tol):
         return Case(label, (xq, x, y, width), nadaraya_watson(xq, x, y, width)[0], **tol)

@@ -15,11 +15,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..core import similarity
-from ..costs import loglog_slope
-from ..filters import gaussian_weights
-from ..reach import conv_stack, field_width, influence
-from .framework import Case, Mistake, register_check
+from course_lib.attention.core import similarity
+from course_lib.locality.costs import loglog_slope
+from course_lib.filters import gaussian_weights
+from course_lib.locality.reach import conv_stack, field_width, influence
+from course_lib.checks.framework import Case, Mistake, register_check
 
 
 # ------------------------------------------------------------------------------------------
@@ -147,7 +147,7 @@ def _gaussian_kernel_cases():
 # Exercise 3: the receptive field of stacked convolutions
 # ------------------------------------------------------------------------------------------
 def _measured_field(n_layers, kernel_size):
-    """The width where the gradient of the centre output is nonzero (see course_lib.reach)."""
+    """The width where the gradient of the centre output is nonzero (see course_lib.locality.reach)."""
     size = 2 * n_layers * kernel_size + 3
     centre = (size // 2, size // 2)
     stack = conv_stack(n_layers, kernel_size)

@@ -8,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..core import attend
-from ..modules import SqueezeExcitation, motion_attention, variation_across_inputs
-from ._gradients import grad_or_none, probed_loss
-from .framework import UNSTABLE_SOFTMAX_HINT, Case, Mistake, register_check
+from course_lib.attention.core import attend
+from course_lib.layers.modules import SqueezeExcitation, motion_attention, variation_across_inputs
+from course_lib.checks._gradients import grad_or_none, probed_loss
+from course_lib.checks.framework import UNSTABLE_SOFTMAX_HINT, Case, Mistake, register_check
 
 
 # ------------------------------------------------------------------------------------------
@@ -30,7 +30,7 @@ def _flat(w):
     task="fn(weights (n_inputs, ...)) -> mean over weights of the std across inputs (ddof=1), "
          "divided by the mean |weight|",
     success="0 for identical copies and free of scale: the mean over weights of the std across "
-            "inputs, over the mean |weight|, as course_lib.modules.variation_across_inputs "
+            "inputs, over the mean |weight|, as course_lib.layers.modules.variation_across_inputs "
             "measures how much a module adapts.",
     mistakes=[
         Mistake("A fixed kernel must give 0: take the std across inputs for each weight "
@@ -107,7 +107,7 @@ def _se_variant(x, w1, b1, w2, b2, pool="mean", relu=True, final="sigmoid"):
     "se_gates",
     task="fn(x (B, C, H, W), w1 (h, C), b1 (h,), w2 (C, h), b2 (C,)) -> gates (B, C): "
          "sigmoid(w2 relu(w1 mean_hw(x) + b1) + b2)",
-    success="Your gates match course_lib.modules.SqueezeExcitation with the same layers: one "
+    success="Your gates match course_lib.layers.modules.SqueezeExcitation with the same layers: one "
             "sigmoid gate in (0, 1) per channel, computed from the image's average, so every "
             "input gets its own channel weights.",
     mistakes=[
@@ -244,7 +244,7 @@ def _motion_shape_hint(got, expected, j):
     softmax=True,
     shape_hint=_motion_shape_hint,
     success="A still video gets equal weights and a burst of motion takes the weight, as "
-            "course_lib.modules.motion_attention's temporal weights do, and your softmax "
+            "course_lib.layers.modules.motion_attention's temporal weights do, and your softmax "
             "survived energies in the thousands that overflow a naive exp().",
     mistakes=[
         Mistake(UNSTABLE_SOFTMAX_HINT, _motion_unstable, nan=True, kind="unstable_softmax"),

@@ -10,8 +10,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..language import tr
-from .framework import Case, Mistake, register_check
+from course_lib.basics.language import tr
+from course_lib.checks.framework import Case, Mistake, register_check
 
 
 # ------------------------------------------------------------------------------------------

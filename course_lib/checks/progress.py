@@ -29,7 +29,7 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from ._console import safe_print
+from course_lib.checks._console import safe_print
 
 FILE_NAME = ".course_progress.json"
 ENV_VAR = "COURSE_PROGRESS_FILE"
@@ -117,7 +117,7 @@ def exercise_order(root: Path | None) -> dict:
 
 def progress_rows() -> list[tuple[str, str, str, str]]:
     """One row per registered exercise: ``(lesson, check name, status, last checked)``."""
-    from .framework import CHECKS  # here, not at the top: framework imports this module
+    from course_lib.checks.framework import CHECKS  # here, not at the top: framework imports this module
 
     done = load()
     order = exercise_order(course_root())
@@ -139,8 +139,8 @@ def progress_rows() -> list[tuple[str, str, str, str]]:
 def show_progress() -> list[tuple[str, str, str, str]]:
     """Print the table of every exercise (passed, failed, not attempted) and return its rows.
     The rows keep the English states (other code reads them); the table speaks the learner's
-    language (course_lib/language.py)."""
-    from ..language import tr
+    language (course_lib/basics/language.py)."""
+    from course_lib.basics.language import tr
 
     def shown(status: str) -> str:
         if status.startswith("failed ("):

@@ -7,13 +7,13 @@
 
 Each lesson module registers its explorers with ``@register(name)`` (see ``base.py``).
 """
-from .base import EXPLORERS, Explorer, register  # noqa: F401
+from course_lib.widgets.base import EXPLORERS, Explorer, register  # noqa: F401
 
 # Importing a lesson module registers its explorers.
-from . import lesson00  # noqa: F401,E402
-from . import lesson01, lesson02, lesson03  # noqa: F401,E402
-from . import lesson04  # noqa: F401,E402
-from . import lesson05, lesson06  # noqa: F401,E402
-from . import sequences  # noqa: F401,E402
+from course_lib.widgets import lesson00  # noqa: F401,E402
+from course_lib.widgets import lesson01, lesson02, lesson03  # noqa: F401,E402
+from course_lib.widgets import lesson04  # noqa: F401,E402
+from course_lib.widgets import lesson05, lesson06  # noqa: F401,E402
+from course_lib.widgets import sequences  # noqa: F401,E402
 
 __all__ = ["EXPLORERS", "Explorer", "register"]

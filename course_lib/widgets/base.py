@@ -34,7 +34,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
-from ..language import tr, translate_figure, translate_texts
+from course_lib.basics.language import tr, translate_figure, translate_texts
 
 EXPLORERS: dict[str, Callable[[], "Explorer"]] = {}
 

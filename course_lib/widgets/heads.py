@@ -36,9 +36,9 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 from matplotlib.patches import Rectangle
 
-from ..plotting import COLORS, WEIGHT_CMAP
-from ..language import tr
-from .base import Explorer, RectangleGroup, Stamp, new_figure, readout_html
+from course_lib.plotting import COLORS, WEIGHT_CMAP
+from course_lib.basics.language import tr
+from course_lib.widgets.base import Explorer, RectangleGroup, Stamp, new_figure, readout_html
 
 BAR_LEFT, BAR_LENGTH = 1.12, 0.8   # where the weight bars start, and the length of weight 1
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import ipywidgets as W
 
-from ..core import attend
-from ..plotting import COLORS
-from .base import Explorer, new_figure, register
+from course_lib.attention.core import attend
+from course_lib.plotting import COLORS
+from course_lib.widgets.base import Explorer, new_figure, register
 
 # Four keys (directions in the plane), each carrying a value (a point to average).
 KEYS = np.array([[1.0, 0.2], [0.1, 1.0], [-1.0, 0.3], [0.2, -1.0]])

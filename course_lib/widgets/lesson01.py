@@ -11,11 +11,11 @@ import ipywidgets as W
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from ..core import SIMILARITY_KINDS, similarity, softmax_weights
-from ..images import load_photo, patches
-from ..plotting import COLORS, OKABE_ITO, WEIGHT_CMAP, show_image
-from .base import Explorer, new_figure, register
-from ..language import tr
+from course_lib.attention.core import SIMILARITY_KINDS, similarity, softmax_weights
+from course_lib.data.images import load_photo, patches
+from course_lib.plotting import COLORS, OKABE_ITO, WEIGHT_CMAP, show_image
+from course_lib.widgets.base import Explorer, new_figure, register
+from course_lib.basics.language import tr
 
 # Keys chosen so the measures disagree: k1 is long, k2 points the same way but is short,
 # k3 and k4 point elsewhere, k5 is long and between k1 and k3.

@@ -10,11 +10,11 @@ from __future__ import annotations
 import ipywidgets as W
 import numpy as np
 
-from ..core import softmax_weights
-from ..masks import causal_mask, padding_mask, window_mask
-from ..plotting import OKABE_ITO, WEIGHT_CMAP
-from ..weight_rules import entropy, hard_weights, sparsemax, topk_weights
-from .base import Explorer, new_figure, register
+from course_lib.attention.core import softmax_weights
+from course_lib.attention.masks import causal_mask, padding_mask, window_mask
+from course_lib.plotting import OKABE_ITO, WEIGHT_CMAP
+from course_lib.attention.weight_rules import entropy, hard_weights, sparsemax, topk_weights
+from course_lib.widgets.base import Explorer, new_figure, register
 
 N = 12
 PAD_LENGTH = 8   # in the padding example only the first 8 of 12 positions are real

@@ -12,13 +12,13 @@ import ipywidgets as W
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from ..core import softmax_weights
-from ..images import load_photo, patches
-from ..kernel_regression import KERNELS, kernel_shape, make_1d_data, nadaraya_watson, toy_function
-from ..plotting import OKABE_ITO, WEIGHT_CMAP, show_image, weight_log_norm
-from ..positions import grid_positions
-from ..weight_rules import entropy
-from .base import Explorer, new_figure, register
+from course_lib.attention.core import softmax_weights
+from course_lib.data.images import load_photo, patches
+from course_lib.attention.kernel_regression import KERNELS, kernel_shape, make_1d_data, nadaraya_watson, toy_function
+from course_lib.plotting import OKABE_ITO, WEIGHT_CMAP, show_image, weight_log_norm
+from course_lib.attention.positions import grid_positions
+from course_lib.attention.weight_rules import entropy
+from course_lib.widgets.base import Explorer, new_figure, register
 
 GRID = np.linspace(-0.5, 5.5, 121)
 
@@ -162,8 +162,8 @@ def patch_attention_explorer() -> Explorer:
 @register("trained_heads")
 def trained_heads_explorer() -> Explorer:
     """The head view of lesson 03's trained two-head model on five test sequences."""
-    from ..trained_heads import JOBS, TEST_SEED, evaluate, head_roles, token_labels, trained_model
-    from .heads import head_view
+    from course_lib.experiments.trained_heads import JOBS, TEST_SEED, evaluate, head_roles, token_labels, trained_model
+    from course_lib.widgets.heads import head_view
 
     model = trained_model(0)                       # trained once per session, then remembered
     roles = head_roles(evaluate(model))            # measured on 2000 test sequences
@@ -186,9 +186,9 @@ SENTENCES = ("the cat sat on the mat because it was tired",
 
 @register("word_heads")
 def word_heads_explorer() -> Explorer:
-    """The head view of the two hand-built heads of course_lib.words on three sentences."""
-    from ..words import HEADS, sentence_attention
-    from .heads import head_view
+    """The head view of the two hand-built heads of course_lib.attention.words on three sentences."""
+    from course_lib.attention.words import HEADS, sentence_attention
+    from course_lib.widgets.heads import head_view
 
     results = [sentence_attention(s) for s in SENTENCES]
     weights = np.stack([r["weights"] for r in results])[:, None]   # (sentences, 1 layer, 2, n, n)

@@ -20,13 +20,13 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.patches import Rectangle
 
-from ..conv_attention import kernel_offsets
-from ..core import softmax_weights
-from ..filter_matrices import moved_weight
-from ..filters import bilateral_weights, gaussian_weights, nl_means_weights
-from ..images import add_noise, load_photo
-from ..plotting import OKABE_ITO, WEIGHT_CMAP
-from .base import Explorer, new_figure, register
+from course_lib.locality.conv_attention import kernel_offsets
+from course_lib.attention.core import softmax_weights
+from course_lib.filters.matrices import moved_weight
+from course_lib.filters import bilateral_weights, gaussian_weights, nl_means_weights
+from course_lib.data.images import add_noise, load_photo
+from course_lib.plotting import OKABE_ITO, WEIGHT_CMAP
+from course_lib.widgets.base import Explorer, new_figure, register
 
 SIZE = 128          # the photo is SIZE x SIZE
 CROP = 12           # the maps show (2 CROP + 1)^2 pixels around the chosen one
@@ -175,7 +175,7 @@ def separable_heads(image: np.ndarray, alpha: float):
 
     A positional score ``-alpha ((y' - t_y)^2 + (x' - t_x)^2)`` is a row part plus a column part,
     so each head's softmax over the 2-D key grid is the product of two 1-D softmaxes: the same
-    weights as :func:`course_lib.conv_attention.head_weights`, computed from ``(H + W)`` numbers
+    weights as :func:`course_lib.locality.conv_attention.head_weights`, computed from ``(H + W)`` numbers
     per query instead of ``H * W``. Returns ``(rows (9, H, H+2), cols (9, W, W+2), outputs
     (9, H, W))``: head d's weight on key (y', x') for query (y, x) is
     ``rows[d, y, y'] * cols[d, x, x']``, and its output is the weighted average of the

@@ -21,10 +21,10 @@ import numpy as np
 import torch
 from matplotlib.patches import Rectangle
 
-from .. import clutter, video
-from ..plotting import OKABE_ITO, WEIGHT_CMAP, show_image
-from ..language import tr
-from .base import Explorer, new_figure, readout_html, register
+from course_lib.experiments import clutter, video
+from course_lib.plotting import OKABE_ITO, WEIGHT_CMAP, show_image
+from course_lib.basics.language import tr
+from course_lib.widgets.base import Explorer, new_figure, readout_html, register
 
 
 def _frozen(explorer: Explorer) -> Explorer:
@@ -48,7 +48,7 @@ def cluttered_digit_explorer(model=None, test=None, n_images: int = 40) -> Explo
     """A held-out canvas, where the model's attention goes, and what it predicts.
 
     Args:
-        model: a trained :class:`~course_lib.clutter.ClutterClassifier` (any pooling), or None
+        model: a trained :class:`~course_lib.experiments.clutter.ClutterClassifier` (any pooling), or None
             for an untrained one (layout only).
         test: ``(images, labels, boxes)`` held-out canvases; None builds 40 from held-out digits.
     """
@@ -122,8 +122,8 @@ def digit_video_explorer(model=None, test=None, n_clips: int = 12) -> Explorer:
     """Scrub through a held-out clip: the frame, that step's spatial weights, the temporal weights.
 
     Args:
-        model: a trained :class:`~course_lib.video.VideoAttention`, or None for an untrained one.
-        test: the held-out clips from :func:`~course_lib.video.make_task`; None builds 12.
+        model: a trained :class:`~course_lib.experiments.video.VideoAttention`, or None for an untrained one.
+        test: the held-out clips from :func:`~course_lib.experiments.video.make_task`; None builds 12.
     """
     if test is None:
         _, pool = clutter.digit_pools()

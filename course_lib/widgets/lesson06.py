@@ -23,10 +23,10 @@ import numpy as np
 import torch
 from matplotlib.patches import Rectangle
 
-from ..capstone import TinyCNN, TinyViT, two_marks
-from ..plotting import OKABE_ITO, WEIGHT_CMAP, show_image
-from ..language import tr
-from .base import Explorer, new_figure, readout_html, register
+from course_lib.experiments.capstone import TinyCNN, TinyViT, two_marks
+from course_lib.plotting import OKABE_ITO, WEIGHT_CMAP, show_image
+from course_lib.basics.language import tr
+from course_lib.widgets.base import Explorer, new_figure, readout_html, register
 
 
 @register("reach_cnn_vs_vit")
@@ -35,10 +35,10 @@ def reach_explorer(vit=None, cnn=None, n_images: int = 12, seed: int = 1,
     """An image, a CNN receptive field and a ViT attention map from the same place.
 
     Args:
-        vit: a :class:`~course_lib.capstone.TinyViT` for 24 x 24 images (trained or not); None
+        vit: a :class:`~course_lib.experiments.capstone.TinyViT` for 24 x 24 images (trained or not); None
             builds an untrained one with ``torch.manual_seed(0)``.
-        cnn: a :class:`~course_lib.capstone.TinyCNN`; only its receptive field is used (None: depth 3).
-        relation: the long-range task of :func:`course_lib.capstone.two_marks` to show images of.
+        cnn: a :class:`~course_lib.experiments.capstone.TinyCNN`; only its receptive field is used (None: depth 3).
+        relation: the long-range task of :func:`course_lib.experiments.capstone.two_marks` to show images of.
     """
     images, labels, masks = two_marks(n_images, seed=seed, min_gap=12, relation=relation)
     masks = masks.any(1)  # both marks
@@ -140,10 +140,10 @@ def vit_heads_explorer(vit=None, n_images: int = 6, seed: int = 1) -> Explorer:
     """Every head of a TinyViT on ``n_images`` "same row?" images, in the generic head view.
 
     Args:
-        vit: a :class:`~course_lib.capstone.TinyViT` for 24 x 24 images (None: an untrained one,
+        vit: a :class:`~course_lib.experiments.capstone.TinyViT` for 24 x 24 images (None: an untrained one,
             ``torch.manual_seed(0)``, whose weights are still nearly uniform).
     """
-    from .heads import head_view
+    from course_lib.widgets.heads import head_view
 
     images, labels, masks = two_marks(n_images, seed=seed, min_gap=12, relation="same_row")
     if vit is None:

@@ -5,7 +5,7 @@
                    bars (orange: the position a reversal must copy), and the symbol the decoder
                    wrote at that step is shown, right or wrong (steps and positions count from 0).
 
-Pass a trained :class:`~course_lib.seq2seq.Reverser` (from the lesson notebook). Without one the
+Pass a trained :class:`~course_lib.experiments.seq2seq.Reverser` (from the lesson notebook). Without one the
 explorer uses hand-made attention: scores ``-(j - (L-1-i))**2``, softmax, a soft anti-diagonal,
 and writes the symbol under the largest weight; this needs no training.
 
@@ -21,10 +21,10 @@ import numpy as np
 import torch
 from matplotlib.patches import Rectangle
 
-from .. import seq2seq as S
-from ..plotting import OKABE_ITO, WEIGHT_CMAP
-from ..language import tr
-from .base import Explorer, Stamp, new_figure, readout_html, register
+from course_lib.experiments import seq2seq as S
+from course_lib.plotting import OKABE_ITO, WEIGHT_CMAP
+from course_lib.basics.language import tr
+from course_lib.widgets.base import Explorer, Stamp, new_figure, readout_html, register
 
 
 def _hand_made(src: torch.Tensor):
@@ -44,7 +44,7 @@ def decoder_steps_explorer(model=None, n_sequences: int = 12, length: int = 12,
     """An alignment matrix and one of its rows, for held-out reversals of ``length`` symbols.
 
     Args:
-        model: a trained :class:`~course_lib.seq2seq.Reverser` with attention ``"dot"``, or None
+        model: a trained :class:`~course_lib.experiments.seq2seq.Reverser` with attention ``"dot"``, or None
             for hand-made attention.
         n_sequences, length, seed: which held-out sequences to offer (their own seed).
     """

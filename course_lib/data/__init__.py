@@ -1,0 +1,6 @@
+"""The raw material of the lessons: real photos, generated images, and the lessons' fixed examples.
+
+    images.py     real photos from ``skimage.data`` (nothing downloaded), noise, patches (lessons 01-05)
+    shapes.py     small seeded synthetic shapes and sequences (lessons 05-06)
+    marks.py      two marks far apart whose relation is the label; controlled pairs (lesson 06)
+"""

@@ -1,0 +1,143 @@
+"""Tiny models for lesson 05, built from the attention modules in ``modules.py``.
+
+Each one trains in seconds on a laptop CPU and returns its attention weights next to its
+predictions, so that we can check *where* it looked:
+
+    mass_on_mask              how much attention lands on a ground-truth region
+    AdditiveAttentionDecoder  encoder + decoder whose attention moves at every step (sequences)
+
+Lesson 05's digit finder and video model live in ``clutter.py`` and ``video.py``; lesson 06's
+CNN and ViT in ``capstone.py``.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course_lib.attention.core import AdditiveScore, attend
+from course_lib.layers.modules import _require_shape
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable numbers in ``model``."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def count_macs(model: nn.Module, *inputs) -> int:
+    """Multiply-accumulates for one forward pass on ``inputs`` (counted by torch's FlopCounterMode).
+
+    Counts matrix products and convolutions (including attention's ``q @ k`` and ``w @ v``), the
+    operations that dominate the cost; element-wise work (ReLU, softmax, norms) is left out.
+    Divide by the batch size for a per-example number.
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(*inputs)
+    return counter.get_total_flops() // 2  # one multiply-accumulate = 2 floating point operations
+
+
+# --------------------------------------------------------------------------------------------
+# Images: find the target in clutter
+# --------------------------------------------------------------------------------------------
+def mass_on_mask(weights: torch.Tensor, masks: torch.Tensor, rim: int = 0) -> tuple[float, float]:
+    """How much attention lands on the ground-truth region, and how much chance would put there.
+
+    Args:
+        weights: ``(B, h, w)`` attention maps, each summing to 1.
+        masks: ``(B, H, W)`` boolean ground truth at pixel resolution (H, W multiples of h, w).
+            A cell of the ``h x w`` grid counts as "on the region" if any of its pixels is.
+        rim: grow the region by this many pixels first (a patch whose features see one pixel
+            beyond its borders already sees a target next to it).
+
+    Returns:
+        ``(mass, chance)``: the mean over images of the weight on the region, and the mean
+        fraction of cells on the region (what uniform weights would give).
+    """
+    _require_shape(weights, "weights", 3, "(B, h, w)")
+    _require_shape(masks, "masks", 3, "(B, H, W)", B=weights.shape[0])
+    region = masks[:, None].float()
+    if rim:
+        region = F.max_pool2d(region, 2 * rim + 1, stride=1, padding=rim)
+    factor = masks.shape[-1] // weights.shape[-1]
+    cells = F.max_pool2d(region, factor)[:, 0] > 0  # (B, h, w)
+    mass = (weights * cells).flatten(1).sum(1).mean().item()
+    chance = cells.flatten(1).float().mean(1).mean().item()
+    return mass, chance
+
+
+# --------------------------------------------------------------------------------------------
+# Sequences: attention that moves with the decoder's state
+# --------------------------------------------------------------------------------------------
+class AdditiveAttentionDecoder(nn.Module):
+    """An encoder-decoder with attention, for toy sequences: the additive score of Bahdanau et
+    al. (2015); the query is the state *after* this step's update, as in Luong et al. (2015).
+
+    The encoder (a bidirectional GRU) gives one vector per input position. At every output step
+    the decoder's current state is the *query*: :class:`~course_lib.attention.core.AdditiveScore` compares
+    it with every input vector, softmax turns the scores into weights, and the weighted average
+    (the context) helps predict the next symbol. The state changes at every step, so the weights
+    do too: one row of the alignment matrix per step.
+
+    Shapes: ``src (B, L_in)`` symbols, ``tgt_in (B, L_out)`` (the target shifted right, starting
+    with BOS) -> ``(logits (B, L_out, n_symbols + 1), weights (B, L_out, L_in))``.
+    """
+
+    def __init__(self, n_symbols: int = 8, hidden: int = 32):
+        super().__init__()
+        vocab = n_symbols + 1  # symbols 1..n_symbols and BOS = 0
+        self.embed = nn.Embedding(vocab, hidden)
+        self.position = nn.Embedding(64, hidden)  # lets the encoder tell equal symbols apart
+        self.encoder = nn.GRU(hidden, hidden // 2, batch_first=True, bidirectional=True)
+        self.init_state = nn.Linear(hidden, hidden)
+        self.cell = nn.GRUCell(2 * hidden, hidden)
+        self.score = AdditiveScore(hidden, hidden, d_hidden=hidden)
+        self.out = nn.Linear(2 * hidden, vocab)
+        self.vocab = vocab
+
+    def encode(self, src: torch.Tensor) -> torch.Tensor:
+        _require_shape(src, "src", 2, "(B, L)")
+        positions = torch.arange(src.shape[1], device=src.device)
+        memory, _ = self.encoder(self.embed(src) + self.position(positions))
+        return memory                                                   # (B, L_in, hidden)
+
+    def step(self, token, state, context, memory):
+        """One decoder step: update the state, attend with it, predict the next symbol."""
+        state = self.cell(torch.cat([self.embed(token), context], dim=-1), state)
+        ctx, w = attend(state[:, None], memory, memory, kind=self.score)  # query = the state
+        context = ctx[:, 0]
+        return self.out(torch.cat([state, context], dim=-1)), state, context, w[:, 0]
+
+    def start(self, memory):
+        state = torch.tanh(self.init_state(memory.mean(dim=1)))
+        return state, torch.zeros_like(state)
+
+    def forward(self, src: torch.Tensor, tgt_in: torch.Tensor):
+        memory = self.encode(src)
+        state, context = self.start(memory)
+        logits, weights = [], []
+        for i in range(tgt_in.shape[1]):          # teacher forcing: feed the true previous symbol
+            out, state, context, w = self.step(tgt_in[:, i], state, context, memory)
+            logits.append(out)
+            weights.append(w)
+        return torch.stack(logits, 1), torch.stack(weights, 1)
+
+    @torch.no_grad()
+    def generate(self, src: torch.Tensor, length: int | None = None, bos: int = 0):
+        """Greedy decoding: feed back the model's own predictions. -> ``(tokens, weights)``.
+
+        ``src`` may live on any device; the results come back on the CPU (like ``training.predict``).
+        """
+        src = src.to(next(self.parameters()).device)  # training may have moved us to the GPU
+        memory = self.encode(src)
+        state, context = self.start(memory)
+        token = torch.full_like(src[:, 0], bos)
+        tokens, weights = [], []
+        for _ in range(length or src.shape[1]):
+            out, state, context, w = self.step(token, state, context, memory)
+            out[:, bos] = -torch.inf                  # BOS is never an output symbol
+            token = out.argmax(-1)
+            tokens.append(token)
+            weights.append(w)
+        return torch.stack(tokens, 1).cpu(), torch.stack(weights, 1).cpu()
