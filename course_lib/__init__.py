@@ -1,4 +1,4 @@
-"""course_lib: the helper library of the course "Attention as adaptive computation".
+"""course_lib: the helper library of the course "Attention as adaptive computation" (lessons 00-06).
 
     import course_lib as cl
     scores  = cl.similarity(q, k)            # 1. similarity computation

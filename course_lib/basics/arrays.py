@@ -1,4 +1,4 @@
-"""Plumbing shared by every core function: NumPy in -> NumPy out, and argument checks.
+"""The NumPy/torch door behind every lesson's functions: NumPy in -> NumPy out, and argument checks.
 
 Learners can skip this file. It exists so that the interesting modules (``core.py``,
 ``filters.py``, ...) stay short, and so that every bad input produces an error message of the
