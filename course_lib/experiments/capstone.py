@@ -25,10 +25,12 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from course_lib.basics.arrays import require_shape
+from course_lib.basics.runtime import default_device
 from course_lib.data.marks import controlled_pairs, draw_marks, two_marks
 from course_lib.layers.models import mass_on_mask
-from course_lib.layers.modules import TransformerBlock, _require_shape
-from course_lib.layers.training import _check_data, _logits, accuracy, cross_entropy, default_device, predict
+from course_lib.layers.modules import TransformerBlock
+from course_lib.layers.training import accuracy, check_data, cross_entropy, logits_of, predict
 
 
 def make_tasks(n_local_train: int = 300, n_long_train: int = 1200, n_test: int = 300) -> dict:
@@ -93,7 +95,7 @@ class FixedMixing(nn.Module):
         self.mixing = nn.Parameter(torch.full((tokens, tokens), 1.0 / tokens))
 
     def forward(self, x: torch.Tensor):
-        _require_shape(x, "x", 3, "(B, n, dim)", n=self.mixing.shape[0])
+        require_shape(x, "x", 3, "(B, n, dim)", n=self.mixing.shape[0])
         out = torch.einsum("ij,bjd->bid", self.mixing.to(x.dtype), x)
         # the weights returned are for reading (maps), not for gradients: detached, so that
         # tools that trace the forward pass without gradients (models.count_macs) accept them
@@ -118,8 +120,8 @@ class PixelMLP(nn.Module):
         self.head = nn.Linear(hidden, num_classes)
 
     def forward(self, images: torch.Tensor):
-        _require_shape(images, "images", 4, "(B, C, H, W)", C=self.in_channels,
-                       H=self.image_size, W=self.image_size)
+        require_shape(images, "images", 4, "(B, C, H, W)", C=self.in_channels,
+                      H=self.image_size, W=self.image_size)
         h = torch.relu(self.hidden(images.flatten(1)))
         return self.head(h), h
 
@@ -198,8 +200,8 @@ class TinyViT(nn.Module):
         self.head = nn.Linear(dim, num_classes)
 
     def forward(self, images: torch.Tensor):
-        _require_shape(images, "images", 4, "(B, C, H, W)", C=self.in_channels,
-                       H=self.image_size, W=self.image_size)
+        require_shape(images, "images", 4, "(B, C, H, W)", C=self.in_channels,
+                      H=self.image_size, W=self.image_size)
         tokens = self.embed(images).flatten(2).transpose(1, 2)        # (B, n, dim)
         x = torch.cat([self.cls.expand(len(tokens), -1, -1), tokens], 1) + self.pos
         weights = []
@@ -295,7 +297,7 @@ class TinyCNN(nn.Module):
         return x
 
     def forward(self, images: torch.Tensor):
-        _require_shape(images, "images", 4, "(B, C, H, W)", C=self.in_channels)
+        require_shape(images, "images", 4, "(B, C, H, W)", C=self.in_channels)
         f = self.feature_maps(images)                                   # (B, width, h, w)
         class_maps = torch.einsum("bchw,kc->bkhw", f, self.head.weight)  # per-position evidence
         if self.pooling == "max":
@@ -395,7 +397,7 @@ def fit(model: nn.Module, data, budget: dict = BUDGET, seed: int = 0, desc: str 
     The mini-batches depend only on ``seed`` (not on the model), so two models trained with the
     same seed see the same images in the same order.
     """
-    inputs, targets = _check_data(data)
+    inputs, targets = check_data(data)
     device = default_device()
     model.to(device).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=budget["lr"])
@@ -405,7 +407,7 @@ def fit(model: nn.Module, data, budget: dict = BUDGET, seed: int = 0, desc: str 
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, budget["steps"], budget["lr"], budget["warmup"])
         idx = torch.randint(len(targets), (min(budget["batch_size"], len(targets)),), generator=order)
-        loss = cross_entropy(_logits(model(*(x[idx].to(device) for x in inputs))),
+        loss = cross_entropy(logits_of(model(*(x[idx].to(device) for x in inputs))),
                              targets[idx].to(device))
         optimizer.zero_grad()
         loss.backward()
@@ -446,7 +448,7 @@ def class_token_on_marks(vit: TinyViT, images: torch.Tensor, masks: torch.Tensor
     Shapes: images ``(B, 1, 24, 24)``, masks ``(B, 2, 24, 24)`` (one per mark, as
     :func:`two_marks` returns them).
     """
-    _require_shape(masks, "masks", 4, "(B, marks, H, W)", B=images.shape[0])
+    require_shape(masks, "masks", 4, "(B, marks, H, W)", B=images.shape[0])
     _, weights = predict(vit, images)
     on_marks = masks.any(1)
     result = []
@@ -655,8 +657,8 @@ def saliency(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
 def mass_on_marks(maps: torch.Tensor, masks: torch.Tensor) -> tuple[float, float]:
     """Mean share of each ``(B, H, W)`` map (summing to 1) on the ``(B, H, W)`` boolean masks,
     and the masks' mean share of the pixels (what a uniform map would give)."""
-    _require_shape(maps, "maps", 3, "(B, H, W)")
-    _require_shape(masks, "masks", 3, "(B, H, W)", B=maps.shape[0], H=maps.shape[1])
+    require_shape(maps, "maps", 3, "(B, H, W)")
+    require_shape(masks, "masks", 3, "(B, H, W)", B=maps.shape[0], H=maps.shape[1])
     mass = (maps * masks).flatten(1).sum(1).mean().item()
     return mass, masks.flatten(1).float().mean().item()
 

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.attention.core import attend
-from course_lib.layers.modules import _require_shape
+from course_lib.basics.arrays import require_shape
 
 DIGIT = 8                                  # load_digits images are 8 x 8
 TEXTURES = ("grass", "brick", "gravel", "camera")
@@ -217,7 +217,7 @@ class ClutterClassifier(nn.Module):
         return F.one_hot(best, n).to(tokens.dtype)[:, None]
 
     def forward(self, images: torch.Tensor):
-        _require_shape(images, "images", 4, "(B, C, H, W)", C=1)
+        require_shape(images, "images", 4, "(B, C, H, W)", C=1)
         if self.pooling == "mixing" and images.shape[-2:] != (self.size, self.size):
             raise ValueError(f"images: a mixing model learned one weight per window of a "
                              f"{self.size} x {self.size} canvas, got canvases of "
@@ -242,7 +242,7 @@ def max_pooling_map(tokens: torch.Tensor) -> torch.Tensor:
     Max pooling selects, like the hard limit of attention, but channel by channel: this map shows
     how many channels agree on a place, which one attention weight for all channels never needs.
     """
-    _require_shape(tokens, "tokens", 3, "(B, n, dim)")
+    require_shape(tokens, "tokens", 3, "(B, n, dim)")
     winners = tokens.argmax(1)                                              # (B, dim)
     return F.one_hot(winners, tokens.shape[1]).to(tokens.dtype).mean(1)
 

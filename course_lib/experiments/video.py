@@ -30,7 +30,7 @@ from torch import nn
 
 from course_lib.experiments.clutter import DIGIT, DigitPool, background, check_count, box_masks, weights_on_pixels
 from course_lib.attention.core import softmax_weights
-from course_lib.layers.modules import _require_shape
+from course_lib.basics.arrays import require_shape
 
 DIRECTIONS = ((-1, 0), (1, 0), (0, -1), (0, 1))      # up, down, left, right
 
@@ -161,7 +161,7 @@ class VideoAttention(nn.Module):
         self.head = nn.Linear(dim, num_classes)
 
     def forward(self, videos: torch.Tensor):
-        _require_shape(videos, "videos", 5, "(B, T, C, H, W)", C=1)
+        require_shape(videos, "videos", 5, "(B, T, C, H, W)", C=1)
         b, t, _, h, w = videos.shape
         if self.pooling == "fixed" and (t != self.frames or h - DIGIT + 1 != self.windows
                                         or w != h):
@@ -240,7 +240,7 @@ class StackedFramesCNN(nn.Module):
         self.head = nn.Linear(dim, num_classes)
 
     def forward(self, videos: torch.Tensor):
-        _require_shape(videos, "videos", 5, "(B, T, C, H, W)", T=self.frames, C=1)
+        require_shape(videos, "videos", 5, "(B, T, C, H, W)", T=self.frames, C=1)
         b = videos.shape[0]
         f = self.features((videos[:, :, 0] - 0.3) / 0.25)             # frames as channels
         d, hh, ww = f.shape[1:]

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.attention.core import AdditiveScore, attend
-from course_lib.layers.modules import _require_shape
+from course_lib.basics.arrays import require_shape
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -55,8 +55,8 @@ def mass_on_mask(weights: torch.Tensor, masks: torch.Tensor, rim: int = 0) -> tu
         ``(mass, chance)``: the mean over images of the weight on the region, and the mean
         fraction of cells on the region (what uniform weights would give).
     """
-    _require_shape(weights, "weights", 3, "(B, h, w)")
-    _require_shape(masks, "masks", 3, "(B, H, W)", B=weights.shape[0])
+    require_shape(weights, "weights", 3, "(B, h, w)")
+    require_shape(masks, "masks", 3, "(B, H, W)", B=weights.shape[0])
     region = masks[:, None].float()
     if rim:
         region = F.max_pool2d(region, 2 * rim + 1, stride=1, padding=rim)
@@ -97,7 +97,7 @@ class AdditiveAttentionDecoder(nn.Module):
         self.vocab = vocab
 
     def encode(self, src: torch.Tensor) -> torch.Tensor:
-        _require_shape(src, "src", 2, "(B, L)")
+        require_shape(src, "src", 2, "(B, L)")
         positions = torch.arange(src.shape[1], device=src.device)
         memory, _ = self.encoder(self.embed(src) + self.position(positions))
         return memory                                                   # (B, L_in, hidden)
