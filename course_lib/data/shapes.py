@@ -9,8 +9,8 @@ evidence is* (a boolean mask), so that we can measure whether a model's attentio
     clutter_scenes   one target (a "+" or an "x") among distractors     -> which target?
     sequences        toy token sequences: reverse or sort them
 
-Lesson 05's cluttered real digits and videos live in ``clutter.py`` and ``video.py``; lesson 06's
-marks in ``marks.py``.
+Lesson 05's real digits on texture live in ``digits.py`` (its videos in
+``experiments/video.py``); lesson 06's marks in ``marks.py``.
 """
 from __future__ import annotations
 

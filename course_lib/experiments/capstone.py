@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 from course_lib.basics.arrays import require_shape
 from course_lib.basics.runtime import default_device
 from course_lib.data.marks import controlled_pairs, draw_marks, two_marks
+from course_lib.data.shapes import clutter_scenes, split
 from course_lib.layers.models import mass_on_mask
 from course_lib.layers.modules import TransformerBlock
 from course_lib.layers.training import accuracy, check_data, cross_entropy, logits_of, predict
@@ -41,8 +42,6 @@ def make_tasks(n_local_train: int = 300, n_long_train: int = 1200, n_test: int =
     ``relation="same_row"``, marks 12 columns apart. The data are fixed (seed 0) whatever the
     training seed, so every model and seed sees the same images.
     """
-    from course_lib.data.shapes import clutter_scenes, split
-
     x, y, m = clutter_scenes(n_local_train + n_test, seed=0)
     local = split(n_local_train, x, y, m)
     x, y, m = two_marks(n_long_train + n_test, min_gap=12, relation="same_row", seed=0)

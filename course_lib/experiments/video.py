@@ -28,9 +28,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.experiments.clutter import DIGIT, DigitPool, background, check_count, box_masks, weights_on_pixels
 from course_lib.attention.core import softmax_weights
 from course_lib.basics.arrays import require_shape
+from course_lib.data.digits import DIGIT, DigitPool, background, box_masks, check_count, digit_pools
+from course_lib.layers.models import weights_on_pixels
+from course_lib.layers.training import predict, train as train_loop
 
 DIRECTIONS = ((-1, 0), (1, 0), (0, -1), (0, 1))      # up, down, left, right
 
@@ -310,8 +312,6 @@ BUDGET = {"steps": STEPS, "batch_size": BATCH, "learning_rates": LEARNING_RATES,
 
 def make_task(n_train: int = 1000, n_test: int = 300, seed: int = 0):
     """``(train, test)`` clips (see :func:`digit_videos`); test clips use held-out digits."""
-    from course_lib.experiments.clutter import digit_pools
-
     train_pool, test_pool = digit_pools(seed=seed)
     return digit_videos(train_pool, n_train, seed=seed), digit_videos(test_pool, n_test, seed=seed + 1)
 
@@ -340,8 +340,6 @@ def fit(control: str, train, seed: int = 0, steps: int = STEPS, lr: float | None
         progress: bool = True):
     """Train the model ``control`` in :data:`MODELS` (same data, steps and batches for all; its
     own learning rate from :data:`LEARNING_RATES` unless ``lr`` is given)."""
-    from course_lib.layers.training import train as train_loop
-
     torch.manual_seed(seed)
     model = build(control)
     train_loop(model, (inputs_for(control, train[0]), train[1]), steps=steps, batch_size=BATCH,
@@ -357,8 +355,6 @@ def evaluate(model, control: str, test) -> dict:
     ``temporal_on_motion``: weight on the steps where the digit moved (``temporal_chance`` if
     spread evenly). The weight maps themselves are under ``spatial`` and ``temporal``.
     """
-    from course_lib.layers.training import predict
-
     videos, labels, moving_boxes, static_boxes, moving = test
     logits, spatial, temporal = predict(model, inputs_for(control, videos))
     result = {"accuracy": (logits.argmax(-1) == labels).float().mean().item(),

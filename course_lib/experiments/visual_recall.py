@@ -28,9 +28,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.basics.arrays import shape_str
-from course_lib.experiments.clutter import DIGIT, DigitPool, background, check_count, digit_pools
 from course_lib.attention.core import similarity, softmax_weights
+from course_lib.basics.arrays import shape_str
+from course_lib.data.digits import DIGIT, DigitPool, background, check_count, digit_pools
+from course_lib.layers.models import count_parameters, max_pooling_map
+from course_lib.layers.training import predict, train as train_loop
 
 MARK = 5                         # marks are 5 x 5
 SHAPES = {
@@ -68,7 +70,7 @@ def mark_windows(items: torch.Tensor) -> torch.Tensor:
 def recall_canvases(pool: DigitPool, n: int = 1000, seed: int = 0):
     """Canvases for visual associative recall, from the digits of ``pool``.
 
-    Each ``SIZE x SIZE`` canvas: a texture crop (:func:`course_lib.experiments.clutter.background`), three
+    Each ``SIZE x SIZE`` canvas: a texture crop (:func:`course_lib.data.digits.background`), three
     items (a mark of a different shape each, and to its right a digit of a different class each)
     at random non-overlapping places outside the cue's corner, and the cue: one of the three
     items' shapes, drawn in the top-left corner. Marks, cue and digits are drawn with the same
@@ -82,7 +84,7 @@ def recall_canvases(pool: DigitPool, n: int = 1000, seed: int = 0):
         item the cue names.
     """
     if not isinstance(pool, DigitPool):
-        raise TypeError(f"pool: expected a clutter.DigitPool (from clutter.digit_pools), "
+        raise TypeError(f"pool: expected a DigitPool (from course_lib.data.digits.digit_pools), "
                         f"got {type(pool).__name__}")
     n = check_count(n, "n")
     if len(set(pool.labels.tolist())) < N_ITEMS:
@@ -204,7 +206,7 @@ class RecallModel(nn.Module):
 
     Shapes: images ``(B, 1, 32, 32)`` -> ``(logits (B, 10), weights (B, 13, 13))``; weight
     ``[i, j]`` belongs to the token of the window at pixel ``(2 i, 2 j)`` (for ``"max"``: the share
-    of channels whose maximum lies there, ``clutter.max_pooling_map``).
+    of channels whose maximum lies there, ``layers.models.max_pooling_map``).
     """
 
     POOLINGS = ("attention", "uniform", "max", "mixing")
@@ -229,8 +231,6 @@ class RecallModel(nn.Module):
             self.mixing_logits = nn.Parameter(torch.zeros(n))
 
     def forward(self, images):
-        from course_lib.experiments.clutter import max_pooling_map
-
         check_canvases(images)
         windows, tokens = self.features(images)
         b, d, h, w = tokens.shape
@@ -299,7 +299,7 @@ BUDGET = {"steps": STEPS, "batch": BATCH, "lr": LR, "train canvases": 3000, "tes
 
 def make_task(n_train: int = 3000, n_test: int = 1000, seed: int = 0):
     """``(train, test)``: each ``(images, labels, where)``; test canvases use held-out digits
-    (``clutter.digit_pools`` splits by digit image)."""
+    (``data.digits.digit_pools`` splits by digit image)."""
     train_pool, test_pool = digit_pools(seed=seed)
     return (recall_canvases(train_pool, n_train, seed=seed),
             recall_canvases(test_pool, n_test, seed=seed + 1))
@@ -308,8 +308,6 @@ def make_task(n_train: int = 3000, n_test: int = 1000, seed: int = 0):
 def fit(name: str, train, seed: int = 0, steps: int = STEPS, lr: float = LR,
         progress: bool = True):
     """Train model ``name`` on ``train = (images, labels, where)`` and return it."""
-    from course_lib.layers.training import train as train_loop
-
     torch.manual_seed(seed)
     model = build(name)
     train_loop(model, train[:2], steps=steps, batch_size=BATCH, lr=lr, seed=seed,
@@ -331,8 +329,6 @@ def mass_on_target(weights: torch.Tensor, where: dict) -> float:
 
 def evaluate(model, test) -> dict:
     """Held-out accuracy and the mean weight on the cued item's mark window (``mass``)."""
-    from course_lib.layers.training import predict
-
     images, labels, where = test
     logits, weights = predict(model, images)
     return {"accuracy": (logits.argmax(-1) == labels).float().mean().item(),
@@ -342,8 +338,6 @@ def evaluate(model, test) -> dict:
 
 def parameter_counts() -> dict[str, int]:
     """``{model: trainable parameters}``; every rival is within 10% of the attention model."""
-    from course_lib.layers.models import count_parameters
-
     return {name: count_parameters(build(name)) for name in MODELS}
 
 
