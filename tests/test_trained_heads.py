@@ -7,44 +7,39 @@ import pytest
 import torch
 
 from course_lib.experiments.trained_heads import (
-    DIGITS, N, evaluate, head_roles, make_sequences, parameter_count, token_labels,
-    train_two_jobs, without_head,
+    DIGITS, N, claims, evaluate, fit, head_roles, make_task, parameter_count, token_labels,
+    two_job_sequences, without_head,
 )
 
 
 @pytest.mark.parametrize("threads", [1, 4], indirect=True, ids=lambda t: f"{t}threads")
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_two_heads_take_one_job_each_and_the_controls_fall_short(seed, threads):
-    model = train_two_jobs(num_heads=2, seed=seed, progress=False)
-    result = evaluate(model)
-    assert result["per_job"].min() >= 0.98 and result["both"] >= 0.97
-
-    # Specialisation: one head looks at the previous position, the other at the next letter.
-    roles = head_roles(result)                     # (heads, jobs)
-    position_head = int(roles[:, 0].argmax())
-    letter_head = 1 - position_head
-    assert roles[position_head, 0] >= 0.9 and roles[position_head, 1] <= 0.1, roles
-    assert roles[letter_head, 1] >= 0.9 and roles[letter_head, 0] <= 0.1, roles
-
+    train, test = make_task(seed=seed)
+    model = fit("2 heads", train, seed=seed, progress=False)
+    run = {"2 heads": evaluate(model, test)}
     # Ablation: removing a head removes its job, and only its job.
-    no_position = evaluate(without_head(model, position_head))["per_job"]
-    no_letter = evaluate(without_head(model, letter_head))["per_job"]
-    assert no_position[0] <= 0.4 and no_position[1] >= 0.95, no_position
-    assert no_letter[1] <= 0.4 and no_letter[0] >= 0.95, no_letter
-
+    run.update({f"without head {h}": evaluate(without_head(model, h), test) for h in range(2)})
     # Controls at equal parameters and steps: one head; uniform weights.
-    one_head = train_two_jobs(num_heads=1, seed=seed, progress=False)
-    uniform = train_two_jobs(num_heads=2, seed=seed, uniform=True, progress=False)
+    one_head = fit("1 head", train, seed=seed, progress=False)
+    uniform = fit("uniform weights", train, seed=seed, progress=False)
     assert parameter_count(one_head) == parameter_count(model) == parameter_count(uniform)
-    one = evaluate(one_head)
-    assert one["both"] <= 0.5 and result["both"] - one["both"] >= 0.45, one["both"]
-    assert one["per_job"].max() >= 0.8 and one["per_job"].min() <= 0.45, one["per_job"]
-    flat = evaluate(uniform)
-    assert flat["both"] <= 0.2 and flat["per_job"].max() <= 0.45, flat["per_job"]
+    run.update({"1 head": evaluate(one_head, test), "uniform weights": evaluate(uniform, test)})
+    facts = claims(run)
+    assert len(facts) == 10, sorted(facts)                 # every claim had the models it reads
+    assert all(facts.values()), {k: v for k, v in facts.items() if not v}
+
+
+def test_claims_read_only_the_models_they_are_given():
+    train, test = make_task(n_train=200, n_test=50)
+    flat = evaluate(fit("uniform weights", train, steps=2, progress=False), test)
+    assert list(claims({"uniform weights": flat})) == [
+        "uniform weights: both digits right on <= 20%, each job <= 0.45"]
+    assert claims({}) == {}
 
 
 def test_the_task_is_what_the_lesson_says():
-    data = make_sequences(50, seed=3)
+    data = two_job_sequences(50, seed=3)
     letters, digits, targets, sources = (data[k] for k in ("letters", "digits", "targets", "sources"))
     assert torch.equal(letters.sort(1).values, torch.arange(N).expand(50, N)), "each a shuffle of A-H"
     assert digits.min() >= 0 and digits.max() < DIGITS
@@ -54,12 +49,12 @@ def test_the_task_is_what_the_lesson_says():
             j = int((letters[b] == (letters[b, i] + 1) % N).nonzero())
             assert sources[b, i, 1] == j and targets[b, i, 1] == digits[b, j]
     assert token_labels(letters[0], digits[0])[0] == "ABCDEFGH"[letters[0, 0]] + str(int(digits[0, 0]))
-    again = make_sequences(50, seed=3)
+    again = two_job_sequences(50, seed=3)
     assert all(torch.equal(data[k], again[k]) for k in data), "seeded"
 
 
 def test_removing_a_head_zeroes_exactly_its_block():
-    model = train_two_jobs(num_heads=2, seed=0, steps=2, progress=False)
+    model = fit("2 heads", make_task(n_train=200)[0], seed=0, steps=2, progress=False)
     ablated = without_head(model, 1)
     w, w0 = ablated.attention.out_proj.weight, model.attention.out_proj.weight
     width = w.shape[1] // 2
@@ -70,6 +65,15 @@ def test_removing_a_head_zeroes_exactly_its_block():
 
 
 def test_uniform_control_really_has_uniform_weights():
-    model = train_two_jobs(num_heads=2, seed=0, uniform=True, steps=20, progress=False)
-    weights = evaluate(model, n_seq=10)["weights"]
+    model = fit("uniform weights", make_task(n_train=200)[0], seed=0, steps=20, progress=False)
+    weights = evaluate(model, two_job_sequences(10, seed=5))["weights"]
     torch.testing.assert_close(weights, torch.full_like(weights, 1 / N))
+
+
+def test_the_task_holds_out_its_test_sequences_and_names_unknown_models():
+    train, test = make_task(n_train=30, n_test=20, seed=1)
+    assert len(train["letters"]) == 30 and len(test["letters"]) == 20
+    assert all(torch.equal(test[k], make_task(n_train=5, n_test=20, seed=2)[1][k]) for k in test), \
+        "the held-out set does not depend on the training seed"
+    with pytest.raises(ValueError, match="model_name='3 heads' is not known"):
+        fit("3 heads", train, progress=False)

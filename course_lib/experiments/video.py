@@ -261,6 +261,23 @@ def single_frame(videos: torch.Tensor, frame: int = 0) -> torch.Tensor:
     return videos[:, frame : frame + 1].expand(-1, 2, -1, -1, -1).contiguous()
 
 
+class OneFrame(nn.Module):
+    """The time-blind control: :class:`VideoAttention` shown only the clip's first frame, twice
+    (:func:`single_frame`). It takes whole clips like every other model, so :func:`fit` and
+    :func:`evaluate` treat it like the others; the parameters are ``VideoAttention``'s.
+
+    Shapes: videos ``(B, T, 1, H, W)`` -> ``(logits (B, classes), spatial (B, 1, H-7, W-7),
+    temporal (B, 1))``: one step, in which nothing moves.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__()
+        self.model = VideoAttention(**kwargs)
+
+    def forward(self, videos: torch.Tensor):
+        return self.model(single_frame(videos))
+
+
 def weight_on_digits(spatial: torch.Tensor, temporal: torch.Tensor, moving_boxes: torch.Tensor,
                      static_boxes: torch.Tensor):
     """Share of *all* of a model's weight (every step together) on the moving and the static digit.
@@ -316,39 +333,32 @@ def make_task(n_train: int = 1000, n_test: int = 300, seed: int = 0):
     return digit_videos(train_pool, n_train, seed=seed), digit_videos(test_pool, n_test, seed=seed + 1)
 
 
-def _known(name: str) -> str:
-    if name not in MODELS:
-        raise ValueError(f"model={name!r} is not known; expected one of {MODELS}")
-    return name
-
-
 def build(name: str) -> nn.Module:
     """A fresh, untrained model for ``name`` in :data:`MODELS` (seed torch first)."""
-    _known(name)
+    if name not in MODELS:
+        raise ValueError(f"model={name!r} is not known; expected one of {MODELS}")
     if name == "stacked-frames CNN":
         return StackedFramesCNN()
+    if name == "one frame":
+        return OneFrame()
     pooling = {"max pooling": "max", "fixed mixing": "fixed", "uniform": "uniform"}.get(name, "attention")
     return VideoAttention(pooling=pooling)
 
 
-def inputs_for(control: str, videos: torch.Tensor) -> torch.Tensor:
-    """What each model sees: the clip, or (time-blind control) its first frame twice."""
-    return single_frame(videos) if _known(control) == "one frame" else videos
-
-
-def fit(control: str, train, seed: int = 0, steps: int = STEPS, lr: float | None = None,
+def fit(name: str, train, seed: int = 0, steps: int = STEPS, lr: float | None = None,
         progress: bool = True):
-    """Train the model ``control`` in :data:`MODELS` (same data, steps and batches for all; its
-    own learning rate from :data:`LEARNING_RATES` unless ``lr`` is given)."""
+    """Train the model ``name`` in :data:`MODELS` on ``train`` (:func:`make_task`; same data,
+    steps and batches for all; its own learning rate from :data:`LEARNING_RATES` unless ``lr``
+    is given)."""
     torch.manual_seed(seed)
-    model = build(control)
-    train_loop(model, (inputs_for(control, train[0]), train[1]), steps=steps, batch_size=BATCH,
-               lr=LEARNING_RATES[control] if lr is None else lr, seed=seed, progress=progress,
-               desc=f"video: {control}")
+    model = build(name)
+    train_loop(model, (train[0], train[1]), steps=steps, batch_size=BATCH,
+               lr=LEARNING_RATES[name] if lr is None else lr, seed=seed, progress=progress,
+               desc=f"video: {name}")
     return model
 
 
-def evaluate(model, control: str, test) -> dict:
+def evaluate(model, test) -> dict:
     """Accuracy and, for models that weigh positions, where their weight goes.
 
     ``on_moving`` / ``on_static``: share of all the weight on each digit (:func:`weight_on_digits`);
@@ -356,13 +366,14 @@ def evaluate(model, control: str, test) -> dict:
     spread evenly). The weight maps themselves are under ``spatial`` and ``temporal``.
     """
     videos, labels, moving_boxes, static_boxes, moving = test
-    logits, spatial, temporal = predict(model, inputs_for(control, videos))
+    logits, spatial, temporal = predict(model, videos)
     result = {"accuracy": (logits.argmax(-1) == labels).float().mean().item(),
               "spatial": spatial, "temporal": temporal}
-    if control != "one frame":
+    blind = isinstance(model, OneFrame)          # its weights are over one frame shown twice
+    if not blind:
         on_moving, on_static = weight_on_digits(spatial, temporal, moving_boxes, static_boxes)
         result.update(on_moving=on_moving.mean().item(), on_static=on_static.mean().item())
-    if temporal.shape[1] == videos.shape[1] - 1 and control != "one frame":
+    if temporal.shape[1] == videos.shape[1] - 1 and not blind:
         motion = moving[:, 1:]                                        # step t: frame t-1 -> t
         result.update(temporal_on_motion=(temporal * motion).sum(1).mean().item(),
                       temporal_chance=motion.float().mean().item())
@@ -384,14 +395,14 @@ def run_seed(seed: int) -> dict:
     if "task" not in _TASK:
         _TASK["task"] = make_task()
     train, test = _TASK["task"]
-    return {name: scores(evaluate(fit(name, train, seed=seed, progress=False), name, test))
+    return {name: scores(evaluate(fit(name, train, seed=seed, progress=False), test))
             for name in MODELS}
 
 
 def lr_sweep(seed: int = 0, rates=(3e-3, 1e-2, 3e-2)) -> dict:
     """``{model: {lr: held-out accuracy}}``: the learning-rate search every model got (seed 0)."""
     train, test = _TASK.setdefault("task", make_task())
-    return {name: {lr: round(evaluate(fit(name, train, seed=seed, lr=lr, progress=False), name,
+    return {name: {lr: round(evaluate(fit(name, train, seed=seed, lr=lr, progress=False),
                                       test)["accuracy"], 3) for lr in rates}
             for name in MODELS}
 
