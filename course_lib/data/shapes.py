@@ -1,4 +1,4 @@
-"""Synthetic data for lessons 05-06 (lesson 06's own data lives in ``capstone.py``): small, seeded,
+"""Synthetic data for lessons 05-06 (lesson 06's own images live in ``marks.py``): small, seeded,
 generated in milliseconds.
 
 Every generator takes ``seed`` and returns the same tensors on every machine (NumPy's

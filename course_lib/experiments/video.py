@@ -1,5 +1,5 @@
-"""Video from raw frames: which digit moves? Attention over space and time, and its rivals
-(lesson 05, section 3).
+"""Lesson 05, section 3: video from raw frames. Which digit moves? Attention over space and time,
+and its rivals.
 
 Each clip shows a static real texture (a still camera) and two real handwritten digits of two
 different classes, nothing else. One digit rests, moves for a few frames, rests again; the other
@@ -12,6 +12,7 @@ the answer is only in how the frames differ.
                               this frame and the previous one) -> temporal attention -> class;
                               pooling="max" / "fixed" / "uniform": the same layers, other pooling
     StackedFramesCNN          the frames as channels of a CNN, global max pooling: no attention
+    OneFrame                  the time-blind control: VideoAttention shown the first frame twice
     weight_on_digits          how much of a model's weight lands on the moving and the static digit
     run_seed(seed)            attention and every rival, one seed (the sweep ``lesson05_video``)
 
@@ -20,6 +21,9 @@ side by side, so it can learn a difference if that helps; nobody computes one fo
 local (a frame difference inside a small window), so the rivals that see two frames in one window
 and take a maximum over windows do as well or better (the stored sweep); what attention adds here
 is a map of where it looks that one can read.
+
+The experiment's four verbs (``course_lib/experiments/__init__.py``): :func:`make_task`,
+:func:`fit` (a name of :data:`MODELS`), :func:`evaluate`, :func:`claims`.
 """
 from __future__ import annotations
 

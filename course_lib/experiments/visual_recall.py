@@ -1,4 +1,4 @@
-"""Visual associative recall: read the digit beside the mark that matches a cue (lesson 05, section 2b).
+"""Lesson 05, section 2b: visual associative recall. Read the digit beside the mark that matches a cue.
 
 A task built so that only weights computed from this input's content can solve it. Each canvas
 holds three real handwritten digits (scikit-learn's ``load_digits``, held-out digit images for the
@@ -20,6 +20,9 @@ the cue, never both. Uniform pooling, global max pooling and a learned fixed mix
 those features without looking at the cue first, and a linear classifier of such a summary cannot
 tell "a 3 beside the ring, cue ring" from "a 3 beside the ring, cue plus". Attention computes
 *where* to read from the cue, and reads all the features of that one place.
+
+The experiment's four verbs (``course_lib/experiments/__init__.py``): :func:`make_task`,
+:func:`fit` (a name of :data:`MODELS`), :func:`evaluate`, :func:`claims`.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tiny models for lesson 05, built from the attention modules in ``modules.py``.
+"""Tiny models and weight-map measurements for lessons 05-06, built from ``modules.py``.
 
 Each one trains in seconds on a laptop CPU and returns its attention weights next to its
 predictions, so that we can check *where* it looked:

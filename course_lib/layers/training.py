@@ -1,4 +1,4 @@
-"""A compact training loop for the small models of lessons 05-06.
+"""A compact training loop for the small models of lessons 03 and 05-06.
 
     history = train(model, (inputs, targets), steps=300)
     accuracy(model, (test_inputs, test_targets))
