@@ -16,8 +16,9 @@ Where each lesson's code lives (a wing holds what several lessons share; each wi
                                 .positions, .words,                widgets.heads
                                 experiments.trained_heads
     04 local vs global          filters, locality                  checks.lesson04, widgets.lesson04
-    05 adaptivity               layers, experiments.clutter,       checks.lesson05, widgets.lesson05,
-                                .visual_recall, .video,            widgets.sequences
+    05 adaptivity               layers, data.digits,               checks.lesson05, widgets.lesson05,
+                                experiments.clutter,               widgets.sequences
+                                .visual_recall, .video,
                                 .seq2seq, .recall
     06 capstone                 experiments.capstone, data.marks,  checks.lesson06, widgets.lesson06
                                 locality.reach
