@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from course_lib.experiments.trained_heads import (
-    DIGITS, N, claims, evaluate, fit, head_roles, make_task, parameter_count, token_labels,
+    DIGITS, N, claims, evaluate, fit, make_task, parameter_count, token_labels,
     two_job_sequences, without_head,
 )
 
