@@ -7,9 +7,10 @@ import pytest
 import torch
 
 from course_lib.experiments.trained_heads import (
-    DIGITS, N, evaluate, head_roles, make_sequences, parameter_count, token_labels,
+    DIGITS, N, evaluate, head_roles, make_sequences, token_labels,
     train_two_jobs, without_head,
 )
+from course_lib.layers.models import count_parameters
 
 
 @pytest.mark.parametrize("threads", [1, 4], indirect=True, ids=lambda t: f"{t}threads")
@@ -35,7 +36,10 @@ def test_two_heads_take_one_job_each_and_the_controls_fall_short(seed, threads):
     # Controls at equal parameters and steps: one head; uniform weights.
     one_head = train_two_jobs(num_heads=1, seed=seed, progress=False)
     uniform = train_two_jobs(num_heads=2, seed=seed, uniform=True, progress=False)
-    assert parameter_count(one_head) == parameter_count(model) == parameter_count(uniform)
+    sizes = [count_parameters(m, include_frozen=True) for m in (one_head, model, uniform)]
+    assert sizes[0] == sizes[1] == sizes[2]
+    # the uniform control's query projection is frozen: only include_frozen counts it
+    assert count_parameters(uniform) < sizes[2] == count_parameters(model)
     one = evaluate(one_head)
     assert one["both"] <= 0.5 and result["both"] - one["both"] >= 0.45, one["both"]
     assert one["per_job"].max() >= 0.8 and one["per_job"].min() <= 0.45, one["per_job"]

@@ -34,8 +34,9 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from course_lib.attention.core import attend
+from course_lib.layers.models import count_parameters
+from course_lib.data.shapes import BOS, shift_right
 
-BOS = 0
 ATTENTION_KINDS = ("dot", "fixed", "uniform", "none")
 #: How the lesson and the sweep name each variant.
 NAMES = {"dot": "attention", "fixed": "fixed index L-1-i", "uniform": "uniform weights",
@@ -65,11 +66,6 @@ def test_sets(lengths=range(4, 17), n: int = 200, n_symbols: int = 8, seed: int 
     """
     generator = torch.Generator().manual_seed(seed)
     return {length: reversal_batch(n, length, n_symbols, generator) for length in lengths}
-
-
-def shift_right(tgt: torch.Tensor) -> torch.Tensor:
-    """Decoder input for teacher forcing: ``[BOS, tgt_0, ..., tgt_{L-2}]``, shape ``(B, L)``."""
-    return torch.cat([torch.full_like(tgt[:, :1], BOS), tgt[:, :-1]], dim=1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -175,11 +171,6 @@ class Reverser(nn.Module):
             tokens.append(token)
             weights.append(w)
         return torch.cat(tokens, 1), None if weights[0] is None else torch.cat(weights, 1)
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable numbers in ``model``."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 # --------------------------------------------------------------------------------------------

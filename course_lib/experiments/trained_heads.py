@@ -157,7 +157,3 @@ def without_head(model: TwoJobModel, head: int) -> TwoJobModel:
     with torch.no_grad():
         out_proj.weight[:, head * width:(head + 1) * width] = 0.0
     return ablated
-
-
-def parameter_count(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
