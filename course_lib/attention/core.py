@@ -22,9 +22,16 @@ Each public function takes torch tensors (and keeps gradients) or NumPy arrays (
 from __future__ import annotations
 
 import math
+
 import torch
 from torch import nn
 
+from course_lib.attention.numerics import (
+    cosine_scores,
+    dot_scores,
+    neg_sq_distances,
+    stable_softmax,
+)
 from course_lib.basics.arrays import (
     Door,
     broadcast_mask,
@@ -35,12 +42,6 @@ from course_lib.basics.arrays import (
     require_rank,
     shape_str,
     to_tensor,
-)
-from course_lib.attention.numerics import (
-    cosine_scores,
-    dot_scores,
-    neg_sq_distances,
-    stable_softmax,
 )
 
 

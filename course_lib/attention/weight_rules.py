@@ -20,8 +20,8 @@ import math
 
 import torch
 
-from course_lib.basics.arrays import like_input, require_rank, to_tensor
 from course_lib.attention.core import allocate_weights, enter_scores
+from course_lib.basics.arrays import like_input, require_rank, to_tensor
 
 
 def entropy(weights):

@@ -34,8 +34,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from course_lib.attention.core import attend
-from course_lib.layers.models import count_parameters
 from course_lib.data.shapes import BOS, shift_right
+from course_lib.layers.models import count_parameters
 
 ATTENTION_KINDS = ("dot", "fixed", "uniform", "none")
 #: How the lesson and the sweep name each variant.
