@@ -54,22 +54,6 @@ def test_causal_mask_works_with_torch_scores():
     torch.testing.assert_close(w.sum(-1), torch.ones(2, 5, dtype=torch.float64))
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: causal_mask(0), "n must be >= 1"),
-    (lambda: window_mask(4, -1), "radius must be >= 0"),
-    (lambda: padding_mask([5], 4), r"lengths must lie in \[0, n_k=4\]"),
-    (lambda: padding_mask([[1, 2]], 4), "lengths must be a 1-D array"),
-])
-def test_bad_arguments_raise_value_errors(call, match):
-    with pytest.raises(ValueError, match=match):
-        call()
-
-
-def test_non_integer_size_raises_type_error():
-    with pytest.raises(TypeError, match="n must be an integer"):
-        causal_mask(2.5)
-
-
 def test_every_count_is_checked_by_one_validator_with_one_wording():
     """Positions, heads, images, pixels: one require_count (basics/arrays.py) for every wing, so
     the same mistake reads the same everywhere: TypeError for a non-integer, ValueError below
@@ -90,3 +74,19 @@ def test_every_count_is_checked_by_one_validator_with_one_wording():
         with pytest.raises(TypeError, match=r"^n must be an integer >= 1, got (float|bool|float64) "):
             call()
     assert causal_mask(np.int64(3)).shape == (3, 3)        # NumPy integers are integers
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: causal_mask(0), "n must be >= 1"),
+    (lambda: window_mask(4, -1), "radius must be >= 0"),
+    (lambda: padding_mask([5], 4), r"lengths must lie in \[0, n_k=4\]"),
+    (lambda: padding_mask([[1, 2]], 4), "lengths must be a 1-D array"),
+])
+def test_bad_arguments_raise_value_errors(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_non_integer_size_raises_type_error():
+    with pytest.raises(TypeError, match="n must be an integer"):
+        causal_mask(2.5)

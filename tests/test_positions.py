@@ -22,19 +22,6 @@ def test_positions_are_distinct_and_bounded():
     assert np.all(d[~np.eye(30, dtype=bool)] > 1e-6)
 
 
-def test_grid_halves_encode_row_and_column():
-    enc = grid_positions(3, 4, 8)
-    row_part, col_part = enc[:, :4], enc[:, 4:]
-    np.testing.assert_allclose(row_part[0], row_part[3])      # same row 0
-    np.testing.assert_allclose(col_part[1], col_part[5])      # same column 1
-
-
-@pytest.mark.parametrize("call", [lambda: sinusoidal_positions(4, 5), lambda: grid_positions(2, 2, 6)])
-def test_bad_dims(call):
-    with pytest.raises(ValueError, match="dim must be"):
-        call()
-
-
 def test_sines_then_cosines_layout_and_float32_for_the_vision_transformer():
     """interleave=False puts all sines first, then all cosines; lesson 06's ViT takes its codes
     from the same grid_positions, computed in float32 (one 2-D encoder in the library)."""
@@ -50,3 +37,16 @@ def test_sines_then_cosines_layout_and_float32_for_the_vision_transformer():
     codes = grid_positions(6, 6, 16, base=10.0, interleave=False, dtype=torch.float32)
     assert codes.dtype == np.float32
     assert torch.equal(sincos_positions(6, 16), torch.from_numpy(codes))
+
+
+def test_grid_halves_encode_row_and_column():
+    enc = grid_positions(3, 4, 8)
+    row_part, col_part = enc[:, :4], enc[:, 4:]
+    np.testing.assert_allclose(row_part[0], row_part[3])      # same row 0
+    np.testing.assert_allclose(col_part[1], col_part[5])      # same column 1
+
+
+@pytest.mark.parametrize("call", [lambda: sinusoidal_positions(4, 5), lambda: grid_positions(2, 2, 6)])
+def test_bad_dims(call):
+    with pytest.raises(ValueError, match="dim must be"):
+        call()

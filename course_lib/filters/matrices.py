@@ -8,8 +8,7 @@ pixel j. NL-means is then literally one call of :func:`course_lib.attend`:
 
     queries = keys = every pixel's patch, as a vector     values = the pixels
     scores  = -|patch_i - patch_j|^2 / (P h^2)  (P pixels per patch; = -d2 / h^2)
-    mask    = "key j lies in query i's search window"  (no mask: global NL-means), the square
-              window of lesson 02's ``window_mask_2d``
+    mask    = "key j lies in query i's search window"  (no mask: global NL-means)
 
 Also here: :func:`moved_weight`, how much of a pixel's weight the image's content moves away from
 where a fixed rule over the same window would put it.
@@ -22,9 +21,9 @@ import torch
 import torch.nn.functional as F
 
 from course_lib.basics.arrays import like_input, shape_str, to_tensor
+from course_lib.attention.masks import window_mask_2d  # the square window of lesson 02
 from course_lib.filters.image_args import as_chw
 from course_lib.attention.core import attend, softmax_weights
-from course_lib.attention.masks import window_mask_2d
 
 
 def _gray(image, name="image") -> tuple[torch.Tensor, bool]:
