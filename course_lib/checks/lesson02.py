@@ -166,7 +166,7 @@ def _causal_mask_cases():
 def _topk_reference(s, k):
     from course_lib.attention.weight_rules import topk_weights
 
-    return topk_weights(s, k)
+    return topk_weights(s, k=k)
 
 
 def _topk_unstable(s, k):

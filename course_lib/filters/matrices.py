@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from course_lib.basics.arrays import like_input, shape_str, to_tensor
+from course_lib.attention.masks import window_mask_2d  # the square window of lesson 02
 from course_lib.filters.image_args import as_chw
 from course_lib.attention.core import attend, softmax_weights
 
@@ -38,12 +39,6 @@ def pixel_grid(height: int, width: int) -> torch.Tensor:
     """``(row, col)`` of every pixel in reading order, shape ``(H*W, 2)``, float64."""
     rows, cols = torch.meshgrid(torch.arange(height), torch.arange(width), indexing="ij")
     return torch.stack([rows.reshape(-1), cols.reshape(-1)], dim=1).double()
-
-
-def window_mask(height: int, width: int, radius: int) -> torch.Tensor:
-    """``(n, n)`` boolean: True where key j lies in query i's window ``|dy|, |dx| <= radius``."""
-    pos = pixel_grid(height, width)
-    return (pos[:, None, :] - pos[None, :, :]).abs().amax(dim=-1) <= radius
 
 
 def patch_vectors(image: torch.Tensor, patch_radius: int) -> torch.Tensor:
@@ -73,7 +68,7 @@ def nl_means_matrix(image, h: float, patch_radius: int = 1, search_radius: int |
     img, from_numpy = _gray(image)
     height, width = img.shape
     patches = patch_vectors(img, patch_radius)                        # queries = keys
-    mask = None if search_radius is None else window_mask(height, width, search_radius)
+    mask = None if search_radius is None else window_mask_2d(height, width, search_radius)
     out, weights = attend(patches, patches, img.reshape(-1, 1), mask=mask,
                           kind="neg_sq_euclidean", temperature=patches.shape[-1] * h**2)
     return like_input(out.reshape(height, width), from_numpy), like_input(weights, from_numpy)
@@ -90,7 +85,7 @@ def nl_means_at(image, pixel, h: float, patch_radius: int = 1, search_radius: in
     query = patches[row * width + col][None]                          # (1, P)
     mask = None
     if search_radius is not None:
-        mask = window_mask(height, width, search_radius)[row * width + col][None]
+        mask = window_mask_2d(height, width, search_radius)[row * width + col][None]
     out, _ = attend(query, patches, img.reshape(-1, 1), mask=mask, kind="neg_sq_euclidean",
                     temperature=patches.shape[-1] * h**2)
     return out[0, 0]
@@ -101,7 +96,7 @@ def gaussian_matrix(height: int, width: int, sigma: float):
     ``-|p_i - p_j|^2 / (2 sigma^2)`` that use positions only, window ``ceil(3 sigma)``."""
     pos = pixel_grid(height, width)
     scores = -((pos[:, None, :] - pos[None, :, :]) ** 2).sum(-1) / (2 * sigma**2)
-    return softmax_weights(scores, mask=window_mask(height, width, math.ceil(3 * sigma))).numpy()
+    return softmax_weights(scores, mask=window_mask_2d(height, width, math.ceil(3 * sigma))).numpy()
 
 
 def moved_weight(weights, baseline) -> float:
@@ -127,5 +122,4 @@ __all__ = [
     "nl_means_matrix",
     "patch_vectors",
     "pixel_grid",
-    "window_mask",
 ]

@@ -44,17 +44,16 @@ def make_mask(name: str, n: int = N) -> np.ndarray:
 
 
 def weigh(scores: np.ndarray, rule: str, temperature: float, mask: np.ndarray) -> np.ndarray:
-    """Weights from ``scores`` under ``rule`` (one of ``RULES``), temperature and mask."""
+    """Weights from ``scores`` under ``rule`` (one of ``RULES``), temperature and mask: every
+    rule takes ``(scores, temperature, mask)`` and owns the temperature."""
     if rule == "softmax":
         return softmax_weights(scores, temperature, mask)
-    # The other rules take the mask as "blocked scores are far below every allowed one".
-    blocked = np.where(mask, scores / temperature, scores.min() / temperature - 1e6)
     if rule == "top-3":
-        return topk_weights(blocked, 3) * mask
+        return topk_weights(scores, temperature, mask, k=3)
     if rule == "sparsemax":
-        return sparsemax(blocked) * mask
+        return sparsemax(scores, temperature, mask)
     if rule == "argmax":
-        return hard_weights(blocked)
+        return hard_weights(scores, temperature, mask)
     raise ValueError(f"rule={rule!r} is not one of {RULES}")
 
 
