@@ -1,4 +1,4 @@
-"""The one pattern behind every explorer in the course.
+"""The one pattern behind every explorer in the course (lessons 00-06).
 
 An :class:`Explorer` owns a matplotlib ``Figure`` that is drawn once, a few ipywidgets controls,
 and an ``update`` function that changes the figure's *existing* artists (``set_data``,
