@@ -8,8 +8,9 @@ the nine heads of a 3x3 convolution as one picture (``head_mosaic``).
 """
 from __future__ import annotations
 
-import matplotlib
 import numpy as np
+from matplotlib import colormaps
+from matplotlib.cm import ScalarMappable
 from matplotlib.colors import LogNorm
 
 from course_lib.data.images import to_hwc
@@ -33,7 +34,7 @@ DIVERGING_CMAP = "PuOr"  # for signed quantities (scores that can be negative)
 # weight (often the largest) and the faint tails both show; zero weight (outside the window) is
 # NaN in weight_image and drawn grey.
 WEIGHT_NORM = LogNorm(1e-4, 1.0, clip=True)
-WEIGHT_CMAP_GREY_ZERO = matplotlib.colormaps[WEIGHT_CMAP].with_extremes(bad="#d9d9d9")
+WEIGHT_CMAP_GREY_ZERO = colormaps[WEIGHT_CMAP].with_extremes(bad="#d9d9d9")
 CROP = 12  # lesson 04's weight maps show (2 CROP + 1)^2 pixels around the chosen one
 
 # How figures name the similarity measures of course_lib.attention (lesson 01).
@@ -69,9 +70,6 @@ def overlay_weights(ax, image, weights, grid, patch: int, floor: float = 1e-3, o
     :func:`weight_log_norm` scale; a cell's opacity grows with its weight, so the photo shows
     through where the weights are small. ``weights`` has ``rows * cols`` entries (``grid``).
     Returns a ScalarMappable for a colour bar."""
-    from matplotlib import colormaps
-    from matplotlib.cm import ScalarMappable
-
     rows, cols = grid
     norm = weight_log_norm(floor)
     level = norm(np.clip(np.asarray(weights, dtype=float), floor, 1.0)).reshape(rows, cols)
