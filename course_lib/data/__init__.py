@@ -3,4 +3,5 @@
     images.py     real photos from ``skimage.data`` (nothing downloaded), noise, patches (lessons 01-05)
     shapes.py     small seeded synthetic shapes and sequences (lessons 05-06)
     marks.py      two marks far apart whose relation is the label; controlled pairs (lesson 06)
+    examples.py   the fixed examples lessons 00-04's text, explorers and checked outputs share
 """
