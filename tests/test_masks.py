@@ -90,3 +90,18 @@ def test_bad_arguments_raise_value_errors(call, match):
 def test_non_integer_size_raises_type_error():
     with pytest.raises(TypeError, match="n must be an integer"):
         causal_mask(2.5)
+
+
+def test_make_mask_names_the_four_masks_of_lesson_02():
+    from course_lib.attention.masks import MASK_KINDS, make_mask
+
+    expected = {"none": np.ones((6, 6), dtype=bool),
+                "padding": np.broadcast_to(padding_mask(np.array([4]), 6)[0], (6, 6)),
+                "causal": causal_mask(6), "local window": window_mask(6, 1)}
+    assert set(MASK_KINDS) == set(expected)
+    for kind in MASK_KINDS:
+        m = make_mask(kind, 6, length=4, radius=1)
+        assert m.dtype == bool and m.shape == (6, 6)
+        np.testing.assert_array_equal(m, expected[kind])
+    with pytest.raises(ValueError, match="kind='diagonal' is not one of MASK_KINDS"):
+        make_mask("diagonal", 6, length=4, radius=1)

@@ -50,3 +50,14 @@ def test_grid_halves_encode_row_and_column():
 def test_bad_dims(call):
     with pytest.raises(ValueError, match="dim must be"):
         call()
+
+
+def test_with_positions_mixes_place_into_unit_tokens():
+    from course_lib.attention.positions import with_positions
+
+    tokens = np.tile(np.eye(8)[:1], (6, 1))                   # six patches that look the same
+    placed = with_positions(tokens, (2, 3))
+    np.testing.assert_allclose(np.linalg.norm(placed, axis=1), 1.0)
+    gram = placed @ placed.T
+    assert np.all(gram[~np.eye(6, dtype=bool)] < 1 - 1e-6)    # their places now tell them apart
+    np.testing.assert_allclose(with_positions(tokens, (2, 3), strength=0.0), tokens)

@@ -57,3 +57,21 @@ def window_mask_2d(rows: int, cols: int, radius: int) -> np.ndarray:
     radius = require_count(radius, "radius", minimum=0)
     r, c = np.divmod(np.arange(rows * cols), cols)
     return (np.abs(r[:, None] - r[None, :]) <= radius) & (np.abs(c[:, None] - c[None, :]) <= radius)
+
+
+MASK_KINDS = ("none", "padding", "causal", "local window")
+
+
+def make_mask(kind: str, n: int, length: int, radius: int) -> np.ndarray:
+    """The ``(n, n)`` boolean mask of ``kind``, one of ``MASK_KINDS`` (lesson 02 compares them):
+    "none" (every key allowed), "padding" (only the first ``length`` keys are real),
+    "causal" (:func:`causal_mask`) or "local window" (:func:`window_mask` of ``radius``)."""
+    if kind == "none":
+        return np.ones((n, n), dtype=bool)
+    if kind == "padding":
+        return np.broadcast_to(padding_mask(np.array([length]), n)[0], (n, n))
+    if kind == "causal":
+        return causal_mask(n)
+    if kind == "local window":
+        return window_mask(n, radius)
+    raise ValueError(f"kind={kind!r} is not one of MASK_KINDS {MASK_KINDS}")

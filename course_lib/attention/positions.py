@@ -48,3 +48,15 @@ def grid_positions(rows: int, cols: int, dim: int, base: float = 100.0, *, inter
     row_enc = sinusoidal_positions(rows, dim // 2, base, interleave=interleave, dtype=dtype)[r]
     col_enc = sinusoidal_positions(cols, dim // 2, base, interleave=interleave, dtype=dtype)[c]
     return np.concatenate([row_enc, col_enc], axis=1)
+
+
+def with_positions(tokens: np.ndarray, grid, strength: float = 1.0) -> np.ndarray:
+    """Lesson 03's patch tokens ``(rows*cols, d)`` plus ``strength`` times a unit-length
+    :func:`grid_positions` code of their place in ``grid = (rows, cols)``, rescaled to length 1.
+
+    With unit-length tokens, ``strength = 1`` weighs where a patch is as much as what it shows.
+    """
+    pos = grid_positions(*grid, tokens.shape[1])
+    pos = pos / np.linalg.norm(pos, axis=1, keepdims=True)
+    mixed = tokens + strength * pos
+    return mixed / np.linalg.norm(mixed, axis=1, keepdims=True)

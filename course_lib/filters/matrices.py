@@ -11,12 +11,14 @@ pixel j. NL-means is then literally one call of :func:`course_lib.attend`:
     mask    = "key j lies in query i's search window"  (no mask: global NL-means)
 
 Also here: :func:`moved_weight`, how much of a pixel's weight the image's content moves away from
-where a fixed rule over the same window would put it.
+where a fixed rule over the same window would put it, and :func:`filter_maps`, the three maps of
+one pixel that lesson 04 and its explorer compare that way.
 """
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -24,6 +26,8 @@ from course_lib.basics.arrays import like_input, shape_str, to_tensor
 from course_lib.attention.masks import window_mask_2d  # the square window of lesson 02
 from course_lib.filters.image_args import as_chw
 from course_lib.attention.core import attend, softmax_weights
+from course_lib.filters.local import bilateral_weights, gaussian_weights
+from course_lib.filters.nonlocal_means import nl_means_weights
 
 
 def _gray(image, name="image") -> tuple[torch.Tensor, bool]:
@@ -115,7 +119,20 @@ def moved_weight(weights, baseline) -> float:
     return float((w - b).abs().sum() / 2)
 
 
+def filter_maps(noisy, pixel, sigma, sigma_color, h, search_radius) -> dict:
+    """Lesson 04's three ``(H, W)`` weight maps of ``pixel`` in the image ``noisy``, each over its
+    denoiser's own window, with the fixed rule each one is set against (for :func:`moved_weight`):
+    ``{"Gaussian": (map, map), "bilateral": (map, the Gaussian of the same sigma: its colour
+    term switched off), "NL-means": (map, uniform weights in the search window)}``."""
+    gauss = gaussian_weights(noisy, pixel, sigma)
+    nlm = nl_means_weights(noisy, pixel, h, patch_radius=1, search_radius=search_radius)
+    return {"Gaussian": (gauss, gauss),
+            "bilateral": (bilateral_weights(noisy, pixel, sigma, sigma_color), gauss),
+            "NL-means": (nlm, (nlm > 0) / np.count_nonzero(nlm))}
+
+
 __all__ = [
+    "filter_maps",
     "gaussian_matrix",
     "moved_weight",
     "nl_means_at",
