@@ -1,4 +1,4 @@
-"""Floating-point care behind the three steps (lessons 01-02): scores and softmax that stay right at any scale.
+"""Floating-point care behind the three steps (lessons 01-02): scores and softmax right at any scale.
 
 Learners can skip this file. The formulas in ``core.py`` are the textbook ones; the functions here
 compute the same numbers while avoiding the three ways floating point goes wrong:
