@@ -13,7 +13,7 @@ from pathlib import Path
 import polib
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_language_follows_course_lang_then_the_notebooks_folder(monkeypatch, tmp_path):
@@ -91,14 +91,14 @@ def test_lesson05_and_06_explorers_speak_chinese(monkeypatch, name):
     from matplotlib.text import Text
 
     from course_lib.widgets import EXPLORERS
-    from test_widgets import _another_value
+    from helpers.controls import another_value
 
     monkeypatch.setenv("COURSE_LANG", "zh")
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*[Gg]lyph.*missing")
         explorer = EXPLORERS[name]()
         for control in explorer.controls.values():     # moves redraw and rewrite the readout
-            control.value = _another_value(control)
+            control.value = another_value(control)
     texts = [t.get_text() for t in explorer.figure.findobj(Text) if t.get_text().strip()]
     english = [t for t in texts if t.isascii() and len(t) > 3 and " " in t
                and any(ch.isalpha() for ch in t)]

@@ -5,7 +5,7 @@ They are of the kinds that got "Well done!" and then broke the lesson's next cel
 in place, an unstable softmax, blocked gradients, a tie), or that were told about a mistake they did
 not make (a hint that names another mistake, a shape hint that does not fit).
 
-    python tests/test_checks_wrong_answers.py     # the table: check, wrong answer, verdict, hint
+    python tests/checks/test_checks_wrong_answers.py  # the table: check, wrong answer, verdict, hint
 """
 from __future__ import annotations
 

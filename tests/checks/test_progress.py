@@ -8,7 +8,7 @@ import pytest
 from course_lib.checks import CHECKS, check
 from course_lib.checks import progress
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def right_scaled_dot(q, k):

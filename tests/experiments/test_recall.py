@@ -1,7 +1,7 @@
 """Lesson 05, section 4: the word-recall task's sentences, its six readers and their sizes (fast).
 
 What the lesson claims about the trained readers is asserted over seeds 0-4 by
-tests/test_lesson05_recall_claims.py (a claims test: make claims).
+tests/claims/test_lesson05_recall_claims.py (a claims test: make claims).
 """
 import pytest
 import torch

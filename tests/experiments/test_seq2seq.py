@@ -1,7 +1,7 @@
 """Lesson 05, section 4: the reversal task's data, its four models and its explorer (fast).
 
 What the lesson claims about the trained models is asserted over seeds 0-4 by
-tests/test_lesson05_reversal_claims.py (a claims test: make claims).
+tests/claims/test_lesson05_reversal_claims.py (a claims test: make claims).
 """
 import numpy as np
 import pytest

@@ -6,7 +6,7 @@ import pytest
 
 import make_exercises as mx
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = sorted((ROOT / "solutions").glob("*_solutions.ipynb"))
 
 

@@ -13,7 +13,7 @@ import pytest
 
 import execute
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LESSONS = sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")
                  if not p.name.endswith(".updated.ipynb"))
 BUDGET_MIB = 600

@@ -6,7 +6,7 @@ import pytest
 
 import lesson_times
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 import notebook_lint
-from _browser import ROOT
+from helpers.browser import ROOT
 
 NOTEBOOKS = notebook_lint.discover(ROOT)
 

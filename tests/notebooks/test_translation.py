@@ -18,7 +18,7 @@ import pytest
 import make_exercises as mx
 import translate as tz
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TRANSLATED = [e for e in tz.english_notebooks() if tz.catalog_path(e).exists()]
 ids = lambda p: p.relative_to(ROOT).as_posix()  # noqa: E731
 
@@ -43,7 +43,7 @@ def test_every_link_of_a_chinese_notebook_resolves(english):
 
 @pytest.mark.parametrize("english", [e for e in TRANSLATED if e.parent.name == "notebooks"], ids=ids)
 def test_chinese_lesson_structure(english):
-    """As tests/test_notebooks.py asks of the English lessons, in Chinese."""
+    """As tests/notebooks/test_notebooks.py asks of the English lessons, in Chinese."""
     nb = nbformat.read(tz.translated_path(english), as_version=4)
     first = nb.cells[0].source
     assert first.startswith("# ") and "学习目标" in first and ("预计时间" in first or "预计用时" in first)

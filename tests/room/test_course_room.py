@@ -1,6 +1,6 @@
 """course_room: the room's hub configuration and the instructor's view, without a hub (fast).
 
-The real hub runs them in tests/test_hub.py; here: the counting, the page (escaped: names come from
+The real hub runs them in tests/system/test_hub.py; here: the counting, the page (escaped: names come from
 learners), the view's reading against a stand-in hub (only GETs, servers down, pagination), and
 that the guide's recipes hold the very text the hub test runs.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 from course_room import config, table, view  # noqa: E402
 
@@ -263,7 +263,7 @@ def test_the_guides_recipes_are_the_configuration_the_hub_test_runs():
     assert config.room_config() in guide, "run `make guide`: the one-server recipe is out of date"
     assert config.z2jh_values() in guide, "run `make guide`: the Zero to JupyterHub values are out of date"
     assert config.tljh_setup() in guide and config.oauth_config() in guide, "run `make guide`"
-    hub_test = (ROOT / "tests" / "test_hub.py").read_text(encoding="utf-8")
+    hub_test = (ROOT / "tests" / "system" / "test_hub.py").read_text(encoding="utf-8")
     assert "room_config.room_config()" in hub_test, "the hub test runs the same configuration"
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BINDER = ROOT / "binder"
 NOTEBOOKS = sorted(p for folder in ("notebooks", "exercises", "solutions")
                    for p in (ROOT / folder).glob("*.ipynb") if not p.name.endswith(".updated.ipynb"))

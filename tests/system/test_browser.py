@@ -31,7 +31,7 @@ import pytest
 import build_site
 import execute
 import slides
-from _browser import (ROOT, free_port, chromium_page, get_json, log_tail, require_browser,
+from helpers.browser import (ROOT, free_port, chromium_page, get_json, log_tail, require_browser,
                       screenshot_path, skip_or_fail, stop_process_tree, wait_for_http)
 
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"

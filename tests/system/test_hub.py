@@ -69,7 +69,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from _browser import REQUIRED, ROOT, free_port, log_tail, screenshot_path
+from helpers.browser import REQUIRED, ROOT, free_port, log_tail, screenshot_path
 
 sys.path.insert(0, str(ROOT))
 from course_room import config as room_config  # noqa: E402  (the package, from this checkout)
@@ -949,7 +949,7 @@ def test_the_instructors_view_counts_the_rooms_true_results(room, instructor):
 
 
 def test_the_instructors_view_shows_the_room_in_a_browser(room, instructor):
-    from _browser import chromium_page
+    from helpers.browser import chromium_page
 
     rows, down = expected_view(room.results)
     with chromium_page(width=1100, height=900) as page:
@@ -1009,7 +1009,7 @@ async def one_learner_with_a_kernel(base: str, name: str):
 CHILD = """
 import asyncio, json, sys, tempfile, time
 from pathlib import Path
-sys.path.insert(0, sys.argv[1])
+sys.path[:0] = [sys.argv[1], str(Path(sys.argv[1]).parent)]  # test_hub; tests/ for helpers/
 import test_hub as t
 tmp = Path(sys.argv[2])
 reaper = t.Reaper()

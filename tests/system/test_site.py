@@ -11,7 +11,7 @@ import pytest
 from ipywidgets.embed import embed_data
 
 import build_site
-from _browser import ROOT, block_network, chromium_page, screenshot_path, skip_or_fail
+from helpers.browser import ROOT, block_network, chromium_page, screenshot_path, skip_or_fail
 from course_lib.widgets import EXPLORERS
 
 WIDGET_STATE = build_site.WIDGET_STATE

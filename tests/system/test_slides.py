@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 import slides
-from _browser import ROOT, block_network, chromium_page, screenshot_path, skip_or_fail
+from helpers.browser import ROOT, block_network, chromium_page, screenshot_path, skip_or_fail
 
 LESSONS = sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")
                  if not p.name.endswith(".updated.ipynb"))

@@ -5,28 +5,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from course_lib.widgets import EXPLORERS
-
-
-def _another_value(control):
-    """A valid value different from the control's current one."""
-    if isinstance(control, (W.Dropdown, W.ToggleButtons, W.RadioButtons, W.Select)):
-        options = [o[1] if isinstance(o, tuple) else o for o in control.options]
-        return next(o for o in options if o != control.value)
-    if isinstance(control, W.Checkbox) or isinstance(control, W.ToggleButton):
-        return not control.value
-    if isinstance(control, (W.FloatLogSlider,)):
-        return control.base ** ((control.min + control.max) / 2) if \
-            not np.isclose(control.value, control.base ** ((control.min + control.max) / 2)) \
-            else control.base ** control.max
-    if hasattr(control, "min") and hasattr(control, "max"):
-        lo, hi = control.min, control.max
-        target = lo + (hi - lo) * 0.8
-        if isinstance(control, (W.IntSlider, W.BoundedIntText)):
-            target = int(round(target))
-        if np.isclose(target, control.value):
-            target = lo
-        return target
-    raise AssertionError(f"no rule for {type(control).__name__}")
+from helpers.controls import another_value
 
 
 @pytest.mark.parametrize("name", sorted(EXPLORERS))
@@ -38,7 +17,7 @@ def test_explorer_surface_and_every_control_redraws(name):
     for key, control in explorer.controls.items():
         assert isinstance(control, W.ValueWidget), key
         before = explorer.image.value
-        control.value = _another_value(control)
+        control.value = another_value(control)
         assert explorer.image.value != before, f"{name}: moving {key!r} did not change the picture"
         assert np.isfinite(explorer.last_update_ms)
 

@@ -13,7 +13,7 @@ from course_lib.locality.conv_attention import conv2d_as_attention, head_maps
 from course_lib.filters import bilateral_weights, gaussian_weights, nl_means_weights
 from course_lib.widgets import EXPLORERS
 
-from _artists import assert_control_updates
+from helpers.artists import assert_control_updates
 from course_lib.widgets.lesson04 import (
     CROP,
     LAPLACIAN,

@@ -14,7 +14,7 @@ import pytest
 
 from course_lib.widgets import EXPLORERS
 
-from _artists import assert_control_updates
+from helpers.artists import assert_control_updates
 
 
 # explorer -> control -> (new value, indices in `animated` that must change, that must not change)

@@ -10,7 +10,7 @@ from PIL import Image
 
 from course_lib.widgets import EXPLORERS
 from course_lib.widgets.base import PngEncoder
-from test_widgets import _another_value
+from helpers.controls import another_value
 
 # Every lesson's explorers (lesson 03's head view is also lesson 06's vit_heads; lesson 05's
 # decoder_steps lives in sequences.py).
@@ -63,7 +63,7 @@ def test_a_move_draws_only_the_moving_artists(name):
     and each move draws only the artists the explorer lists as changing."""
     explorer = EXPLORERS[name]()
     for control in explorer.controls.values():          # visit each control once
-        control.value = _another_value(control)
+        control.value = another_value(control)
     full_draws, drawn = [], []
     canvas, figure = explorer.figure.canvas, explorer.figure
     real_draw, real_draw_artist = canvas.draw, figure.draw_artist
@@ -73,7 +73,7 @@ def test_a_move_draws_only_the_moving_artists(name):
         for key, control in explorer.controls.items():
             for _ in range(2):
                 full_draws.clear(), drawn.clear()
-                control.value = _another_value(control)
+                control.value = another_value(control)
                 assert not full_draws, f"{name}: moving {key!r} redrew the whole figure"
                 assert 0 < len(drawn) <= len(explorer.animated), (name, key, len(drawn))
     finally:
@@ -84,7 +84,7 @@ def _moves(explorer):
     """Each control to another value and back, twice: (control name, value) in order."""
     for _ in range(2):
         for key, control in explorer.controls.items():
-            start, other = control.value, _another_value(control)
+            start, other = control.value, another_value(control)
             yield key, other
             yield key, start
 
@@ -117,6 +117,6 @@ def test_lessons_05_06_same_values_same_picture(name):
     for key, value in _moves(explorer):
         explorer.controls[key].value = value
     for key, control in explorer.controls.items():     # ends where it began; set it anyway
-        control.value = _another_value(control)
+        control.value = another_value(control)
         control.value = start[key]
     assert np.array_equal(_decoded(explorer.image.value), first)
