@@ -5,6 +5,7 @@ import torch
 
 from course_lib.checks import CHECKS, check
 from course_lib.checks.framework import _outputs, _all_close, as_numpy
+from helpers.checks import reference_solution
 
 REQUIRED = {"scaled_dot", "softmax", "attend"}
 
@@ -13,37 +14,9 @@ def test_required_checks_exist():
     assert REQUIRED <= set(CHECKS)
 
 
-def _uniform_pooling(tokens):
-    return tokens.mean(dim=1), torch.full(tokens.shape[:2], 1.0 / tokens.shape[1], dtype=tokens.dtype)
-
-
-def _reference(name):
-    """A function that returns each case's expected answer: what a correct solution returns.
-
-    Checks of torch exercises also compare gradients, which a stored answer cannot carry: for
-    them the reference is a real torch solution."""
-    from course_lib.checks.lesson03 import _Sketch
-
-    solutions = {"uniform_pooling": _uniform_pooling, "multi_head_attention": _Sketch}
-    if CHECKS[name].gradients:
-        return solutions[name]
-    cases = CHECKS[name].cases()
-
-    def solution(*args):
-        for case in cases:
-            # (a check may hand the learner torch tensors: lesson 05's uniform_pooling)
-            if all(np.array_equal(np.asarray(a), np.asarray(b))
-                   if isinstance(a, (np.ndarray, torch.Tensor)) else a == b
-                   for a, b in zip(args, case.args)):
-                return case.expected
-        raise AssertionError("unknown case")
-
-    return solution
-
-
 @pytest.mark.parametrize("name", sorted(CHECKS))
 def test_reference_answers_pass(name, capsys):
-    result = check(name, _reference(name))
+    result = check(name, reference_solution(name))
     assert result.passed and result.attempted
     assert "passed" in capsys.readouterr().out
 

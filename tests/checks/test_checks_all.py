@@ -129,16 +129,12 @@ def test_hints_name_the_mistake_actually_made():
 # Issue 21: what passed and then broke the lesson's next cell, for EVERY registered check
 # ------------------------------------------------------------------------------------------
 from course_lib.checks.framework import UNSTABLE_SOFTMAX_HINT, as_numpy  # noqa: E402
+from helpers.checks import reference_solution  # noqa: E402
 
 # Exercises that compute a softmax, and torch exercises whose result is trained through.
 SOFTMAX_EXERCISES = {"softmax", "masked_softmax", "topk_weights", "attend", "nadaraya_watson",
                      "self_attention", "multi_head_attention", "attention_pool", "motion_weights"}
 TORCH_EXERCISES = {"multi_head_attention", "uniform_pooling"}
-
-
-def _solution(name):
-    from tests.test_checks import _reference
-    return _reference(name)
 
 
 def _mutable(a):
@@ -149,7 +145,7 @@ def _mutable(a):
 def test_every_check_teaches_on_a_pass(name):
     spec = CHECKS[name]
     assert len(spec.success.split()) >= 8, f"{name}: the success sentence is too thin"
-    result = check(name, _solution(name), verbose=False)
+    result = check(name, reference_solution(name), verbose=False)
     assert result.passed and result.message.endswith(spec.success)
 
 
@@ -162,7 +158,7 @@ def test_every_check_catches_an_answer_that_changes_its_input(name):
         assert all(isinstance(a, (int, float, np.integer, np.floating))
                    for case in cases for a in case.args), name
         return
-    solution = _solution(name)
+    solution = reference_solution(name)
 
     def scribble(a):
         if isinstance(a, torch.Tensor):
@@ -229,7 +225,7 @@ def test_the_torch_exercises_are_all_flagged():
 def test_every_module_check_compares_gradients(name):
     spec = CHECKS[name]
     assert all(case.gradients for case in spec.cases()), f"{name}: a case without gradients"
-    solution = _solution(name)
+    solution = reference_solution(name)
 
     def detached(outputs):
         return tuple(o.detach() for o in outputs)
