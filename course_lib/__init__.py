@@ -1,13 +1,34 @@
-"""course_lib: the helper library of the course "Attention as adaptive computation".
+"""course_lib: the helper library of the course "Attention as adaptive computation" (lessons 00-06).
 
     import course_lib as cl
     scores  = cl.similarity(q, k)            # 1. similarity computation
     weights = cl.softmax_weights(scores)     # 2. weight allocation
     out, w  = cl.attend(q, k, v)             # 3. weighted aggregation (all three steps)
 
-Submodules: ``core`` (the three steps), ``images`` (real photos and patches), ``plotting``,
-``checks`` (exercise feedback), ``widgets`` (interactive explorers), and one module per later
-lesson. Submodules that need ipywidgets are imported on first use, not here.
+Where each lesson's code lives (a wing holds what several lessons share; each wing's
+``__init__.py`` is its table of contents):
+
+    lesson                      wings it uses                      its own rooms
+    00 start here               attention.core, data.examples      widgets.lesson00
+    01 similarity               attention.core, data.images        checks.lesson01, widgets.lesson01
+    02 weights                  attention.masks, .weight_rules     checks.lesson02, widgets.lesson02
+    03 aggregation              attention.kernel_regression,       checks.lesson03, widgets.lesson03,
+                                .positions, .words,                widgets.heads
+                                experiments.trained_heads
+    04 local vs global          filters, locality                  checks.lesson04, widgets.lesson04
+    05 adaptivity               layers, data.digits,               checks.lesson05, widgets.lesson05,
+                                experiments.clutter,               widgets.sequences
+                                .visual_recall, .video,
+                                .seq2seq, .recall
+    06 capstone                 experiments.capstone, data.marks,  checks.lesson06, widgets.lesson06
+                                locality.reach
+
+    basics       the NumPy/torch door, argument checks, language, threads, seeds (every lesson)
+    plotting     colour-blind-safe colours and figure helpers (every lesson)
+
+Layers, from the top (a module imports only from its wing or from wings below; CONTRIBUTING.md):
+widgets | checks; plotting; experiments; layers; filters | locality; data; attention; basics.
+``checks``, ``widgets`` and ``plotting`` are imported on first use (``cl.checks``), not here.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Figure helpers shared by the lessons, so every picture in the course looks the same.
+"""Figure helpers shared by every lesson, so every picture in the course looks the same.
 
 Colours: the Okabe-Ito palette (distinguishable with every common colour-vision deficiency) for
 lines and markers; ``WEIGHT_CMAP`` (cividis) for weights and attention maps; gray for photos.

@@ -1,4 +1,4 @@
-"""Plumbing shared by every core function: NumPy in -> NumPy out, and argument checks.
+"""The NumPy/torch door behind every lesson's functions: NumPy in -> NumPy out, and argument checks.
 
 Learners can skip this file. It exists so that the interesting modules (``core.py``,
 ``filters.py``, ...) stay short, and so that every bad input produces an error message of the
@@ -146,3 +146,24 @@ def broadcast_mask(mask, scores: torch.Tensor, name: str = "mask") -> torch.Tens
             f"with size-1 dimensions where it should repeat"
         )
     return m.to(scores.device).expand(scores.shape)
+
+
+def require_shape(x: torch.Tensor, name: str, rank: int, layout: str, **sizes) -> None:
+    """Raise a ValueError naming ``name`` and ``layout`` unless ``x`` is a tensor with ``rank``
+    dimensions and the given sizes (lessons 05-06: every trained model checks its input this way).
+
+    ``layout`` names the axes, ``"(B, C, H, W)"``; ``sizes`` pins some of them by letter, e.g.
+    ``require_shape(images, "images", 4, "(B, C, H, W)", C=1)``: the message then says
+    "images must have shape (B, C, H, W) with C=1, got (8, 3, 24, 24)".
+    """
+    ok = isinstance(x, torch.Tensor) and x.dim() == rank
+    if ok:
+        letters = layout.strip("()").replace(" ", "").split(",")
+        for letter, expected in sizes.items():
+            if x.shape[letters.index(letter)] != expected:
+                ok = False
+    if not ok:
+        seen = shape_str(x) if hasattr(x, "shape") else type(x).__name__
+        want = ", ".join(f"{k}={v}" for k, v in sizes.items())
+        raise ValueError(f"{name} must have shape {layout}{' with ' + want if want else ''}, "
+                         f"got {seen}")

@@ -1,4 +1,4 @@
-"""The language course_lib speaks: English, or Chinese (中文) in the Chinese edition (zh/).
+"""The language course_lib speaks in every lesson: English, or Chinese (中文) in the Chinese edition (zh/).
 
     from course_lib.basics.language import tr
     print(tr("Check {name!r}: not attempted yet.").format(name="cosine"))

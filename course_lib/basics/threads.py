@@ -1,4 +1,4 @@
-"""How many CPU threads torch should use here, and setting it: one call at the top of a notebook.
+"""How many CPU threads torch should use here, and setting it: one call at the top of every lesson.
 
     import course_lib as cl
     cl.use_course_threads()        # -> 2 on a 2-CPU laptop; 1 on a hub slot limited to 1 CPU

@@ -2,5 +2,6 @@
 
     images.py     real photos from ``skimage.data`` (nothing downloaded), noise, patches (lessons 01-05)
     shapes.py     small seeded synthetic shapes and sequences (lessons 05-06)
+    digits.py     real handwritten digits on real texture, cluttered canvases (lesson 05)
     marks.py      two marks far apart whose relation is the label; controlled pairs (lesson 06)
 """

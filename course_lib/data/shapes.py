@@ -1,4 +1,4 @@
-"""Synthetic data for lessons 05-06 (lesson 06's own data lives in ``capstone.py``): small, seeded,
+"""Synthetic data for lessons 05-06 (lesson 06's own images live in ``marks.py``): small, seeded,
 generated in milliseconds.
 
 Every generator takes ``seed`` and returns the same tensors on every machine (NumPy's
@@ -9,8 +9,8 @@ evidence is* (a boolean mask), so that we can measure whether a model's attentio
     clutter_scenes   one target (a "+" or an "x") among distractors     -> which target?
     sequences        toy token sequences: reverse or sort them
 
-Lesson 05's cluttered real digits and videos live in ``clutter.py`` and ``video.py``; lesson 06's
-marks in ``marks.py``.
+Lesson 05's real digits on texture live in ``digits.py`` (its videos in
+``experiments/video.py``); lesson 06's marks in ``marks.py``.
 """
 from __future__ import annotations
 

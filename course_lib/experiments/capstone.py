@@ -4,16 +4,25 @@ beside their strongest rivals.
     images, labels, marks = two_marks(1500, min_gap=12, relation="same_row")  # long-range task
     cnn, vit = make_model("cnn", seed=0), make_model("vit", seed=0)           # 9,022 / 8,802 parameters
     pairs, pair_labels = controlled_pairs(50)                                 # differ only in the relation
+    train, test = make_task("long-range")                                    # fixed data, seed 0
+    vit = fit("vit", "long-range", seed=0)                                    # the task's budget
+    claims("long-range", {"vit": evaluate(vit, "long-range")})
     run_long_range(0)     # every model of TASK_MODELS["long-range"] trained with seed 0, evaluated
+
+The four verbs of every experiment (``course_lib/experiments/__init__.py``), for an experiment
+with two tasks: the task's name goes where the others pass data. :func:`make_task` ``(task)``
+gives its ``(train, test)``; :func:`fit` ``(model_name, task, seed)``, :func:`evaluate`
+``(model, task)`` and :func:`claims` ``(task, run)`` read that task's data themselves (made once
+per process, :func:`shared_task`); :func:`run_seed` ``(seed, task)`` for the sweeps.
 
 The models are built to be compared fairly: parameters within 10% of each other (the rivals
 too: a learned fixed mixing matrix in place of attention, uniform weights, an MLP on pixels, max
 pooling, a CNN that sees the whole image), and the lesson trains them with the same optimiser,
 schedule, steps, batches and data (:data:`BUDGET` on the long-range task, :data:`LOCAL_BUDGET`
-on the local one, :func:`fit`), each at its own learning rate (:data:`LEARNING_RATES`).
-``run_local`` / ``run_long_range`` are the stored sweeps' ``run_seed`` functions
-(``course_lib/experiments/sweeps.py``, ``tools/sweep.py``). Everything only lesson 06 uses lives here and in
-``marks.py`` (its images); the cluttered scenes come from ``data.py``.
+on the local one, :func:`train_with_budget`), each at its own learning rate (:data:`LEARNING_RATES`).
+``run_local`` / ``run_long_range`` are the stored sweeps' functions of the seed
+(``course_lib/experiments/sweeps.py``, ``tools/sweep.py``). Everything only lesson 06 uses lives
+here and in ``data/marks.py`` (its images); the cluttered scenes come from ``data/shapes.py``.
 """
 from __future__ import annotations
 
@@ -25,26 +34,35 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from course_lib.basics.arrays import require_shape
+from course_lib.basics.runtime import default_device
 from course_lib.data.marks import controlled_pairs, draw_marks, two_marks
+from course_lib.data.shapes import clutter_scenes, split
 from course_lib.layers.models import mass_on_mask
-from course_lib.layers.modules import TransformerBlock, _require_shape
-from course_lib.layers.training import _check_data, _logits, accuracy, cross_entropy, default_device, predict
+from course_lib.layers.modules import TransformerBlock
+from course_lib.layers.training import accuracy, check_data, cross_entropy, logits_of, predict
 
 
-def make_tasks(n_local_train: int = 300, n_long_train: int = 1200, n_test: int = 300) -> dict:
-    """The lesson's two tasks, each ``((train_x, train_y, train_masks), (test_x, test_y, test_masks))``.
+TASKS = ("local", "long-range")
 
-    ``"local"``: the small cluttered scenes of ``data.clutter_scenes`` (is the one target a "+"
-    or an "x"?) with a small training set: the evidence is a 3x3 region. ``"long-range"``: :func:`two_marks` with
-    ``relation="same_row"``, marks 12 columns apart. The data are fixed (seed 0) whatever the
-    training seed, so every model and seed sees the same images.
+
+def make_task(task: str, n_train: int | None = None, n_test: int = 300):
+    """One of the lesson's two tasks, :data:`TASKS`: ``((train_x, train_y, train_masks),
+    (test_x, test_y, test_masks))``.
+
+    ``"local"``: the small cluttered scenes of ``data.shapes.clutter_scenes`` (is the one target a
+    "+" or an "x"?) with a small training set (``n_train`` 300 by default): the evidence is a 3x3
+    region. ``"long-range"``: :func:`two_marks` with ``relation="same_row"``, marks 12 columns
+    apart (1200 training images). The data are fixed (seed 0) whatever the training seed, so every
+    model and seed sees the same images.
     """
-    from course_lib.data.shapes import clutter_scenes, split
-
-    x, y, m = clutter_scenes(n_local_train + n_test, seed=0)
-    local = split(n_local_train, x, y, m)
-    x, y, m = two_marks(n_long_train + n_test, min_gap=12, relation="same_row", seed=0)
-    return {"local": local, "long-range": split(n_long_train, x, y, m)}
+    if task == "local":
+        n_train = 300 if n_train is None else n_train
+        return split(n_train, *clutter_scenes(n_train + n_test, seed=0))
+    if task == "long-range":
+        n_train = 1200 if n_train is None else n_train
+        return split(n_train, *two_marks(n_train + n_test, min_gap=12, relation="same_row", seed=0))
+    raise ValueError(f"task={task!r} is not known; expected one of {TASKS}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -93,7 +111,7 @@ class FixedMixing(nn.Module):
         self.mixing = nn.Parameter(torch.full((tokens, tokens), 1.0 / tokens))
 
     def forward(self, x: torch.Tensor):
-        _require_shape(x, "x", 3, "(B, n, dim)", n=self.mixing.shape[0])
+        require_shape(x, "x", 3, "(B, n, dim)", n=self.mixing.shape[0])
         out = torch.einsum("ij,bjd->bid", self.mixing.to(x.dtype), x)
         # the weights returned are for reading (maps), not for gradients: detached, so that
         # tools that trace the forward pass without gradients (models.count_macs) accept them
@@ -118,8 +136,8 @@ class PixelMLP(nn.Module):
         self.head = nn.Linear(hidden, num_classes)
 
     def forward(self, images: torch.Tensor):
-        _require_shape(images, "images", 4, "(B, C, H, W)", C=self.in_channels,
-                       H=self.image_size, W=self.image_size)
+        require_shape(images, "images", 4, "(B, C, H, W)", C=self.in_channels,
+                      H=self.image_size, W=self.image_size)
         h = torch.relu(self.hidden(images.flatten(1)))
         return self.head(h), h
 
@@ -198,8 +216,8 @@ class TinyViT(nn.Module):
         self.head = nn.Linear(dim, num_classes)
 
     def forward(self, images: torch.Tensor):
-        _require_shape(images, "images", 4, "(B, C, H, W)", C=self.in_channels,
-                       H=self.image_size, W=self.image_size)
+        require_shape(images, "images", 4, "(B, C, H, W)", C=self.in_channels,
+                      H=self.image_size, W=self.image_size)
         tokens = self.embed(images).flatten(2).transpose(1, 2)        # (B, n, dim)
         x = torch.cat([self.cls.expand(len(tokens), -1, -1), tokens], 1) + self.pos
         weights = []
@@ -295,7 +313,7 @@ class TinyCNN(nn.Module):
         return x
 
     def forward(self, images: torch.Tensor):
-        _require_shape(images, "images", 4, "(B, C, H, W)", C=self.in_channels)
+        require_shape(images, "images", 4, "(B, C, H, W)", C=self.in_channels)
         f = self.feature_maps(images)                                   # (B, width, h, w)
         class_maps = torch.einsum("bchw,kc->bkhw", f, self.head.weight)  # per-position evidence
         if self.pooling == "max":
@@ -388,14 +406,14 @@ def learning_rate(step: int, steps: int, lr: float, warmup: int) -> float:
     return lr * min((step + 1) / warmup, 1.0) * 0.5 * (1 + math.cos(math.pi * step / steps))
 
 
-def fit(model: nn.Module, data, budget: dict = BUDGET, seed: int = 0, desc: str = "training",
-        progress: bool = True) -> list[float]:
+def train_with_budget(model: nn.Module, data, budget: dict = BUDGET, seed: int = 0,
+                      desc: str = "training", progress: bool = True) -> list[float]:
     """Train ``model`` on ``data = (images, labels)`` with ``budget``; returns the loss per step.
 
     The mini-batches depend only on ``seed`` (not on the model), so two models trained with the
     same seed see the same images in the same order.
     """
-    inputs, targets = _check_data(data)
+    inputs, targets = check_data(data)
     device = default_device()
     model.to(device).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=budget["lr"])
@@ -405,7 +423,7 @@ def fit(model: nn.Module, data, budget: dict = BUDGET, seed: int = 0, desc: str 
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, budget["steps"], budget["lr"], budget["warmup"])
         idx = torch.randint(len(targets), (min(budget["batch_size"], len(targets)),), generator=order)
-        loss = cross_entropy(_logits(model(*(x[idx].to(device) for x in inputs))),
+        loss = cross_entropy(logits_of(model(*(x[idx].to(device) for x in inputs))),
                              targets[idx].to(device))
         optimizer.zero_grad()
         loss.backward()
@@ -427,9 +445,10 @@ def make_model(kind: str, seed: int = 0) -> nn.Module:
 # Every model on both tasks, one seed at a time (the stored sweeps, course_lib/experiments/sweeps.py)
 # --------------------------------------------------------------------------------------------
 @functools.cache
-def shared_tasks() -> dict:
-    """:func:`make_tasks` with its defaults, made once per process (the data never change)."""
-    return make_tasks()
+def shared_task(task: str):
+    """:func:`make_task` ``(task)`` with its defaults, made once per process (the data never
+    change)."""
+    return make_task(task)
 
 
 @functools.cache
@@ -446,7 +465,7 @@ def class_token_on_marks(vit: TinyViT, images: torch.Tensor, masks: torch.Tensor
     Shapes: images ``(B, 1, 24, 24)``, masks ``(B, 2, 24, 24)`` (one per mark, as
     :func:`two_marks` returns them).
     """
-    _require_shape(masks, "masks", 4, "(B, marks, H, W)", B=images.shape[0])
+    require_shape(masks, "masks", 4, "(B, marks, H, W)", B=images.shape[0])
     _, weights = predict(vit, images)
     on_marks = masks.any(1)
     result = []
@@ -462,7 +481,7 @@ def evaluate(model: nn.Module, task: str) -> dict:
     ``pairs``, the accuracy on the 200 images of the 100 controlled pairs (section 4), and for
     a ViT with attention ``on marks``: in the layer where it is largest, the class token's
     weight on the marks' tiles divided by the share uniform weights would put there (section 5)."""
-    (x, y, _), (x_test, y_test, m_test) = shared_tasks()[task]
+    (x, y, _), (x_test, y_test, m_test) = shared_task(task)
     metrics = {"accuracy": accuracy(model, (x_test, y_test)),
                "train accuracy": float(sum(accuracy(model, (x[i:i + 300], y[i:i + 300])) * len(y[i:i + 300])
                                            for i in range(0, len(y), 300)) / len(y))}
@@ -473,37 +492,50 @@ def evaluate(model: nn.Module, task: str) -> dict:
     return metrics
 
 
-def train_on_task(task: str, kind: str, seed: int = 0, lr: float | None = None,
-                  progress: bool = False, desc: str | None = None):
-    """Train a fresh ``kind`` (initialised and fed mini-batches with ``seed``) on ``task`` with
-    :func:`budget_for` ``(task, kind, lr)``; returns ``(model, metrics, losses)``."""
-    budget = budget_for(task, kind, lr)
-    (x, y, _), _ = shared_tasks()[task]
-    model = make_model(kind, seed=seed)
-    losses = fit(model, (x, y), budget, seed=seed, progress=progress, desc=desc or f"{kind} / {task}")
-    return model, evaluate(model, task), losses
+def fit(model_name: str, task: str, seed: int = 0, lr: float | None = None,
+        progress: bool = False, desc: str | None = None) -> nn.Module:
+    """A fresh ``model_name`` (a key of :data:`CONFIGS`, initialised and fed mini-batches with
+    ``seed``) trained on ``task``'s training images with :func:`budget_for` ``(task, model_name,
+    lr)``. Returns the model, in eval mode; the loss of every step is in ``model.losses``."""
+    budget = budget_for(task, model_name, lr)
+    (x, y, _), _ = shared_task(task)
+    model = make_model(model_name, seed=seed)
+    model.losses = train_with_budget(model, (x, y), budget, seed=seed, progress=progress,
+                                     desc=desc or f"{model_name} / {task}")
+    return model
 
 
-def train_every_model(task: str, seed: int) -> dict:
+def fit_every_model(task: str, seed: int) -> dict:
     """Every model of :data:`TASK_MODELS` ``[task]`` trained with ``seed`` at the current torch
     thread count: ``{kind: (model, metrics)}`` (the claims tests read the models too)."""
-    return {kind: train_on_task(task, kind, seed)[:2] for kind in TASK_MODELS[task]}
+    runs = {}
+    for kind in TASK_MODELS[task]:          # each model evaluated as soon as it is trained
+        model = fit(kind, task, seed)
+        runs[kind] = (model, evaluate(model, task))
+    return runs
+
+
+def run_seed(seed: int, task: str) -> dict:
+    """``{model: metrics}`` for every model of ``task`` trained with ``seed`` (a stored sweep's
+    seed: :func:`run_local`, :func:`run_long_range`)."""
+    return {kind: metrics for kind, (_, metrics) in fit_every_model(task, seed).items()}
 
 
 def run_local(seed: int) -> dict:
-    """The sweep ``lesson06_local``: ``{model: {"accuracy": ...}}`` for one seed."""
-    return {kind: metrics for kind, (_, metrics) in train_every_model("local", seed).items()}
+    """The sweep ``lesson06_local``: ``{model: {"accuracy": ...}}`` for one seed (tools/sweep.py
+    needs a function of the seed alone)."""
+    return run_seed(seed, "local")
 
 
 def run_long_range(seed: int) -> dict:
     """The sweep ``lesson06_longrange``: ``{model: {"accuracy": ..., "pairs": ...}}``."""
-    return {kind: metrics for kind, (_, metrics) in train_every_model("long-range", seed).items()}
+    return run_seed(seed, "long-range")
 
 
 def learning_rate_sweep(task: str, seed: int = 0) -> dict:
     """Held-out accuracy of every model of ``task`` at every rate of
     :data:`LEARNING_RATES_TRIED`: ``{model: {"lr 0.0025": accuracy, ...}}``."""
-    return {kind: {f"lr {lr:g}": train_on_task(task, kind, seed, lr=lr)[1]["accuracy"]
+    return {kind: {f"lr {lr:g}": evaluate(fit(kind, task, seed, lr=lr), task)["accuracy"]
                    for lr in LEARNING_RATES_TRIED} for kind in TASK_MODELS[task]}
 
 
@@ -655,8 +687,8 @@ def saliency(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
 def mass_on_marks(maps: torch.Tensor, masks: torch.Tensor) -> tuple[float, float]:
     """Mean share of each ``(B, H, W)`` map (summing to 1) on the ``(B, H, W)`` boolean masks,
     and the masks' mean share of the pixels (what a uniform map would give)."""
-    _require_shape(maps, "maps", 3, "(B, H, W)")
-    _require_shape(masks, "masks", 3, "(B, H, W)", B=maps.shape[0], H=maps.shape[1])
+    require_shape(maps, "maps", 3, "(B, H, W)")
+    require_shape(masks, "masks", 3, "(B, H, W)", B=maps.shape[0], H=maps.shape[1])
     mass = (maps * masks).flatten(1).sum(1).mean().item()
     return mass, masks.flatten(1).float().mean().item()
 
@@ -666,5 +698,6 @@ __all__ = ["BUDGET", "BUDGETS", "CLAIMS", "CNNS", "CONFIGS", "claims", "claims_o
            "LOCAL_BUDGET", "PixelMLP", "TASK_MODELS", "TinyCNN", "TinyViT", "UniformMixing",
            "budget_for", "controlled_pairs", "draw_marks", "evaluate", "fit", "learning_rate",
            "learning_rate_sweep", "learning_rate_table", "learning_rates_local", "learning_rates_long_range",
-           "make_model", "make_tasks", "mass_on_marks", "run_local", "run_long_range", "saliency",
-           "shared_pairs", "shared_tasks", "train_every_model", "train_on_task", "two_marks"]
+           "make_model", "make_task", "mass_on_marks", "run_local", "run_long_range", "run_seed",
+           "saliency", "shared_pairs", "shared_task", "fit_every_model", "TASKS", "train_with_budget",
+           "two_marks"]

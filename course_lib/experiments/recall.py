@@ -24,9 +24,14 @@ differs only in how it reads the list (``READERS``):
                     must hold every pair, because the question comes last
 
     train_x, train_y = sentences(64, n_pairs=5, generator=g)   # token ids (B, 4K+2), labels (B,)
-    model = train_model("attention", seed=0)                   # one batch of one K per step
-    accuracy = evaluate(model, test_sets())                    # {K: fraction right}
+    train, test = make_task()                                  # how batches are drawn; held-out sentences
+    model = fit("attention", train, seed=0)                    # one batch of one K per step
+    accuracy = evaluate(model, test)                           # {K: fraction right}
+    claims(metrics({"attention": model}, test), weight_on_asked(model, test))
     run_seed(0)                                                # every reader, for tools/sweep.py
+
+The experiment's four verbs (``course_lib/experiments/__init__.py``): :func:`make_task`,
+:func:`fit` (a reader of :data:`READERS`), :func:`evaluate`, :func:`claims`.
 
 The vocabulary is fixed below; every sentence is drawn from a seeded generator; nothing is
 downloaded.
@@ -86,12 +91,15 @@ def sentences(n: int, n_pairs: int, generator: torch.Generator):
     return tokens, numbers.gather(1, asked[:, None])[:, 0]
 
 
-def test_sets(pairs=PAIRS, n: int = 500, seed: int = 12345) -> dict:
-    """Held-out sentences ``{K: (tokens, labels)}`` from their own seed. (With 10 colours and 8
-    numbers there are over 10**6 sentences of 3 pairs, so a test sentence is very unlikely to
-    have been trained on; at K = 2, 90 x 64 x 2 = 11,520 exist and some repeat.)"""
+def make_task(pairs=PAIRS, n_test: int = 500, seed: int = 12345) -> tuple[dict, dict]:
+    """``(train, test)``. Training draws fresh sentences with one random K per batch from
+    :func:`fit`'s seed, so ``train`` is what the batches are drawn from: ``{"pairs": (2, ...,
+    8)}``. ``test``: held-out sentences ``{K: (tokens, labels)}``, ``n_test`` per K, from their
+    own ``seed``. (With 10 colours and 8 numbers there are over 10**6 sentences of 3 pairs, so a
+    test sentence is very unlikely to have been trained on; at K = 2, 90 x 64 x 2 = 11,520 exist
+    and some repeat.)"""
     generator = torch.Generator().manual_seed(seed)
-    return {k: sentences(n, k, generator) for k in pairs}
+    return {"pairs": tuple(pairs)}, {k: sentences(n_test, k, generator) for k in pairs}
 
 
 def words_of(tokens) -> list[str]:
@@ -198,9 +206,9 @@ def build(reader: str, seed: int = 0) -> Recaller:
 # --------------------------------------------------------------------------------------------
 # Training and evaluation
 # --------------------------------------------------------------------------------------------
-def train_recaller(model: Recaller, steps: int = BUDGET["steps"], pairs=PAIRS,
-                   batch_size: int = BUDGET["batch_size"], lr: float = BUDGET["lr"],
-                   seed: int = 0, progress: bool = True, desc: str = "training") -> dict:
+def _train(model: Recaller, steps: int = BUDGET["steps"], pairs=PAIRS,
+           batch_size: int = BUDGET["batch_size"], lr: float = BUDGET["lr"],
+           seed: int = 0, progress: bool = True, desc: str = "training") -> dict:
     """Adam on fresh sentences; each batch has one K drawn from ``pairs``. The batches depend only
     on ``seed``, so every reader sees the same sentences. -> ``{"loss": [...]}`` per step."""
     generator = torch.Generator().manual_seed(seed)
@@ -228,21 +236,24 @@ def evaluate(model: Recaller, test: dict) -> dict:
             for k, (tokens, labels) in test.items()}
 
 
-def train_model(reader: str, seed: int = 0, lr: float = BUDGET["lr"], steps: int = BUDGET["steps"],
-                progress: bool = True) -> Recaller:
-    """One reader, built with :func:`build` and trained with the shared budget."""
+def fit(reader: str, train: dict, seed: int = 0, lr: float = BUDGET["lr"],
+        steps: int = BUDGET["steps"], progress: bool = True) -> Recaller:
+    """One reader, built with :func:`build` and trained with the shared budget on sentences drawn
+    as ``train`` (:func:`make_task`) says; the sentences depend only on ``seed``."""
     model = build(reader, seed)
-    train_recaller(model, steps=steps, lr=lr, seed=seed, progress=progress, desc=reader)
+    _train(model, steps=steps, pairs=train["pairs"], lr=lr, seed=seed, progress=progress,
+           desc=reader)
     return model
 
 
-def train_all(seed: int, lr: dict | None = None, steps: int = BUDGET["steps"],
-              progress: bool = False) -> dict:
+def fit_every_model(seed: int, lr: dict | None = None, steps: int = BUDGET["steps"],
+                    progress: bool = False) -> dict:
     """Every reader trained with ``seed`` on the same sentences and steps: ``{reader: model}``.
     ``lr``: a learning rate per reader (default: the budget's for all); ``steps``: a smaller
     budget for unit tests."""
-    return {reader: train_model(reader, seed, lr=(lr or {}).get(reader, BUDGET["lr"]),
-                                steps=steps, progress=progress) for reader in READERS}
+    train = make_task()[0]
+    return {reader: fit(reader, train, seed, lr=(lr or {}).get(reader, BUDGET["lr"]),
+                        steps=steps, progress=progress) for reader in READERS}
 
 
 def metrics(models: dict, test: dict) -> dict:
@@ -259,7 +270,7 @@ def metrics(models: dict, test: dict) -> dict:
 def run_seed(seed: int) -> dict:
     """Every reader trained with ``seed`` and evaluated on the held-out sentences: the experiment
     ``tools/sweep.py lesson05_recall course_lib.experiments.recall:run_seed`` stores."""
-    return metrics(train_all(seed), test_sets())
+    return metrics(fit_every_model(seed), make_task()[1])
 
 
 def asked_position(tokens: torch.Tensor) -> torch.Tensor:
@@ -288,25 +299,25 @@ def weight_on_asked(model: Recaller, test: dict) -> dict:
     return result
 
 
-def facts(runs: dict, on_pair: dict, longest: int = max(PAIRS)) -> dict:
+def claims(run: dict, on_pair: dict, longest: int = max(PAIRS)) -> dict:
     """The thresholded claims of lesson 05, section 4 about word recall: ``{sentence: bool}``.
 
-    ``runs`` from :func:`metrics` (the attention reader alone is enough for its own lines: the
+    ``run`` from :func:`metrics` (the attention reader alone is enough for its own lines: the
     lesson trains it live; the rivals' lines need every reader, as in the sweep and the claims
-    test); ``on_pair`` from :func:`weight_on_asked`. The margins were set on seeds 0-2 and are
+    test); ``on_pair`` from :func:`weight_on_asked` (where its weight went). The margins were set on seeds 0-2 and are
     asserted for seeds 0-4 at 1 and 4 threads by ``tests/claims/test_lesson05_recall_claims.py``.
     """
-    attention = runs["attention"]
+    attention = run["attention"]
     result = {
         "attention: right on >= 0.9 of held-out sentences at every K from 2 to 8":
             min(attention[f"accuracy@{k}"] for k in PAIRS) >= 0.9,
         f"attention: >= 0.8 of its weight on the asked pair's 4 words at K = {longest} "
         f"(spread evenly: {on_pair[longest][1]:.2f})": on_pair[longest][0] >= 0.8,
     }
-    rivals = [reader for reader in READERS if reader != "attention" and reader in runs]
+    rivals = [reader for reader in READERS if reader != "attention" and reader in run]
     if rivals:
         result[f"every rival: <= 0.5 on average over K, <= 0.45 at K = {longest}"] = all(
-            runs[r]["accuracy"] <= 0.5 and runs[r][f"accuracy@{longest}"] <= 0.45 for r in rivals)
+            run[r]["accuracy"] <= 0.5 and run[r][f"accuracy@{longest}"] <= 0.45 for r in rivals)
     return result
 
 
@@ -335,11 +346,11 @@ def learning_rates(seed: int) -> dict:
     ``{"reader, lr=...": {"accuracy", "accuracy@2", "accuracy@8"}}``, so that no rival loses for
     want of a learning rate. Stored by ``tools/sweep.py lesson05_recall_lr
     course_lib.experiments.recall:learning_rates --seeds 0``."""
-    test = test_sets()
+    train, test = make_task()
     runs = {}
     for reader in READERS:
         for lr in LEARNING_RATES:
-            scores = evaluate(train_model(reader, seed, lr=lr, progress=False), test)
+            scores = evaluate(fit(reader, train, seed, lr=lr, progress=False), test)
             runs[f"{reader}, lr={lr:g}"] = {"accuracy": sum(scores.values()) / len(scores),
                                            "accuracy@2": scores[2], "accuracy@8": scores[8]}
     return runs

@@ -18,11 +18,15 @@ Reversal needs only a *position*: output step i copies input L-1-i whatever the 
 fixed index solves it as well as attention does; what attention shows is that it *learns* that
 index from content-free cues (the place embeddings) and reads it out as the anti-diagonal.
 
-    test = test_sets(lengths=range(4, 17))           # held-out sequences, per length
-    model = train_model("dot", seed=0)                # 250 steps, every step one random length
+    train, test = make_task(lengths=range(4, 17))   # how to draw training batches; held-out sequences
+    model = fit("dot", train, seed=0)                # 250 steps, every step one random length
     scores = evaluate(model, test)                   # per-token and whole-sequence accuracy
     mass = mass_on_source(model, test)               # attention on the position being copied
+    claims(scores, mass)                             # the lesson's thresholded sentences
     run_seed(0)                                      # every variant, for tools/sweep.py
+
+The experiment's four verbs (``course_lib/experiments/__init__.py``): :func:`make_task`,
+:func:`fit` (a kind of :data:`ATTENTION_KINDS`), :func:`evaluate`, :func:`claims`.
 
 Token ids: 0 = start (BOS), symbols 1..n_symbols.
 """
@@ -57,14 +61,18 @@ def reversal_batch(n: int, length: int, n_symbols: int, generator: torch.Generat
     return src, src.flip(1)
 
 
-def test_sets(lengths=range(4, 17), n: int = 200, n_symbols: int = 8, seed: int = 12345):
-    """Held-out sequences: ``{length: (src, tgt)}``, drawn from their own seed.
+def make_task(lengths=range(4, 17), n_test: int = 200, n_symbols: int = 8, seed: int = 12345):
+    """``(train, test)``. Training draws a fresh batch of one random length at every step, from
+    :func:`fit`'s seed, so ``train`` is what the batches are drawn from: ``{"lengths": (4, ...,
+    16), "n_symbols": 8}``. ``test``: held-out sequences ``{length: (src, tgt)}``, ``n_test`` per
+    length, drawn from their own ``seed``.
 
     (At the shortest lengths some test sequences also occur in training: 8**4 = 4096 possible
     sequences of length 4. From length 8 on, a repeat is very unlikely: 8**8 = 16.8 million.)
     """
     generator = torch.Generator().manual_seed(seed)
-    return {length: reversal_batch(n, length, n_symbols, generator) for length in lengths}
+    test = {length: reversal_batch(n_test, length, n_symbols, generator) for length in lengths}
+    return {"lengths": tuple(lengths), "n_symbols": n_symbols}, test
 
 
 def shift_right(tgt: torch.Tensor) -> torch.Tensor:
@@ -185,33 +193,6 @@ def count_parameters(model: nn.Module) -> int:
 # --------------------------------------------------------------------------------------------
 # Training and evaluation
 # --------------------------------------------------------------------------------------------
-def train_reverser(model: Reverser, steps: int = 250, lengths=range(4, 17), batch_size: int = 64,
-                   lr: float = 2e-2, seed: int = 0, progress: bool = True, desc: str = "training"):
-    """Adam on fresh random batches; each batch has one length drawn from ``lengths``, so one
-    model learns every length. The batches depend only on ``seed`` (and ``model.vocab``).
-
-    Returns ``{"loss": [...]}`` per step (teacher-forced cross-entropy).
-    """
-    generator = torch.Generator().manual_seed(seed)
-    lengths = list(lengths)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    model.train()
-    history = {"loss": []}
-    bar = tqdm(range(steps), desc=desc, disable=not progress, mininterval=0.5)
-    for _ in bar:
-        length = lengths[int(torch.randint(len(lengths), (1,), generator=generator))]
-        src, tgt = reversal_batch(batch_size, length, model.vocab - 1, generator)
-        logits, _ = model(src, shift_right(tgt))
-        loss = F.cross_entropy(logits.reshape(-1, model.vocab), tgt.reshape(-1))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        history["loss"].append(loss.item())
-        bar.set_postfix(loss=f"{history['loss'][-1]:.3f}", refresh=False)
-    model.eval()
-    return history
-
-
 def evaluate(model: Reverser, test: dict) -> dict:
     """Greedy decoding on every held-out length: ``{length: (per_token, exact)}``, where
     ``per_token`` is the fraction of output symbols right and ``exact`` the fraction of
@@ -252,34 +233,64 @@ def mass_on_source(model: Reverser, test: dict) -> dict:
     return result
 
 
-def train_model(kind: str, seed: int = 0, steps: int = BUDGET["steps"], lr: float = BUDGET["lr"],
-                lengths=range(4, 17), progress: bool = True) -> Reverser:
-    """One variant, trained with the shared budget: the initial weights and the batches depend
+def fit(kind: str, train: dict, seed: int = 0, steps: int = BUDGET["steps"], lr: float = BUDGET["lr"],
+        progress: bool = True) -> Reverser:
+    """One variant (``kind`` in :data:`ATTENTION_KINDS`), trained with the shared budget on
+    batches drawn as ``train`` (:func:`make_task`) says: the initial weights and the batches depend
     only on ``seed``, so every variant sees the same sequences in the same order. The model
     without a context gets ``hidden_none`` = 34 numbers instead of 32, so that its parameter
     count is within 1% of the others' (it has no context to combine)."""
     if kind not in ATTENTION_KINDS:
         raise ValueError(f"kind={kind!r} is not known; expected one of {ATTENTION_KINDS}")
     torch.manual_seed(seed)
-    model = Reverser(hidden=BUDGET["hidden_none"] if kind == "none" else BUDGET["hidden"],
+    model = Reverser(n_symbols=train["n_symbols"],
+                     hidden=BUDGET["hidden_none"] if kind == "none" else BUDGET["hidden"],
                      attention=kind)
-    train_reverser(model, steps=steps, lengths=lengths, lr=lr, seed=seed, progress=progress,
-                   desc=NAMES[kind])
+    _train(model, steps=steps, lengths=train["lengths"], lr=lr, seed=seed, progress=progress,
+           desc=NAMES[kind])
     return model
 
 
-def train_all(seed: int, lr: dict | None = None, steps: int = BUDGET["steps"],
-              progress: bool = False) -> dict:
+def _train(model: Reverser, steps: int = 250, lengths=range(4, 17), batch_size: int = 64,
+           lr: float = 2e-2, seed: int = 0, progress: bool = True, desc: str = "training"):
+    """Adam on fresh random batches; each batch has one length drawn from ``lengths``, so one
+    model learns every length. The batches depend only on ``seed`` (and ``model.vocab``).
+
+    Returns ``{"loss": [...]}`` per step (teacher-forced cross-entropy).
+    """
+    generator = torch.Generator().manual_seed(seed)
+    lengths = list(lengths)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    history = {"loss": []}
+    bar = tqdm(range(steps), desc=desc, disable=not progress, mininterval=0.5)
+    for _ in bar:
+        length = lengths[int(torch.randint(len(lengths), (1,), generator=generator))]
+        src, tgt = reversal_batch(batch_size, length, model.vocab - 1, generator)
+        logits, _ = model(src, shift_right(tgt))
+        loss = F.cross_entropy(logits.reshape(-1, model.vocab), tgt.reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        history["loss"].append(loss.item())
+        bar.set_postfix(loss=f"{history['loss'][-1]:.3f}", refresh=False)
+    model.eval()
+    return history
+
+
+def fit_every_model(seed: int, lr: dict | None = None, steps: int = BUDGET["steps"],
+                    progress: bool = False) -> dict:
     """Every variant trained with ``seed`` on the same batches: ``{kind: model}``. ``lr``: a
     learning rate per kind (default: the budget's for all; the lesson reports the lr tried per
     model on seed 0); ``steps``: a smaller budget for unit tests."""
-    return {kind: train_model(kind, seed, steps=steps, lr=(lr or {}).get(kind, BUDGET["lr"]),
-                              progress=progress) for kind in ATTENTION_KINDS}
+    train = make_task()[0]
+    return {kind: fit(kind, train, seed, steps=steps, lr=(lr or {}).get(kind, BUDGET["lr"]),
+                      progress=progress) for kind in ATTENTION_KINDS}
 
 
 def metrics(models: dict, test: dict) -> dict:
     """``{name: {"parameters", "exact@L", "symbols@L" for every held-out length L}}`` for the
-    models of :func:`train_all`, named as the lesson names them (``NAMES``)."""
+    models of :func:`fit_every_model`, named as the lesson names them (``NAMES``)."""
     runs = {}
     for kind, model in models.items():
         runs[NAMES[kind]] = {"parameters": float(count_parameters(model))}
@@ -292,7 +303,7 @@ def metrics(models: dict, test: dict) -> dict:
 def run_seed(seed: int) -> dict:
     """Every variant trained with ``seed`` and evaluated on the held-out sequences: the
     experiment ``tools/sweep.py lesson05_reversal course_lib.experiments.seq2seq:run_seed`` stores."""
-    return metrics(train_all(seed), test_sets())
+    return metrics(fit_every_model(seed), make_task()[1])
 
 
 #: The other learning rates tried for every variant on seed 0 (``learning_rates``); the budget's
@@ -306,24 +317,25 @@ def learning_rates(seed: int) -> dict:
     ``{"name, lr=...": {"exact@4", "exact@12", "exact@16"}}``, so that no rival loses for want of
     a learning rate. Stored by ``tools/sweep.py lesson05_reversal_lr
     course_lib.experiments.seq2seq:learning_rates --seeds 0``."""
-    test = {n: seqs for n, seqs in test_sets().items() if n in (4, 12, 16)}  # the lesson's sets
+    train, test = make_task()
+    test = {n: seqs for n, seqs in test.items() if n in (4, 12, 16)}   # the lesson's sets
     runs = {}
     for kind in ATTENTION_KINDS:
         for lr in LEARNING_RATES:
-            scores = evaluate(train_model(kind, seed, lr=lr, progress=False), test)
+            scores = evaluate(fit(kind, train, seed, lr=lr, progress=False), test)
             runs[f"{NAMES[kind]}, lr={lr:g}"] = {f"exact@{n}": scores[n][1] for n in scores}
     return runs
 
 
-def facts(attention: dict, mass: dict, length: int = 12) -> dict:
+def claims(run: dict, mass: dict, length: int = 12) -> dict:
     """The thresholded claims about the attention model that lesson 05, section 4 trains live:
-    ``{sentence: bool}``. ``attention``: :func:`evaluate` of the trained model; ``mass``:
-    :func:`mass_on_source` of it. The rivals' claims are asserted over seeds 0-4 by
+    ``{sentence: bool}``. ``run``: :func:`evaluate` of the trained model; ``mass``:
+    :func:`mass_on_source` of it (where its weight went, the second measurement these claims read). The rivals' claims are asserted over seeds 0-4 by
     ``tests/claims/test_lesson05_reversal_claims.py``; the margins here were set on seeds 0-2.
     """
     return {
-        f"attention: exact match at length {length} >= 0.9": attention[length][1] >= 0.9,
-        "attention: exact match at length 16 >= 0.8": attention[16][1] >= 0.8,
+        f"attention: exact match at length {length} >= 0.9": run[length][1] >= 0.9,
+        "attention: exact match at length 16 >= 0.8": run[16][1] >= 0.8,
         f"attention on the copied position at length {length} >= 4 x uniform (1/{length})":
             mass[length][0] >= 4 * mass[length][2],
     }

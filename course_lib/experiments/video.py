@@ -1,5 +1,5 @@
-"""Video from raw frames: which digit moves? Attention over space and time, and its rivals
-(lesson 05, section 3).
+"""Lesson 05, section 3: video from raw frames. Which digit moves? Attention over space and time,
+and its rivals.
 
 Each clip shows a static real texture (a still camera) and two real handwritten digits of two
 different classes, nothing else. One digit rests, moves for a few frames, rests again; the other
@@ -12,6 +12,7 @@ the answer is only in how the frames differ.
                               this frame and the previous one) -> temporal attention -> class;
                               pooling="max" / "fixed" / "uniform": the same layers, other pooling
     StackedFramesCNN          the frames as channels of a CNN, global max pooling: no attention
+    OneFrame                  the time-blind control: VideoAttention shown the first frame twice
     weight_on_digits          how much of a model's weight lands on the moving and the static digit
     run_seed(seed)            attention and every rival, one seed (the sweep ``lesson05_video``)
 
@@ -20,6 +21,9 @@ side by side, so it can learn a difference if that helps; nobody computes one fo
 local (a frame difference inside a small window), so the rivals that see two frames in one window
 and take a maximum over windows do as well or better (the stored sweep); what attention adds here
 is a map of where it looks that one can read.
+
+The experiment's four verbs (``course_lib/experiments/__init__.py``): :func:`make_task`,
+:func:`fit` (a name of :data:`MODELS`), :func:`evaluate`, :func:`claims`.
 """
 from __future__ import annotations
 
@@ -28,9 +32,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.experiments.clutter import DIGIT, DigitPool, background, check_count, box_masks, weights_on_pixels
 from course_lib.attention.core import softmax_weights
-from course_lib.layers.modules import _require_shape
+from course_lib.basics.arrays import require_shape
+from course_lib.data.digits import DIGIT, DigitPool, background, box_masks, check_count, digit_pools
+from course_lib.layers.models import weights_on_pixels
+from course_lib.layers.training import predict, train as train_loop
 
 DIRECTIONS = ((-1, 0), (1, 0), (0, -1), (0, 1))      # up, down, left, right
 
@@ -161,7 +167,7 @@ class VideoAttention(nn.Module):
         self.head = nn.Linear(dim, num_classes)
 
     def forward(self, videos: torch.Tensor):
-        _require_shape(videos, "videos", 5, "(B, T, C, H, W)", C=1)
+        require_shape(videos, "videos", 5, "(B, T, C, H, W)", C=1)
         b, t, _, h, w = videos.shape
         if self.pooling == "fixed" and (t != self.frames or h - DIGIT + 1 != self.windows
                                         or w != h):
@@ -240,7 +246,7 @@ class StackedFramesCNN(nn.Module):
         self.head = nn.Linear(dim, num_classes)
 
     def forward(self, videos: torch.Tensor):
-        _require_shape(videos, "videos", 5, "(B, T, C, H, W)", T=self.frames, C=1)
+        require_shape(videos, "videos", 5, "(B, T, C, H, W)", T=self.frames, C=1)
         b = videos.shape[0]
         f = self.features((videos[:, :, 0] - 0.3) / 0.25)             # frames as channels
         d, hh, ww = f.shape[1:]
@@ -257,6 +263,23 @@ def single_frame(videos: torch.Tensor, frame: int = 0) -> torch.Tensor:
     guesses which of the two moves: 0.5.
     """
     return videos[:, frame : frame + 1].expand(-1, 2, -1, -1, -1).contiguous()
+
+
+class OneFrame(nn.Module):
+    """The time-blind control: :class:`VideoAttention` shown only the clip's first frame, twice
+    (:func:`single_frame`). It takes whole clips like every other model, so :func:`fit` and
+    :func:`evaluate` treat it like the others; the parameters are ``VideoAttention``'s.
+
+    Shapes: videos ``(B, T, 1, H, W)`` -> ``(logits (B, classes), spatial (B, 1, H-7, W-7),
+    temporal (B, 1))``: one step, in which nothing moves.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__()
+        self.model = VideoAttention(**kwargs)
+
+    def forward(self, videos: torch.Tensor):
+        return self.model(single_frame(videos))
 
 
 def weight_on_digits(spatial: torch.Tensor, temporal: torch.Tensor, moving_boxes: torch.Tensor,
@@ -310,63 +333,51 @@ BUDGET = {"steps": STEPS, "batch_size": BATCH, "learning_rates": LEARNING_RATES,
 
 def make_task(n_train: int = 1000, n_test: int = 300, seed: int = 0):
     """``(train, test)`` clips (see :func:`digit_videos`); test clips use held-out digits."""
-    from course_lib.experiments.clutter import digit_pools
-
     train_pool, test_pool = digit_pools(seed=seed)
     return digit_videos(train_pool, n_train, seed=seed), digit_videos(test_pool, n_test, seed=seed + 1)
 
 
-def _known(name: str) -> str:
-    if name not in MODELS:
-        raise ValueError(f"model={name!r} is not known; expected one of {MODELS}")
-    return name
-
-
 def build(name: str) -> nn.Module:
     """A fresh, untrained model for ``name`` in :data:`MODELS` (seed torch first)."""
-    _known(name)
+    if name not in MODELS:
+        raise ValueError(f"model={name!r} is not known; expected one of {MODELS}")
     if name == "stacked-frames CNN":
         return StackedFramesCNN()
+    if name == "one frame":
+        return OneFrame()
     pooling = {"max pooling": "max", "fixed mixing": "fixed", "uniform": "uniform"}.get(name, "attention")
     return VideoAttention(pooling=pooling)
 
 
-def inputs_for(control: str, videos: torch.Tensor) -> torch.Tensor:
-    """What each model sees: the clip, or (time-blind control) its first frame twice."""
-    return single_frame(videos) if _known(control) == "one frame" else videos
-
-
-def fit(control: str, train, seed: int = 0, steps: int = STEPS, lr: float | None = None,
+def fit(name: str, train, seed: int = 0, steps: int = STEPS, lr: float | None = None,
         progress: bool = True):
-    """Train the model ``control`` in :data:`MODELS` (same data, steps and batches for all; its
-    own learning rate from :data:`LEARNING_RATES` unless ``lr`` is given)."""
-    from course_lib.layers.training import train as train_loop
-
+    """Train the model ``name`` in :data:`MODELS` on ``train`` (:func:`make_task`; same data,
+    steps and batches for all; its own learning rate from :data:`LEARNING_RATES` unless ``lr``
+    is given)."""
     torch.manual_seed(seed)
-    model = build(control)
-    train_loop(model, (inputs_for(control, train[0]), train[1]), steps=steps, batch_size=BATCH,
-               lr=LEARNING_RATES[control] if lr is None else lr, seed=seed, progress=progress,
-               desc=f"video: {control}")
+    model = build(name)
+    train_loop(model, (train[0], train[1]), steps=steps, batch_size=BATCH,
+               lr=LEARNING_RATES[name] if lr is None else lr, seed=seed, progress=progress,
+               desc=f"video: {name}")
     return model
 
 
-def evaluate(model, control: str, test) -> dict:
+def evaluate(model, test) -> dict:
     """Accuracy and, for models that weigh positions, where their weight goes.
 
     ``on_moving`` / ``on_static``: share of all the weight on each digit (:func:`weight_on_digits`);
     ``temporal_on_motion``: weight on the steps where the digit moved (``temporal_chance`` if
     spread evenly). The weight maps themselves are under ``spatial`` and ``temporal``.
     """
-    from course_lib.layers.training import predict
-
     videos, labels, moving_boxes, static_boxes, moving = test
-    logits, spatial, temporal = predict(model, inputs_for(control, videos))
+    logits, spatial, temporal = predict(model, videos)
     result = {"accuracy": (logits.argmax(-1) == labels).float().mean().item(),
               "spatial": spatial, "temporal": temporal}
-    if control != "one frame":
+    blind = isinstance(model, OneFrame)          # its weights are over one frame shown twice
+    if not blind:
         on_moving, on_static = weight_on_digits(spatial, temporal, moving_boxes, static_boxes)
         result.update(on_moving=on_moving.mean().item(), on_static=on_static.mean().item())
-    if temporal.shape[1] == videos.shape[1] - 1 and control != "one frame":
+    if temporal.shape[1] == videos.shape[1] - 1 and not blind:
         motion = moving[:, 1:]                                        # step t: frame t-1 -> t
         result.update(temporal_on_motion=(temporal * motion).sum(1).mean().item(),
                       temporal_chance=motion.float().mean().item())
@@ -388,14 +399,14 @@ def run_seed(seed: int) -> dict:
     if "task" not in _TASK:
         _TASK["task"] = make_task()
     train, test = _TASK["task"]
-    return {name: scores(evaluate(fit(name, train, seed=seed, progress=False), name, test))
+    return {name: scores(evaluate(fit(name, train, seed=seed, progress=False), test))
             for name in MODELS}
 
 
 def lr_sweep(seed: int = 0, rates=(3e-3, 1e-2, 3e-2)) -> dict:
     """``{model: {lr: held-out accuracy}}``: the learning-rate search every model got (seed 0)."""
     train, test = _TASK.setdefault("task", make_task())
-    return {name: {lr: round(evaluate(fit(name, train, seed=seed, lr=lr, progress=False), name,
+    return {name: {lr: round(evaluate(fit(name, train, seed=seed, lr=lr, progress=False),
                                       test)["accuracy"], 3) for lr in rates}
             for name in MODELS}
 

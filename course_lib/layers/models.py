@@ -1,22 +1,26 @@
-"""Tiny models for lesson 05, built from the attention modules in ``modules.py``.
+"""Tiny models and weight-map measurements for lessons 05-06, built from ``modules.py``.
 
 Each one trains in seconds on a laptop CPU and returns its attention weights next to its
 predictions, so that we can check *where* it looked:
 
     mass_on_mask              how much attention lands on a ground-truth region
+    weights_on_pixels         a map over 8 x 8 windows spread onto the pixels they read
+    max_pooling_map           where global max pooling reads: the share of channels per position
     AdditiveAttentionDecoder  encoder + decoder whose attention moves at every step (sequences)
 
-Lesson 05's digit finder and video model live in ``clutter.py`` and ``video.py``; lesson 06's
-CNN and ViT in ``capstone.py``.
+Lesson 05's digit finder and video model live in ``experiments/clutter.py`` and
+``experiments/video.py``; lesson 06's CNN and ViT in ``experiments/capstone.py``.
 """
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from course_lib.attention.core import AdditiveScore, attend
-from course_lib.layers.modules import _require_shape
+from course_lib.basics.arrays import require_shape
+from course_lib.data.digits import DIGIT
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -31,8 +35,6 @@ def count_macs(model: nn.Module, *inputs) -> int:
     operations that dominate the cost; element-wise work (ReLU, softmax, norms) is left out.
     Divide by the batch size for a per-example number.
     """
-    from torch.utils.flop_counter import FlopCounterMode
-
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         model(*inputs)
     return counter.get_total_flops() // 2  # one multiply-accumulate = 2 floating point operations
@@ -55,8 +57,8 @@ def mass_on_mask(weights: torch.Tensor, masks: torch.Tensor, rim: int = 0) -> tu
         ``(mass, chance)``: the mean over images of the weight on the region, and the mean
         fraction of cells on the region (what uniform weights would give).
     """
-    _require_shape(weights, "weights", 3, "(B, h, w)")
-    _require_shape(masks, "masks", 3, "(B, H, W)", B=weights.shape[0])
+    require_shape(weights, "weights", 3, "(B, h, w)")
+    require_shape(masks, "masks", 3, "(B, H, W)", B=weights.shape[0])
     region = masks[:, None].float()
     if rim:
         region = F.max_pool2d(region, 2 * rim + 1, stride=1, padding=rim)
@@ -65,6 +67,28 @@ def mass_on_mask(weights: torch.Tensor, masks: torch.Tensor, rim: int = 0) -> tu
     mass = (weights * cells).flatten(1).sum(1).mean().item()
     chance = cells.flatten(1).float().mean(1).mean().item()
     return mass, chance
+
+
+def weights_on_pixels(weights: torch.Tensor) -> torch.Tensor:
+    """Spread each 8 x 8 window's weight evenly over the 64 pixels it reads (lesson 05, sections 2-3).
+
+    ``(B, h, w)`` -> ``(B, h+7, w+7)``; each map still sums to 1, so it can be compared with a
+    box: uniform weights put (box area / canvas area) of the mass on any box, up to the border.
+    """
+    spread = torch.ones(1, 1, DIGIT, DIGIT, dtype=weights.dtype) / DIGIT**2
+    return F.conv_transpose2d(weights[:, None], spread)[:, 0]
+
+
+def max_pooling_map(tokens: torch.Tensor) -> torch.Tensor:
+    """Where global max pooling reads: ``(B, n, dim)`` -> ``(B, n)``, the share of the ``dim``
+    channels whose largest value lies at each position (each row sums to 1; lesson 05, section 2).
+
+    Max pooling selects, like the hard limit of attention, but channel by channel: this map shows
+    how many channels agree on a place, which one attention weight for all channels never needs.
+    """
+    require_shape(tokens, "tokens", 3, "(B, n, dim)")
+    winners = tokens.argmax(1)                                              # (B, dim)
+    return F.one_hot(winners, tokens.shape[1]).to(tokens.dtype).mean(1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -97,7 +121,7 @@ class AdditiveAttentionDecoder(nn.Module):
         self.vocab = vocab
 
     def encode(self, src: torch.Tensor) -> torch.Tensor:
-        _require_shape(src, "src", 2, "(B, L)")
+        require_shape(src, "src", 2, "(B, L)")
         positions = torch.arange(src.shape[1], device=src.device)
         memory, _ = self.encoder(self.embed(src) + self.position(positions))
         return memory                                                   # (B, L_in, hidden)

@@ -20,23 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.basics.arrays import shape_str
+from course_lib.basics.arrays import require_shape
 from course_lib.attention.core import MultiHeadAttention, attend, softmax_weights
-
-
-def _require_shape(x: torch.Tensor, name: str, rank: int, layout: str, **sizes) -> None:
-    """Raise a ValueError naming ``layout`` unless ``x`` has ``rank`` dims and the given sizes."""
-    ok = isinstance(x, torch.Tensor) and x.dim() == rank
-    if ok:
-        letters = layout.strip("()").replace(" ", "").split(",")
-        for letter, expected in sizes.items():
-            if x.shape[letters.index(letter)] != expected:
-                ok = False
-    if not ok:
-        seen = shape_str(x) if hasattr(x, "shape") else type(x).__name__
-        want = ", ".join(f"{k}={v}" for k, v in sizes.items())
-        raise ValueError(f"{name} must have shape {layout}{' with ' + want if want else ''}, "
-                         f"got {seen}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -63,7 +48,7 @@ class SqueezeExcitation(nn.Module):
         self.channels = channels
 
     def forward(self, x: torch.Tensor):
-        _require_shape(x, "x", 4, "(B, C, H, W)", C=self.channels)
+        require_shape(x, "x", 4, "(B, C, H, W)", C=self.channels)
         squeezed = x.mean(dim=(2, 3))                                 # what is in each channel?
         gates = torch.sigmoid(self.fc2(F.relu(self.fc1(squeezed))))  # how much to keep of it
         return x * gates[:, :, None, None], gates
@@ -87,7 +72,7 @@ class SpatialAttention(nn.Module):
         self.conv = nn.Conv2d(2, 1, kernel_size, padding=kernel_size // 2)
 
     def forward(self, x: torch.Tensor):
-        _require_shape(x, "x", 4, "(B, C, H, W)")
+        require_shape(x, "x", 4, "(B, C, H, W)")
         pooled = torch.cat([x.mean(dim=1, keepdim=True), x.amax(dim=1, keepdim=True)], dim=1)
         gates = torch.sigmoid(self.conv(pooled))
         return x * gates, gates
@@ -128,7 +113,7 @@ class DynamicConv2d(nn.Module):
 
     def expert_weights(self, x: torch.Tensor) -> torch.Tensor:
         """Softmax weights over the experts, one row per image: ``(B, num_experts)``."""
-        _require_shape(x, "x", 4, "(B, C, H, W)", C=self.in_channels)
+        require_shape(x, "x", 4, "(B, C, H, W)", C=self.in_channels)
         scores = self.router(x.mean(dim=(2, 3)))
         return softmax_weights(scores, temperature=self.temperature)
 
@@ -175,7 +160,7 @@ class AttentionPool(nn.Module):
         self.dim = dim
 
     def forward(self, tokens: torch.Tensor):
-        _require_shape(tokens, "tokens", 3, "(B, n, dim)", dim=self.dim)
+        require_shape(tokens, "tokens", 3, "(B, n, dim)", dim=self.dim)
         q = self.query.expand(tokens.shape[0], 1, -1)
         pooled, weights = attend(q, self.to_key(tokens), self.to_value(tokens))
         return pooled[:, 0], weights[:, 0]
@@ -197,7 +182,7 @@ class TemporalAttention(AttentionPool):
         self.time_embedding = nn.Parameter(torch.zeros(1, max_frames, dim))
 
     def forward(self, frames: torch.Tensor):
-        _require_shape(frames, "frames", 3, "(B, T, dim)", dim=self.dim)
+        require_shape(frames, "frames", 3, "(B, T, dim)", dim=self.dim)
         return super().forward(frames + self.time_embedding[:, : frames.shape[1]])
 
 
@@ -251,7 +236,7 @@ def motion_attention(videos: torch.Tensor, temperature: float = 0.1,
     Shapes: videos ``(B, T, 1, H, W)`` -> ``(spatial (B, T-1, H/2, W/2), temporal (B, T-1))``,
     one spatial map and one temporal weight per step that has a previous frame.
     """
-    _require_shape(videos, "videos", 5, "(B, T, C, H, W)", C=1)
+    require_shape(videos, "videos", 5, "(B, T, C, H, W)", C=1)
     energy = (videos[:, 1:] - videos[:, :-1])[:, :, 0] ** 2                # (B, T-1, H, W)
     b, t, h, w = energy.shape
     patch_energy = F.avg_pool2d(energy.reshape(b * t, 1, h, w), 2).reshape(b, t, -1) * 4

@@ -1,4 +1,4 @@
-"""A compact training loop for the small models of lessons 05-06.
+"""A compact training loop for the small models of lessons 03 and 05-06.
 
     history = train(model, (inputs, targets), steps=300)
     accuracy(model, (test_inputs, test_targets))
@@ -26,11 +26,16 @@ def _as_tuple(x):
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
-def _logits(output):
+def logits_of(output):
+    """A model's logits from its output: the output itself, or its first part when the model
+    returns ``(logits, weights, ...)`` (every attention model of lessons 05-06 does)."""
     return output[0] if isinstance(output, (tuple, list)) else output
 
 
-def _check_data(data, name="data"):
+def check_data(data, name="data"):
+    """``data = (inputs, targets)`` -> ``(inputs as a tuple of tensors, targets)``, or a
+    TypeError/ValueError naming ``name`` unless it is a pair with one target per example.
+    Training loops (this one, and lesson 06's scheduled one in experiments/capstone.py) call it."""
     if not (isinstance(data, (tuple, list)) and len(data) == 2):
         raise TypeError(f"{name} must be a pair (inputs, targets), got {type(data).__name__}"
                         + (f" of length {len(data)}" if hasattr(data, "__len__") else ""))
@@ -53,7 +58,7 @@ def train(model, data, steps=300, batch_size=64, lr=3e-3, weight_decay=0.0, seed
 
     Returns a history dict: ``loss`` and ``accuracy`` per step (on that step's mini-batch).
     """
-    inputs, targets = _check_data(data)
+    inputs, targets = check_data(data)
     device = device or default_device()
     model.to(device).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
@@ -65,7 +70,7 @@ def train(model, data, steps=300, batch_size=64, lr=3e-3, weight_decay=0.0, seed
         idx = torch.randint(n, (min(batch_size, n),), generator=order)
         batch = [x[idx].to(device) for x in inputs]
         y = targets[idx].to(device)
-        logits = _logits(model(*batch))
+        logits = logits_of(model(*batch))
         loss = loss_fn(logits, y)
         optimizer.zero_grad()
         loss.backward()
@@ -105,6 +110,6 @@ def predict(model, inputs, batch_size=256, device=None):
 
 def accuracy(model, data, batch_size=256, device=None) -> float:
     """Fraction of correct predictions (every position counts, for sequence outputs)."""
-    inputs, targets = _check_data(data)
-    logits = _logits(predict(model, inputs, batch_size, device))
+    inputs, targets = check_data(data)
+    logits = logits_of(predict(model, inputs, batch_size, device))
     return (logits.argmax(-1) == targets).float().mean().item()

@@ -1,4 +1,4 @@
-"""Convolution is a special case of attention (Cordonnier, Loukas & Jaggi, ICLR 2020).
+"""Convolution is a special case of attention (lesson 04; Cordonnier, Loukas & Jaggi, ICLR 2020).
 
 A ``K x K`` convolution computes, at every pixel p,
 

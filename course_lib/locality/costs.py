@@ -1,4 +1,4 @@
-"""What locality costs: four layers that mix pixels, their exact counts, and a stopwatch.
+"""What locality costs (lesson 04): four layers that mix pixels, their exact counts, and a stopwatch.
 
 Four layers mix information between the ``n = H * W`` pixels of a ``(B, C, H, W)`` feature map:
 

@@ -1,4 +1,4 @@
-"""Measuring memory: the peak that one call really allocates.
+"""Measuring memory (lesson 04): the peak that one call really allocates.
 
 Counting bytes from a formula (shape times 4 bytes) only repeats the formula. To *measure*, we
 ask torch's profiler to record every allocation and every release of torch's CPU allocator during

@@ -1,4 +1,4 @@
-"""Five ways to mix pixels, compared on three properties (after Han et al., ICLR 2022).
+"""Five ways to mix pixels, compared on three properties (lesson 04; after Han et al., ICLR 2022).
 
 Convolution, depth-wise convolution, dynamic convolution, local attention and global attention
 all compute ``output = M x`` for some matrix M of weights once their weights are fixed. We extract

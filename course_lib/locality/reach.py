@@ -1,4 +1,4 @@
-"""Reach: which input pixels can change one output pixel, and by how much. Measured by gradients.
+"""Reach (lessons 04, 06): which input pixels can change one output pixel, and by how much, by gradients.
 
 The **receptive field** of an output pixel is the set of inputs it depends on at all; the
 gradient ``d out[p] / d input`` is nonzero exactly there. Its *size* says how much of it matters:

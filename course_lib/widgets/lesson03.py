@@ -162,14 +162,15 @@ def patch_attention_explorer() -> Explorer:
 @register("trained_heads")
 def trained_heads_explorer() -> Explorer:
     """The head view of lesson 03's trained two-head model on five test sequences."""
-    from course_lib.experiments.trained_heads import JOBS, TEST_SEED, evaluate, head_roles, token_labels, trained_model
+    from course_lib.experiments.trained_heads import (JOBS, TEST_SEED, evaluate, head_roles, make_task,
+                                                      token_labels, trained_model, two_job_sequences)
     from course_lib.widgets.heads import head_view
 
     model = trained_model(0)                       # trained once per session, then remembered
-    roles = head_roles(evaluate(model))            # measured on 2000 test sequences
+    roles = head_roles(evaluate(model, make_task()[1]))   # measured on 2000 test sequences
     names = [f"head {h}" + (f" ({JOBS[int(r.argmax())]})" if r.max() >= 0.5 else "")
              for h, r in enumerate(roles)]
-    shown = evaluate(model, n_seq=5, seed=TEST_SEED + 1)
+    shown = evaluate(model, two_job_sequences(5, seed=TEST_SEED + 1))
     tokens = [token_labels(l, d) for l, d in zip(shown["letters"], shown["digits"])]
     return head_view(shown["weights"][:, None], tokens, head_names=names,
                      description="Each token is a letter carrying a digit. Pick a query: one "

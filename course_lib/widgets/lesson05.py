@@ -134,7 +134,7 @@ def digit_video_explorer(model=None, test=None, n_clips: int = 12) -> Explorer:
         torch.manual_seed(0)
         model = video.VideoAttention()
         spatial_title = "spatial weights, UNTRAINED\n(layout only)"
-    result = video.evaluate(model, "attention", (videos, labels, moving_boxes, static_boxes, moving))
+    result = video.evaluate(model, (videos, labels, moving_boxes, static_boxes, moving))
     b, steps = result["temporal"].shape
     spatial = clutter.weights_on_pixels(result["spatial"].flatten(0, 1)).reshape(b, steps, *videos.shape[-2:])
     spatial, temporal = spatial.numpy(), result["temporal"].numpy()

@@ -48,7 +48,7 @@ def decoder_steps_explorer(model=None, n_sequences: int = 12, length: int = 12,
             for hand-made attention.
         n_sequences, length, seed: which held-out sequences to offer (their own seed).
     """
-    src, tgt = S.test_sets([length], n=n_sequences, seed=seed)[length]
+    src, tgt = S.make_task([length], n_test=n_sequences, seed=seed)[1][length]
     if model is None:
         tokens, weights = _hand_made(src)
         source = "hand-made attention\n(orange box: the step shown)"  # literal: the catalog has it

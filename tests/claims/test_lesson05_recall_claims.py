@@ -18,8 +18,8 @@ _RUNS: dict = {}
 def trained(seed: int, threads: int):
     """``(metrics, weight on the asked pair)``, trained once per (seed, threads)."""
     if (seed, threads) not in _RUNS:
-        test = R.test_sets()
-        models = R.train_all(seed)
+        _, test = R.make_task()
+        models = R.fit_every_model(seed)
         _RUNS[seed, threads] = (R.metrics(models, test),
                                 R.weight_on_asked(models["attention"], test))
     return _RUNS[seed, threads]
@@ -32,7 +32,7 @@ def test_only_attention_reads_the_word_the_question_asks_for(seed, threads):
     attention = runs["attention"]
     counts = [r["parameters"] for r in runs.values()]
     assert max(counts) <= 1.1 * attention["parameters"] and min(counts) >= 0.9 * attention["parameters"]
-    facts = R.facts(runs, on_pair)
+    facts = R.claims(runs, on_pair)
     assert all(facts.values()), (facts, runs, on_pair)
     # The gap, printed by the lesson, asserted with a margin on every reader and every K.
     for rival in RIVALS:

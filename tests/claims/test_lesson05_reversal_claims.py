@@ -17,8 +17,8 @@ _RUNS: dict = {}
 def trained(seed: int, threads: int):
     """``(metrics, mass on the copied position)``, trained once per (seed, threads)."""
     if (seed, threads) not in _RUNS:
-        test = S.test_sets()
-        models = S.train_all(seed)
+        _, test = S.make_task()
+        models = S.fit_every_model(seed)
         _RUNS[seed, threads] = (S.metrics(models, test), S.mass_on_source(models["dot"], test))
     return _RUNS[seed, threads]
 
@@ -31,8 +31,8 @@ def test_reversal_needs_a_place_and_attention_learns_it(seed, threads):
     blind = {name: runs[S.NAMES[k]] for name, k in (("uniform", "uniform"), ("recurrent", "none"))}
     counts = [r["parameters"] for r in runs.values()]
     assert max(counts) <= 1.1 * attention["parameters"] and min(counts) >= 0.9 * attention["parameters"]
-    # The lesson's facts about the attention model (seq2seq.facts, printed live).
-    facts = S.facts({n: (attention[f"symbols@{n}"], attention[f"exact@{n}"]) for n in (12, 16)}, mass)
+    # The lesson's claims about the attention model (seq2seq.claims, printed live).
+    facts = S.claims({n: (attention[f"symbols@{n}"], attention[f"exact@{n}"]) for n in (12, 16)}, mass)
     assert all(facts.values()), (facts, attention)
     # A fixed index knows the place to copy: it reverses as well as attention, or better.
     for n in (12, 16):

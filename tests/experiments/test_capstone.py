@@ -228,8 +228,8 @@ def test_fit_is_deterministic_and_saliency_sums_to_one():
     x, y, _ = C.two_marks(64, min_gap=12, relation="same_row", seed=0)
     budget = dict(C.BUDGET, steps=3)
     a, b = C.make_model("vit", 1), C.make_model("vit", 1)
-    assert C.fit(a, (x, y), budget, seed=2, progress=False) == C.fit(b, (x, y), budget, seed=2,
-                                                                       progress=False)
+    assert (C.train_with_budget(a, (x, y), budget, seed=2, progress=False)
+            == C.train_with_budget(b, (x, y), budget, seed=2, progress=False))
     maps = C.saliency(C.make_model("cnn"), x[:5])
     assert maps.shape == (5, 24, 24)
     torch.testing.assert_close(maps.sum(dim=(1, 2)), torch.ones(5))
@@ -362,6 +362,9 @@ def test_run_functions_train_every_model_and_report_the_metrics(monkeypatch):
     monkeypatch.setitem(C.BUDGETS, "local", dict(C.LOCAL_BUDGET, steps=2))
     monkeypatch.setitem(C.BUDGETS, "long-range", dict(C.BUDGET, steps=2))
     local, far = C.run_local(0), C.run_long_range(0)
+    vit = C.fit("vit", "long-range", seed=0)                  # the verb the lesson calls
+    assert len(vit.losses) == 2 and not vit.training
+    assert C.evaluate(vit, "long-range") == far["vit"]        # the same seed, the same model
     assert list(local) == list(C.TASK_MODELS["local"])
     assert list(far) == list(C.TASK_MODELS["long-range"])
     assert all(set(m) == {"accuracy", "train accuracy"} for m in local.values())
@@ -373,7 +376,7 @@ def test_run_functions_train_every_model_and_report_the_metrics(monkeypatch):
 
 
 def test_class_token_on_marks_reads_each_layer_and_uniform_weights_give_the_uniform_share():
-    (_, _, _), (x, _, m) = C.shared_tasks()["long-range"]
+    (_, _, _), (x, _, m) = C.shared_task("long-range")
     vit = C.make_model("vit")
     per_layer = C.class_token_on_marks(vit, x[:20], m[:20])
     assert len(per_layer) == len(vit.blocks)
@@ -398,3 +401,12 @@ def test_claims_read_only_the_models_a_run_has():
         C.claims("global", everyone)
     over = C.claims_over_seeds("local", {"runs": {0: everyone, 1: vit_behind}})
     assert over[beats] == [1]
+
+
+def test_each_task_is_made_alone_and_unknown_tasks_are_named():
+    (x, y, m), (tx, ty, tm) = C.make_task("local")
+    assert (len(y), len(ty)) == (300, 300) and x.shape[1:] == (1, 24, 24)
+    (x, y, m), (tx, ty, tm) = C.make_task("long-range")
+    assert (len(y), len(ty)) == (1200, 300) and m.shape[1:] == (2, 24, 24)
+    with pytest.raises(ValueError, match="task='global' is not known"):
+        C.make_task("global")

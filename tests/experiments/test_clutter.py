@@ -1,14 +1,17 @@
-"""Cluttered digits (lesson 05): the data is what it claims, the model's controls do what they say."""
+"""Cluttered digits (lesson 05; course_lib/data/digits.py and course_lib/experiments/clutter.py): the
+data is what it claims, the model's controls do what they say."""
 import numpy as np
 import pytest
 import torch
 
+from course_lib.data import digits as D
 from course_lib.experiments import clutter as C
+from course_lib.layers import models
 
 
 @pytest.fixture(scope="module")
 def pools():
-    return C.digit_pools(seed=0)
+    return D.digit_pools(seed=0)
 
 
 def test_pools_split_by_digit_image(pools):
@@ -22,23 +25,23 @@ def test_pools_split_by_digit_image(pools):
 
 
 def test_cluttered_digits_are_deterministic(pools):
-    a = C.cluttered_digits(pools[0], 20, seed=3)
-    b = C.cluttered_digits(pools[0], 20, seed=3)
-    c = C.cluttered_digits(pools[0], 20, seed=4)
+    a = D.cluttered_digits(pools[0], 20, seed=3)
+    b = D.cluttered_digits(pools[0], 20, seed=3)
+    c = D.cluttered_digits(pools[0], 20, seed=4)
     assert all(torch.equal(x, y) for x, y in zip(a, b))
     assert not torch.equal(a[0], c[0])
 
 
 def test_the_box_holds_the_labelled_digit(pools):
     train, _ = pools
-    images, labels, boxes = C.cluttered_digits(train, 200, size=24, n_fragments=4, seed=1)
+    images, labels, boxes = D.cluttered_digits(train, 200, size=24, n_fragments=4, seed=1)
     assert images.shape == (200, 1, 24, 24) and images.dtype == torch.float32
     assert float(images.min()) >= 0.0 and float(images.max()) <= 1.0
     assert labels.dtype == torch.int64 and set(labels.tolist()) == set(range(10))
     assert bool(((boxes[:, 2] - boxes[:, 0]) == 8).all()) and int(boxes.max()) <= 24
     # without fragments, the box is max(background, s * digit) for one digit of this class and
     # one brightness s in [0.6, 1]: where s * digit is brighter than any background, it is exact
-    images, labels, boxes = C.cluttered_digits(train, 30, size=24, n_fragments=0, seed=2)
+    images, labels, boxes = D.cluttered_digits(train, 30, size=24, n_fragments=0, seed=2)
     for img, label, (r, c, _, _) in zip(images, labels, boxes):
         box = img[0, r : r + 8, c : c + 8].numpy()
         found = False
@@ -53,7 +56,7 @@ def test_the_box_holds_the_labelled_digit(pools):
 
 
 def test_labels_are_balanced_and_boxes_cover_the_canvas(pools):
-    _, labels, boxes = C.cluttered_digits(pools[0], 2000, seed=0)
+    _, labels, boxes = D.cluttered_digits(pools[0], 2000, seed=0)
     counts = np.bincount(labels.numpy(), minlength=10)
     assert counts.min() > 150
     # the digit's position is uniform: every corner region is used
@@ -62,7 +65,7 @@ def test_labels_are_balanced_and_boxes_cover_the_canvas(pools):
 
 def test_box_masks_and_mass_on_box_hand_case():
     boxes = torch.tensor([[2, 3, 10, 11]])
-    mask = C.box_masks(boxes, 24)
+    mask = D.box_masks(boxes, 24)
     assert mask.sum() == 64 and mask[0, 2, 3] and not mask[0, 10, 3] and not mask[0, 2, 11]
     weights = torch.zeros(1, 17, 17)
     weights[0, 2, 3] = 1.0                          # the window that is exactly the digit's box
@@ -75,7 +78,7 @@ def test_box_masks_and_mass_on_box_hand_case():
 
 def test_weights_on_pixels_keep_the_total():
     w = torch.softmax(torch.randn(3, 17 * 17), -1).reshape(3, 17, 17)
-    pixels = C.weights_on_pixels(w)
+    pixels = models.weights_on_pixels(w)
     assert pixels.shape == (3, 24, 24)
     torch.testing.assert_close(pixels.sum(dim=(1, 2)), torch.ones(3, dtype=pixels.dtype))
 
@@ -106,9 +109,9 @@ def test_max_pooling_takes_each_channels_largest_value():
     tokens = model.features((images - 0.3) / 0.25).flatten(2)            # (3, 32, 289)
     torch.testing.assert_close(model(images)[0], model.head(tokens.amax(-1)))
     hand = torch.tensor([[[1.0, 0.0], [3.0, 0.0], [2.0, 5.0]]])         # (1, n=3, dim=2)
-    torch.testing.assert_close(C.max_pooling_map(hand), torch.tensor([[0.0, 0.5, 0.5]]))
+    torch.testing.assert_close(models.max_pooling_map(hand), torch.tensor([[0.0, 0.5, 0.5]]))
     with pytest.raises(ValueError, match="tokens"):
-        C.max_pooling_map(torch.rand(3, 4))
+        models.max_pooling_map(torch.rand(3, 4))
 
 
 def test_fixed_mixing_starts_uniform_and_needs_the_canvas_size_it_learned():
@@ -131,9 +134,9 @@ def test_errors_name_the_argument(pools):
     with pytest.raises(ValueError, match="pooling"):
         C.ClutterClassifier(pooling="median")
     with pytest.raises(ValueError, match="fragment"):
-        C.cluttered_digits(pools[0], 2, fragment=9)
+        D.cluttered_digits(pools[0], 2, fragment=9)
     with pytest.raises(ValueError, match="n must be"):
-        C.cluttered_digits(pools[0], 0)
+        D.cluttered_digits(pools[0], 0)
     with pytest.raises(ValueError, match="images"):
         C.ClutterClassifier()(torch.rand(2, 3, 24, 24))
 
@@ -155,6 +158,6 @@ def test_digits_are_scikit_learns_load_digits():
     from sklearn.datasets import load_digits
 
     reference = load_digits()
-    images, labels = C.load_digits()
+    images, labels = D.load_digits()
     np.testing.assert_array_equal(images, reference.images)
     np.testing.assert_array_equal(labels, reference.target)

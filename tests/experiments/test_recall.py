@@ -39,7 +39,7 @@ def test_sentences_are_seeded_and_the_asked_pair_moves():
     # every pair is asked about, none in much more than 1 in 6 of the sentences
     assert counts.min() > 0 and counts.max() < 0.3 * 300, counts
     assert bool((a[0][torch.arange(300), R.asked_position(a[0])] == a[0][:, -2]).all())
-    test = R.test_sets(pairs=[2, 3], n=5)
+    test = R.make_task(pairs=[2, 3], n_test=5)[1]
     assert list(test) == [2, 3] and test[3][0].shape == (5, 14)
 
 
@@ -90,7 +90,7 @@ def test_parameter_counts_within_ten_percent():
 
 def test_weight_on_asked_measures_the_asked_pair():
     model = R.build("attention", seed=0)
-    test = R.test_sets(pairs=[3], n=20)
+    test = R.make_task(pairs=[3], n_test=20)[1]
     on_pair, even = R.weight_on_asked(model, test)[3]
     assert 0 <= on_pair <= 1 and even == pytest.approx(4 / 11)
     with pytest.raises(ValueError, match="reader"):
@@ -98,7 +98,7 @@ def test_weight_on_asked_measures_the_asked_pair():
 
 
 def test_metrics_report_every_reader_with_the_same_metrics():
-    runs = R.metrics(R.train_all(0, steps=2), R.test_sets(pairs=[2, 3], n=8))
+    runs = R.metrics(R.fit_every_model(0, steps=2), R.make_task(pairs=[2, 3], n_test=8)[1])
     assert list(runs) == list(R.READERS)
     for values in runs.values():
         assert set(values) == {"parameters", "accuracy", "accuracy@2", "accuracy@3"}
@@ -143,13 +143,13 @@ def test_bag_guess_is_the_best_guess_from_the_numbers_alone():
     assert R.bag_guess({3: (three, torch.tensor([4, 2]))})[3] == pytest.approx(0.5)
 
 
-def test_facts_hold_for_a_perfect_reader_and_fail_for_a_guess():
+def test_claims_hold_for_a_perfect_reader_and_fail_for_a_guess():
     perfect = {"attention": {"accuracy": 1.0, **{f"accuracy@{k}": 1.0 for k in R.PAIRS}}}
     rivals = {r: {"accuracy": 0.35, **{f"accuracy@{k}": 0.3 for k in R.PAIRS}}
               for r in R.READERS[1:]}
     on_pair = {8: (0.9, 4 / 31)}
-    assert all(R.facts({**perfect, **rivals}, on_pair).values())
-    assert len(R.facts(perfect, on_pair)) == 2           # the attention reader's own lines only
+    assert all(R.claims({**perfect, **rivals}, on_pair).values())
+    assert len(R.claims(perfect, on_pair)) == 2           # the attention reader's own lines only
     rivals["GRU"]["accuracy@8"] = 0.9
-    assert not all(R.facts({**perfect, **rivals}, on_pair).values())
-    assert not all(R.facts(perfect, {8: (0.2, 4 / 31)}).values())
+    assert not all(R.claims({**perfect, **rivals}, on_pair).values())
+    assert not all(R.claims(perfect, {8: (0.2, 4 / 31)}).values())

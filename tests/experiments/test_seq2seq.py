@@ -20,9 +20,11 @@ def test_reversal_data():
     assert src.shape == tgt.shape == (50, 7)
     assert torch.equal(tgt, src.flip(1))
     assert int(src.min()) >= 1 and int(src.max()) <= 8   # 0 is BOS, never a symbol
-    a, b = S.test_sets([4, 9], n=10), S.test_sets([4, 9], n=10)
+    a, b = S.make_task([4, 9], n_test=10)[1], S.make_task([4, 9], n_test=10)[1]
     assert all(torch.equal(a[k][0], b[k][0]) for k in a)  # seeded
     assert a[9][0].shape == (10, 9)
+    train, _ = S.make_task([4, 9], n_test=10)
+    assert train == {"lengths": (4, 9), "n_symbols": 8}   # fit draws its batches from these
     shifted = S.shift_right(tgt)
     assert torch.equal(shifted[:, 1:], tgt[:, :-1]) and bool((shifted[:, 0] == S.BOS).all())
 
@@ -31,7 +33,7 @@ def test_reversal_data():
 def test_shapes_and_weights(kind):
     torch.manual_seed(0)
     model = S.Reverser(n_symbols=8, hidden=16, attention=kind)
-    src, tgt = S.test_sets([6], n=5)[6]
+    src, tgt = S.make_task([6], n_test=5)[1][6]
     logits, weights = model(src, S.shift_right(tgt))
     assert logits.shape == (5, 6, 9)
     if kind == "none":
@@ -47,7 +49,7 @@ def test_dot_attention_matches_torch_sdpa():
     """The context is PyTorch's scaled dot-product attention of the decoder states over the memory."""
     torch.manual_seed(1)
     model = S.Reverser(hidden=16, attention="dot")
-    src, tgt = S.test_sets([5], n=3)[5]
+    src, tgt = S.make_task([5], n_test=3)[1][5]
     memory, start = model.encode(src)
     states, _ = model.decoder(model.embed(S.shift_right(tgt)) + model.out_position(torch.arange(5)),
                               start)
@@ -63,7 +65,7 @@ def test_greedy_generation_agrees_with_teacher_forcing(kind):
     and weights: the step-by-step decoder and the teacher-forced one are the same model."""
     torch.manual_seed(2)
     model = S.Reverser(hidden=16, attention=kind).eval()
-    src, _ = S.test_sets([7], n=20)[7]
+    src, _ = S.make_task([7], n_test=20)[1][7]
     tokens, weights = model.generate(src)
     logits, forced_weights = model(src, S.shift_right(tokens))
     logits[..., S.BOS] = -torch.inf
@@ -73,7 +75,7 @@ def test_greedy_generation_agrees_with_teacher_forcing(kind):
 
 
 def test_parameter_counts_match_within_ten_percent():
-    """The 10% rule, on the models train_model builds (hidden 34 without a context)."""
+    """The 10% rule, on the models fit builds (hidden 34 without a context)."""
     counts = {kind: S.count_parameters(S.Reverser(hidden=S.BUDGET["hidden_none"] if kind == "none"
                                                   else S.BUDGET["hidden"], attention=kind))
               for kind in S.ATTENTION_KINDS}
@@ -105,7 +107,7 @@ def test_fixed_index_reads_the_copied_position_only():
 
 def test_run_seed_reports_every_variant_with_the_same_metrics():
     """run_seed's shape, on a budget of 2 steps (the claims test trains the real budget)."""
-    runs = S.metrics(S.train_all(0, steps=2), S.test_sets([4, 5], n=4))
+    runs = S.metrics(S.fit_every_model(0, steps=2), S.make_task([4, 5], n_test=4)[1])
     assert list(runs) == [S.NAMES[k] for k in S.ATTENTION_KINDS]
     for metrics in runs.values():
         assert set(metrics) == {"parameters", "exact@4", "symbols@4", "exact@5", "symbols@5"}
@@ -128,7 +130,7 @@ def test_errors_name_the_argument():
     with pytest.raises(ValueError, match="src"):
         S.Reverser().generate(torch.ones(5, dtype=torch.long))
     with pytest.raises(ValueError, match="kind"):
-        S.train_model("additive")
+        S.fit("additive", S.make_task()[0])
 
 
 # --------------------------------------------------------------------------------------------

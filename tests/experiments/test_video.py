@@ -3,13 +3,13 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.experiments import clutter as C
+from course_lib.data import digits as D
 from course_lib.experiments import video as V
 
 
 @pytest.fixture(scope="module")
 def clips():
-    train, _ = C.digit_pools(seed=0)
+    train, _ = D.digit_pools(seed=0)
     return train, V.digit_videos(train, 120, frames=5, size=20, burst=2, seed=3)
 
 
@@ -34,9 +34,9 @@ def test_only_the_moving_digit_changes_the_frames(clips):
                 assert torch.equal(mb[t], mb[t - 1])
             else:
                 # every changed pixel lies in the moving digit's old or new box, never the static one
-                boxes = C.box_masks(torch.stack([mb[t], mb[t - 1]]), size).any(0)
+                boxes = D.box_masks(torch.stack([mb[t], mb[t - 1]]), size).any(0)
                 assert not (changed & ~boxes).any() and changed.any()
-                assert not (changed & C.box_masks(sb[None], size)[0]).any()
+                assert not (changed & D.box_masks(sb[None], size)[0]).any()
         # the static digit's box is the same in every frame, and the digits never overlap
         assert (np.abs(mb[:, :2].numpy() - sb[:2].numpy()) >= 8).any(axis=1).all()
 
@@ -95,7 +95,7 @@ def test_errors_name_the_argument(clips):
 def test_every_model_gives_logits_and_weights_that_sum_to_one(name):
     torch.manual_seed(0)
     model = V.build(name)
-    logits, spatial, temporal = model(V.inputs_for(name, torch.rand(3, 5, 1, 20, 20)))
+    logits, spatial, temporal = model(torch.rand(3, 5, 1, 20, 20))   # every model takes whole clips
     steps = 1 if name in ("stacked-frames CNN", "one frame") else 4
     assert logits.shape == (3, 4) and spatial.shape == (3, steps, 13, 13)
     assert temporal.shape == (3, steps)

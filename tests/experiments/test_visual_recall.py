@@ -4,13 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.experiments import clutter, visual_recall as R
+from course_lib.data import digits
+from course_lib.experiments import visual_recall as R
 from course_lib.layers.models import count_parameters
 
 
 @pytest.fixture(scope="module")
 def pools():
-    return clutter.digit_pools(seed=0)
+    return digits.digit_pools(seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +136,7 @@ def test_bad_input_is_named(pools):
         R.recall_canvases(pools[0], 0)
     with pytest.raises(TypeError, match="pool"):
         R.recall_canvases(np.zeros((3, 8, 8)), 2)
-    few = clutter.DigitPool(pools[0].images[:4], np.array([1, 1, 2, 2]))
+    few = digits.DigitPool(pools[0].images[:4], np.array([1, 1, 2, 2]))
     with pytest.raises(ValueError, match="pool: needs digits of at least 3 classes"):
         R.recall_canvases(few, 2)
     with pytest.raises(ValueError, match=r"images: expected shape \(B, 1, 32, 32\), got \(2, 1, 24, 24\)"):

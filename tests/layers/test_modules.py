@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from course_lib.basics.arrays import require_shape
 from course_lib.layers import modules as Mo
 from course_lib.layers import models as M
 
@@ -174,3 +175,14 @@ def test_mass_on_mask_rim_grows_the_region():
     assert M.mass_on_mask(w, mask)[0] == 0.0
     mass, chance = M.mass_on_mask(w, mask, rim=1)  # the rim reaches pixel (1, 1): cell (0, 0)
     assert mass == 1.0 and math.isclose(chance, 4 / 16)
+
+
+def test_require_shape_names_the_argument_the_layout_and_what_it_saw():
+    require_shape(torch.zeros(2, 1, 4, 4), "images", 4, "(B, C, H, W)", C=1)   # fits: no error
+    with pytest.raises(ValueError, match=r"^images must have shape \(B, C, H, W\) with C=1, "
+                                         r"got \(2, 3, 4, 4\)$"):
+        require_shape(torch.zeros(2, 3, 4, 4), "images", 4, "(B, C, H, W)", C=1)
+    with pytest.raises(ValueError, match=r"^tokens must have shape \(B, n, dim\), got \(5, 7\)$"):
+        require_shape(torch.zeros(5, 7), "tokens", 3, "(B, n, dim)")
+    with pytest.raises(ValueError, match=r"got list$"):
+        require_shape([[1.0]], "x", 2, "(B, n)")
