@@ -6,8 +6,8 @@ course_lib's wings.
   helper several files need is public, with a docstring, in the lowest module that makes sense;
 - every module of course_lib says in the first lines of its docstring which lesson(s) teach it;
 - no import cycles, also none hidden in an import inside a function;
-- every test file sits in a folder that gives it its group (unit, system or claims), and every wing
-  of course_lib has its folder of tests.
+- every test file sits in a folder that gives it its group (unit, system or claims), every wing
+  of course_lib has its folder of tests, and every test file the course's text names exists.
 """
 from __future__ import annotations
 
@@ -174,6 +174,31 @@ def test_every_wing_has_its_folder_of_tests():
     wings = sorted(p.parent.name for p in PACKAGE.glob("*/__init__.py"))
     without = [w for w in wings if w not in GROUP_OF_FOLDER or not list((TESTS / w).glob("test_*.py"))]
     assert not without, f"wings of course_lib without tests/<wing>/test_*.py: {without}"
+
+
+# A test file named in the course's text: `tests/claims/test_lesson06_claims.py`, `tests/claims/
+# test_lesson05_*_claims.py` (a glob). A test moved, renamed or merged from an older branch must
+# not leave the text pointing at nothing.
+TEST_PATH = re.compile(r"(?<![\w/])tests/[\w/*.-]+\.py")
+TEXT_FOLDERS = ("course_lib", "course_room", "tools", "tests", "docs", "benchmarks", "binder",
+                "notebooks", "solutions", "exercises", "zh", "i18n", ".ci")
+TEXT_FILES = ("README.md", "CONTRIBUTING.md", "Makefile", "pyproject.toml", "constraints.txt")
+TEXT_SUFFIXES = {".py", ".md", ".ipynb", ".po", ".txt", ".toml", ".json", ".yml", ".yaml", ""}
+
+
+def test_every_test_file_the_course_names_exists():
+    texts = [ROOT / name for name in TEXT_FILES]
+    for folder in TEXT_FOLDERS:
+        texts += [p for p in sorted((ROOT / folder).rglob("*")) if p.is_file()
+                  and p.suffix in TEXT_SUFFIXES and "__pycache__" not in p.parts]
+    missing = []
+    for path in texts:
+        for line_number, line in enumerate(path.read_text(encoding="utf-8", errors="replace")
+                                           .splitlines(), 1):
+            for named in TEST_PATH.findall(line):
+                if not any(ROOT.glob(named)):
+                    missing.append(f"{path.relative_to(ROOT)}:{line_number}: {named}")
+    assert not missing, "test files named but not there (moved? renamed?):\n" + "\n".join(missing)
 
 
 @pytest.mark.parametrize("path, group", [
