@@ -1,6 +1,10 @@
 """Size a JupyterHub for a workshop from measurements: the admin's recipe in the instructor guide.
 
-    python tools/hub_sizing.py            # print the recipe (make guide writes it into the guide)
+    python tools/lesson_times.py --hub    # print the recipe (make guide writes it into the guide)
+
+This module only computes and writes the recipe from the lessons it is given
+(``lesson_times.Lesson``); tools/lesson_times.py reads the lessons from the notebooks and calls
+it. (It never imports lesson_times: the guide's writer sits on top, the recipe below it.)
 
 Two measurements, both in the repository:
 - each notebook's kernel peak memory and CPU time (``metadata.course``, written by
@@ -25,12 +29,11 @@ from __future__ import annotations
 import json
 import math
 import statistics
-import sys
 from pathlib import Path
 
+from course_room import config as room  # the room's part: the hub test runs the same
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from course_room import config as room  # noqa: E402  (the room's part: the hub test runs the same)
 MEASURED = ROOT / "build" / "hub" / "measurements.json"
 COMMITTED = ROOT / "docs" / "hub_measurements.json"
 ROOM = 30
@@ -209,15 +212,6 @@ cull:
     ])
 
 
-def main() -> int:
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import lesson_times
-
-    hub = json.loads(COMMITTED.read_text(encoding="utf-8")) if COMMITTED.exists() else None
-    print(recipe(lesson_times.collect(), hub))
-    return 0
-
-
 def store_recommended(lessons: list, committed: Path = COMMITTED) -> None:
     """Write the recommended per-learner limits into the committed report: the hub test configures
     its hub with them, so the next measurement checks the sizes the guide gives."""
@@ -234,5 +228,6 @@ def store_recommended(lessons: list, committed: Path = COMMITTED) -> None:
         committed.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def committed_report(committed: Path = COMMITTED) -> dict | None:
+    """The committed hub measurements (docs/hub_measurements.json), None before the first."""
+    return json.loads(committed.read_text(encoding="utf-8")) if committed.exists() else None

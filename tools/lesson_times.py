@@ -1,6 +1,7 @@
 """Tabulate each lesson's measured run time and stated study time, and derive workshop schedules.
 
     python tools/lesson_times.py                                   # print the tables
+    python tools/lesson_times.py --hub                             # print the hub recipe
     python tools/lesson_times.py --update docs/instructor_guide.md # or: make guide
 
 Sources, all in the repository:
@@ -27,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+
+import hub_sizing   # the hub recipe, computed from the lessons collected here (tools/ is on the path)
 
 CHECK_NAME = re.compile(r"check\(\s*[\"']([^\"']+)[\"']")   # check("attend", ...): the exercise's name
 
@@ -279,12 +282,7 @@ def generated_zh(root: Path = ROOT) -> str:
 
 
 def hub_generated(root: Path = ROOT) -> str:
-    import json
-
-    import hub_sizing
-
-    committed = root / "docs" / "hub_measurements.json"
-    hub = json.loads(committed.read_text(encoding="utf-8")) if committed.exists() else None
+    hub = hub_sizing.committed_report(root / "docs" / "hub_measurements.json")
     return "\n\n".join([HUB_BEGIN, hub_sizing.recipe(collect(root), hub), HUB_END])
 
 
@@ -325,10 +323,12 @@ def main(argv=None) -> int:
     parser.add_argument("--update", type=Path, nargs="+",
                         help="rewrite the generated part of these Markdown files (the guide and "
                              "its Chinese half-day plan)")
+    parser.add_argument("--hub", action="store_true",
+                        help="print the hub recipe (tools/hub_sizing.py) instead of the time table")
     args = parser.parse_args(argv)
-    if args.update:
-        import hub_sizing
-
+    if args.hub:
+        print(hub_sizing.recipe(collect(), hub_sizing.committed_report()))
+    elif args.update:
         if hub_sizing.refresh_committed():
             print(f"{hub_sizing.COMMITTED.relative_to(ROOT)}: the newest hub measurements copied")
         hub_sizing.store_recommended(collect())

@@ -12,13 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def _require_count(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
+from course_lib.basics.arrays import require_count
 
 
 def causal_mask(n: int) -> np.ndarray:
@@ -26,7 +20,7 @@ def causal_mask(n: int) -> np.ndarray:
 
     Used when a sequence is generated one step at a time: step ``i`` cannot see the future.
     """
-    n = _require_count(n, "n")
+    n = require_count(n, "n")
     return np.tril(np.ones((n, n), dtype=bool))
 
 
@@ -36,7 +30,7 @@ def padding_mask(lengths, n_k: int) -> np.ndarray:
     Batches hold sequences of different lengths padded to ``n_k``; padding must receive no weight.
     The size-1 query axis broadcasts against scores of shape ``(B, n_q, n_k)``.
     """
-    n_k = _require_count(n_k, "n_k")
+    n_k = require_count(n_k, "n_k")
     lengths = np.asarray(lengths)
     if lengths.ndim != 1 or lengths.dtype.kind not in "iu":
         raise ValueError(f"lengths must be a 1-D array of integers (one per sequence), got "
@@ -48,8 +42,8 @@ def padding_mask(lengths, n_k: int) -> np.ndarray:
 
 def window_mask(n: int, radius: int) -> np.ndarray:
     """``(n, n)``: position ``i`` may attend to ``j`` with ``|i - j| <= radius`` (local attention)."""
-    n = _require_count(n, "n")
-    radius = _require_count(radius, "radius", minimum=0)
+    n = require_count(n, "n")
+    radius = require_count(radius, "radius", minimum=0)
     idx = np.arange(n)
     return np.abs(idx[:, None] - idx[None, :]) <= radius
 
@@ -59,7 +53,25 @@ def window_mask_2d(rows: int, cols: int, radius: int) -> np.ndarray:
     to patch ``q`` when both their row and column differ by at most ``radius`` (a square window,
     like a convolution's receptive field).
     """
-    rows, cols = _require_count(rows, "rows"), _require_count(cols, "cols")
-    radius = _require_count(radius, "radius", minimum=0)
+    rows, cols = require_count(rows, "rows"), require_count(cols, "cols")
+    radius = require_count(radius, "radius", minimum=0)
     r, c = np.divmod(np.arange(rows * cols), cols)
     return (np.abs(r[:, None] - r[None, :]) <= radius) & (np.abs(c[:, None] - c[None, :]) <= radius)
+
+
+MASK_KINDS = ("none", "padding", "causal", "local window")
+
+
+def make_mask(kind: str, n: int, length: int, radius: int) -> np.ndarray:
+    """The ``(n, n)`` boolean mask of ``kind``, one of ``MASK_KINDS`` (lesson 02 compares them):
+    "none" (every key allowed), "padding" (only the first ``length`` keys are real),
+    "causal" (:func:`causal_mask`) or "local window" (:func:`window_mask` of ``radius``)."""
+    if kind == "none":
+        return np.ones((n, n), dtype=bool)
+    if kind == "padding":
+        return np.broadcast_to(padding_mask(np.array([length]), n)[0], (n, n))
+    if kind == "causal":
+        return causal_mask(n)
+    if kind == "local window":
+        return window_mask(n, radius)
+    raise ValueError(f"kind={kind!r} is not one of MASK_KINDS {MASK_KINDS}")

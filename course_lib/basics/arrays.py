@@ -6,6 +6,8 @@ same kind: the argument's name, what was seen, and what was expected.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import torch
 
@@ -80,6 +82,18 @@ def like_input(t: torch.Tensor, from_numpy: bool, dtype: torch.dtype | None = No
     return t.detach().cpu().numpy() if from_numpy else t
 
 
+class Door(NamedTuple):
+    """How a caller's arguments came in (NumPy or torch, which dtype), so that the results go
+    back out the same way: a function converts on the way in and calls ``door.back`` on the way
+    out, once each, and computes on tensors in between."""
+    from_numpy: bool
+    dtype: torch.dtype
+
+    def back(self, t: torch.Tensor):
+        """``t`` as the caller reads it: NumPy for NumPy, in the caller's dtype."""
+        return like_input(t, self.from_numpy, self.dtype)
+
+
 def common_dtype(*tensors: torch.Tensor) -> list[torch.Tensor]:
     """Cast floating tensors to one dtype (float32 with float64 -> float64) and one device."""
     dtype = tensors[0].dtype
@@ -112,6 +126,20 @@ def require_positive(value, name: str) -> float:
     return value
 
 
+def require_count(value, name: str, minimum: int = 1) -> int:
+    """``value`` as an int, or an error unless it is an integer (Python or NumPy) >= ``minimum``.
+
+    A count of things (positions, heads, images, pixels of a radius): TypeError naming ``name``
+    for anything that is not an integer (a float, a bool), ValueError below ``minimum``.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {type(value).__name__} "
+                        f"{value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {int(value)}")
+    return int(value)
+
+
 def _raw_dtype_tensor(x, name: str) -> torch.Tensor:
     """``x`` as a tensor of its own dtype (an int mask stays int, so the message can say so)."""
     if isinstance(x, torch.Tensor):
@@ -122,12 +150,13 @@ def _raw_dtype_tensor(x, name: str) -> torch.Tensor:
     return to_tensor(x, name, keep_bool=True)[0]
 
 
-def broadcast_mask(mask, scores: torch.Tensor, name: str = "mask") -> torch.Tensor:
-    """Return ``mask`` as a boolean tensor broadcast to ``scores.shape``.
+def broadcast_mask(mask, shape, name: str = "mask", device=None) -> torch.Tensor:
+    """Return ``mask`` as a boolean tensor broadcast to the scores' ``shape`` (on ``device``).
 
     True means "may attend". We insist on booleans: a float mask is ambiguous (is it additive,
     -inf style, or multiplicative?) and silently doing the wrong thing is worse than an error.
     """
+    shape = torch.Size(shape)
     m = _raw_dtype_tensor(mask, name)
     if m.dtype != torch.bool:
         raise TypeError(
@@ -136,16 +165,16 @@ def broadcast_mask(mask, scores: torch.Tensor, name: str = "mask") -> torch.Tens
             f"mask.bool() (torch)"
         )
     try:
-        target = torch.broadcast_shapes(m.shape, scores.shape)
+        target = torch.broadcast_shapes(m.shape, shape)
     except RuntimeError:
         target = None
-    if target != scores.shape:
+    if target != shape:
         raise ValueError(
             f"{name} of shape {shape_str(m)} does not broadcast to the scores' shape "
-            f"{shape_str(scores)}; expected a shape like (n_q, n_k) or (..., n_q, n_k) "
+            f"{shape_str(shape)}; expected a shape like (n_q, n_k) or (..., n_q, n_k) "
             f"with size-1 dimensions where it should repeat"
         )
-    return m.to(scores.device).expand(scores.shape)
+    return m.to(device).expand(shape)
 
 
 def require_shape(x: torch.Tensor, name: str, rank: int, layout: str, **sizes) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_lib.attention.core import similarity
-from course_lib.checks.framework import Case, Mistake, register_check
+from course_lib.checks.case import Case, Mistake, register_check
 
 
 def _swap(x):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_lib.attention.core import softmax_weights
-from course_lib.checks.framework import UNSTABLE_SOFTMAX_HINT, Case, Mistake, register_check
+from course_lib.checks.case import Case, Mistake, register_check
 
 
 def _naive_softmax(s, t):
@@ -27,7 +27,7 @@ def _row_max(z):
 @register_check(
     "softmax",
     task="fn(scores, temperature) -> weights: softmax of scores / temperature over the last axis",
-    softmax=True,
+    unstable_softmax=_naive_softmax,
     success="Each row sums to 1 and [[1000, -1000]] came out as [1, 0], not NaN: like "
             "course_lib's softmax_weights you subtracted each row's maximum, which changes no "
             "weight but keeps every exp() at most 1.",
@@ -43,7 +43,6 @@ def _row_max(z):
                 lambda s, t: _shifted_softmax(s, 1.0, _row_max)),
         Mistake("You multiplied by the temperature; divide instead (a low temperature must make the "
                 "weights sharper).", lambda s, t: _shifted_softmax(s * t * t, t, _row_max)),
-        Mistake(UNSTABLE_SOFTMAX_HINT, _naive_softmax, nan=True, kind="unstable_softmax"),
         Mistake("You subtracted each row's *mean*: that keeps [1000, 999, 0] finite but not "
                 "[1000, -1000], whose mean is 0 (exp(1000) is inf, inf / inf is NaN). Subtract the "
                 "row's *maximum*: then the largest exponent is exp(0) = 1 and nothing overflows.",
@@ -94,12 +93,11 @@ def _masked_unstable(s, mask):
     "masked_softmax",
     task="fn(scores, mask) -> weights: softmax over the last axis where mask is True; blocked "
          "entries get 0; a row with nothing allowed gets all zeros",
-    softmax=True,
+    unstable_softmax=_masked_unstable,
     success="Blocked keys got exactly 0, the allowed ones still sum to 1, and a row with nothing "
             "allowed got zeros instead of NaN, as course_lib's softmax_weights(scores, mask=...) "
             "does.",
     mistakes=[
-        Mistake(UNSTABLE_SOFTMAX_HINT, _masked_unstable, nan=True, kind="unstable_softmax"),
         Mistake("Blocked entries still get weight: setting a blocked score to 0 is not enough, "
                 "exp(0) = 1. Set blocked scores to -np.inf before the softmax (exp(-inf) = 0).",
                 lambda s, m: _stable_softmax(np.where(m, s, 0.0))),
@@ -166,7 +164,7 @@ def _causal_mask_cases():
 def _topk_reference(s, k):
     from course_lib.attention.weight_rules import topk_weights
 
-    return topk_weights(s, k)
+    return topk_weights(s, k=k)
 
 
 def _topk_unstable(s, k):
@@ -189,12 +187,11 @@ def _topk_wrong_rows(select):
 @register_check(
     "topk_weights",
     task="fn(scores, k) -> weights: softmax over the k largest scores of each row, 0 elsewhere",
-    softmax=True,
+    unstable_softmax=_topk_unstable,
     success="Only the k best keys share the weight and each row still sums to 1, as in "
             "course_lib's topk_weights; k = 1 (hard attention) and k = n_k (plain softmax), both "
             "of which you just passed, are its two ends.",
     mistakes=[
-        Mistake(UNSTABLE_SOFTMAX_HINT, _topk_unstable, nan=True, kind="unstable_softmax"),
         Mistake("You took the softmax over all keys and then zeroed all but the top k, so a row "
                 "no longer sums to 1. Take the softmax over the top k scores only (block the "
                 "others with -inf first).",

@@ -8,8 +8,8 @@ import torch
 from torch import nn
 
 from course_lib.attention.core import attend, softmax_weights
-from course_lib.checks._gradients import GradientProblem, grad_or_none, probed_loss
-from course_lib.checks.framework import UNSTABLE_SOFTMAX_HINT, Case, Mistake, register_check
+from course_lib.checks.gradients import GradientProblem, grad_or_none, probed_loss
+from course_lib.checks.case import Case, Mistake, register_check
 
 
 def _swap(x):
@@ -44,12 +44,11 @@ def _attend_wrong_axis(q, k, v):
     "attend",
     task="fn(q, k, v) -> a tuple (output, weights) of two arrays: scaled dot-product attention; "
          "output (..., n_q, d_v), weights (..., n_q, n_k)",
-    softmax=True,
+    unstable_softmax=_attend_unstable,
     success="Your output and weights agree with course_lib's attend, and so with torch's "
             "scaled_dot_product_attention, on batches, on values wider than keys and on scores "
             "near 1100 that overflow a naive exp().",
     mistakes=[
-        Mistake(UNSTABLE_SOFTMAX_HINT, _attend_unstable, nan=True, kind="unstable_softmax"),
         Mistake("The 1/sqrt(d) scale is missing from the scores.",
                 _attend_with(lambda q, k: q @ _swap(k))),
         Mistake("You scaled by sqrt(d_v), the values' size v.shape[-1]; the scale is 1/sqrt(d) "
@@ -97,15 +96,12 @@ def _kernel(xq, x, width, denom):
     task="fn(x_query, x_train, y_train, width) -> only the predictions, one array (n_q,): "
          "Gaussian-kernel weighted average of y_train (the lesson's helper also returns the "
          "weights; this exercise does not)",
-    softmax=True,
+    unstable_softmax=lambda xq, x, y, w: _unstable_weights(-(xq[:, None] - x[None, :]) ** 2
+                                                           / (2 * w**2)) @ y,
     success="A softmax of -(x - x_i)^2 / (2 width^2) over the training points is exactly "
             "course_lib's nadaraya_watson: kernel regression is attention with a fixed score, and "
             "yours survived far queries whose kernel values all underflow.",
     mistakes=[
-        Mistake(UNSTABLE_SOFTMAX_HINT,
-                lambda xq, x, y, w: _unstable_weights(-(xq[:, None] - x[None, :]) ** 2
-                                                      / (2 * w**2)) @ y,
-                nan=True, kind="unstable_softmax"),
         Mistake("The weights are not normalised: divide each query's kernel values by their sum, "
                 "so that the prediction is a weighted *average* of y_train.",
                 lambda xq, x, y, w: np.exp(-(xq[:, None] - x[None, :]) ** 2 / (2 * w**2)) @ y),
@@ -146,14 +142,11 @@ def _self_attention_reference(x, w_q, w_k, w_v):
     "self_attention",
     task="fn(x, w_q, w_k, w_v) -> (output, weights): queries, keys and values are projections of "
          "the same tokens x (..., n, d_model); scaled dot-product attention with d = d_k",
-    softmax=True,
+    unstable_softmax=lambda x, wq, wk, wv: _attend_unstable(x @ wq, x @ wk, x @ wv),
     success="Queries, keys and values are three projections of the same tokens, then the attend "
             "of exercise 1 with d = d_k, stable even for tokens whose scores reach thousands: "
             "course_lib's attend(x @ w_q, x @ w_k, x @ w_v).",
     mistakes=[
-        Mistake(UNSTABLE_SOFTMAX_HINT,
-                lambda x, wq, wk, wv: _attend_unstable(x @ wq, x @ wk, x @ wv), nan=True,
-                kind="unstable_softmax"),
         Mistake("The projections are missing: queries, keys and values are x @ w_q, x @ w_k and "
                 "x @ w_v, not x itself.", lambda x, wq, wk, wv: attend(x, x, x)),
         Mistake("Queries and keys are swapped (x @ w_k as queries, x @ w_q as keys): the weights "
@@ -467,7 +460,7 @@ def _module_shape_hint(got, expected, j):
          "embed_dim), weights (B, num_heads, n, n))",
     prepare=_build_and_run,
     error_hint=_module_error_hint,
-    softmax=True,
+    unstable_softmax=_mistake("UnstableSoftmax", stable=False),
     gradients=True,
     arg_names=("embed_dim", "num_heads", "seed", "x"),
     shape_hint=_module_shape_hint,
@@ -502,8 +495,6 @@ def _module_shape_hint(got, expected, j):
                 "self.k_proj(x). Swapped, every head's weights are the transpose of the right "
                 "ones (the check puts PyTorch's query weights into q_proj, so the names say "
                 "which is which).", _mistake("SwappedQueryKey", swap_qk=True)),
-        Mistake(UNSTABLE_SOFTMAX_HINT, _mistake("UnstableSoftmax", stable=False), nan=True,
-                kind="unstable_softmax"),
     ],
 )
 def _multi_head_attention_cases():

@@ -10,8 +10,8 @@ import torch
 
 from course_lib.attention.core import attend
 from course_lib.layers.modules import SqueezeExcitation, motion_attention, variation_across_inputs
-from course_lib.checks._gradients import grad_or_none, probed_loss
-from course_lib.checks.framework import UNSTABLE_SOFTMAX_HINT, Case, Mistake, register_check
+from course_lib.checks.gradients import grad_or_none, probed_loss
+from course_lib.checks.case import Case, Mistake, register_check
 
 
 # ------------------------------------------------------------------------------------------
@@ -168,12 +168,11 @@ def _pool_unstable(tokens, query, w_k, w_v):
     task="fn(tokens (B, n, d), query (d_k,), w_k (d, d_k), w_v (d, d_v)) -> return (pooled "
          "(B, d_v), weights (B, n)) in that order: keys = tokens @ w_k, scaled dot product with the query, softmax over "
          "the n tokens, weighted average of values = tokens @ w_v",
-    softmax=True,
+    unstable_softmax=_pool_unstable,
     success="Your pooled vectors and weights are lesson 03's attend with one learned query shared "
             "by every image, stable for scores that overflow a naive exp(): the weights change "
             "with the image although the query does not.",
     mistakes=[
-        Mistake(UNSTABLE_SOFTMAX_HINT, _pool_unstable, nan=True, kind="unstable_softmax"),
         Mistake("The scores are not scaled: divide q . k by sqrt(d_k) (query.shape[-1]), as in "
                 "lesson 01.", lambda *a: _pool_variant(*a, scale=False)),
         Mistake("Scale by sqrt(d_k) = query.shape[-1] (the size of the query and keys), not by "
@@ -241,13 +240,12 @@ def _motion_shape_hint(got, expected, j):
     "motion_weights",
     task="fn(video (T, H, W), temperature) -> (T-1,) weights: softmax over steps of "
          "sum((frame_t - frame_{t-1})^2) / temperature",
-    softmax=True,
+    unstable_softmax=_motion_unstable,
     shape_hint=_motion_shape_hint,
     success="A still video gets equal weights and a burst of motion takes the weight, as "
             "course_lib.layers.modules.motion_attention's temporal weights do, and your softmax "
             "survived energies in the thousands that overflow a naive exp().",
     mistakes=[
-        Mistake(UNSTABLE_SOFTMAX_HINT, _motion_unstable, nan=True, kind="unstable_softmax"),
         Mistake("You compared every frame with the first frame; motion is change since the "
                 "*previous* frame: np.diff(video, axis=0).",
                 lambda v, t: _softmax(((v[1:] - v[0]) ** 2).sum(axis=(1, 2)) / t)),

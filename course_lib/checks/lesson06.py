@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from course_lib.basics.language import tr
-from course_lib.checks.framework import Case, Mistake, register_check
+from course_lib.checks.case import Case, Mistake, register_check
 
 
 # ------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Your progress through the exercises, remembered on this computer only.
+"""Your progress through the exercises of lessons 01-06, remembered on this computer only (the
+table is shown in lesson 00, the start notebook).
 
 Each time ``check(name, fn)`` runs your code, its verdict (passed, or failed) is written to a small
 file beside the course, ``.course_progress.json`` in the folder that holds ``notebooks/`` and
@@ -29,7 +30,9 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from course_lib.checks._console import safe_print
+from course_lib.basics.language import tr
+from course_lib.checks.case import CHECKS
+from course_lib.checks.console import safe_print
 
 FILE_NAME = ".course_progress.json"
 ENV_VAR = "COURSE_PROGRESS_FILE"
@@ -117,8 +120,6 @@ def exercise_order(root: Path | None) -> dict:
 
 def progress_rows() -> list[tuple[str, str, str, str]]:
     """One row per registered exercise: ``(lesson, check name, status, last checked)``."""
-    from course_lib.checks.framework import CHECKS  # here, not at the top: framework imports this module
-
     done = load()
     order = exercise_order(course_root())
     specs = sorted(CHECKS.values(), key=lambda s: (_lesson_of(s), order.get(s.name, len(order))))
@@ -140,8 +141,6 @@ def show_progress() -> list[tuple[str, str, str, str]]:
     """Print the table of every exercise (passed, failed, not attempted) and return its rows.
     The rows keep the English states (other code reads them); the table speaks the learner's
     language (course_lib/basics/language.py)."""
-    from course_lib.basics.language import tr
-
     def shown(status: str) -> str:
         if status.startswith("failed ("):
             return tr("failed ({cases} cases)").format(cases=status[len("failed ("):-len(" cases)")])

@@ -20,15 +20,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from course_lib.basics.arrays import require_count
+
 DIGIT = 8                                  # load_digits images are 8 x 8
 TEXTURES = ("grass", "brick", "gravel", "camera")
-
-
-def check_count(value, name, minimum=1):
-    """``value`` as an int, or a ValueError naming ``name`` unless it is an integer >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -107,9 +102,9 @@ def cluttered_digits(pool: DigitPool, n: int = 1000, size: int = 24, n_fragments
         images ``(n, 1, size, size)`` float32, labels ``(n,)`` int64 (the digit's class, 0-9),
         boxes ``(n, 4)`` int64: the digit's ``(row, col, row + 8, col + 8)`` (never shown to a model).
     """
-    n, size = check_count(n, "n"), check_count(size, "size", DIGIT + 2)
-    n_fragments = check_count(n_fragments, "n_fragments", 0)
-    fragment = check_count(fragment, "fragment", 1)
+    n, size = require_count(n, "n"), require_count(size, "size", DIGIT + 2)
+    n_fragments = require_count(n_fragments, "n_fragments", 0)
+    fragment = require_count(fragment, "fragment", 1)
     if fragment > DIGIT:
         raise ValueError(f"fragment={fragment} must be at most the digit size {DIGIT}")
     rng = np.random.default_rng(seed)

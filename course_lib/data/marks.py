@@ -3,14 +3,15 @@
     images, labels, marks = two_marks(1500, min_gap=12, relation="same_row")
     pairs, pair_labels = controlled_pairs(50)     # image pairs that differ only in the relation
 
-The shapes and the noise come from ``data.py`` (shared with lesson 05's cluttered scenes).
+The shapes and the noise come from ``shapes.py`` (shared with lesson 05's cluttered scenes).
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from course_lib.data.shapes import SHAPES, TARGETS, _check_count, _noise_background
+from course_lib.basics.arrays import require_count
+from course_lib.data.shapes import SHAPES, TARGETS, noise_background
 
 
 # --------------------------------------------------------------------------------------------
@@ -40,13 +41,13 @@ def two_marks(n=512, size=24, min_gap=10, relation="left_of", row_step=8, seed=0
         mark_masks ``(n, 2, size, size)`` bool: the 3x3 box of the first mark (``left_of``: the "+")
         and of the second (``left_of``: the "x"). ``mark_masks.any(1)`` covers both.
     """
-    n, size = _check_count(n, "n"), _check_count(size, "size", 8)
-    min_gap = _check_count(min_gap, "min_gap", 3)
+    n, size = require_count(n, "n"), require_count(size, "size", 8)
+    min_gap = require_count(min_gap, "min_gap", 3)
     if min_gap > size - 3:
         raise ValueError(f"min_gap={min_gap} does not fit in size={size}; expected <= {size - 3}")
     if relation not in ("left_of", "same", "same_row"):
         raise ValueError(f"relation={relation!r} is not known; expected 'left_of', 'same' or 'same_row'")
-    rows = np.arange(0, size - 2, _check_count(row_step, "row_step"))
+    rows = np.arange(0, size - 2, require_count(row_step, "row_step"))
     if relation == "same_row":
         if 2 * min_gap > size:
             raise ValueError(f"relation='same_row' needs min_gap <= size / 2 (the gap is also "
@@ -58,7 +59,7 @@ def two_marks(n=512, size=24, min_gap=10, relation="left_of", row_step=8, seed=0
     masks = np.zeros((n, 2, size, size), bool)
     labels = np.zeros(n, np.int64)
     for i in range(n):
-        canvas = _noise_background(rng, size)
+        canvas = noise_background(rng, size)
         while True:  # two columns at least min_gap apart (same_row: also around the border)
             c1, c2 = (int(c) for c in rng.integers(0, size - 2, size=2))
             gap = abs(c1 - c2)
@@ -122,8 +123,8 @@ def controlled_pairs(n_pairs=50, size=24, gap=12, row_step=8, seed=5):
     rng = np.random.default_rng(seed)
     rows = np.arange(0, size - 2, row_step)
     images = []
-    for _ in range(_check_count(n_pairs, "n_pairs")):
-        band = _noise_background(rng, size)[:row_step]                   # (row_step, size)
+    for _ in range(require_count(n_pairs, "n_pairs")):
+        band = noise_background(rng, size)[:row_step]                   # (row_step, size)
         background = np.tile(band, (size // row_step + 1, 1))[:size]      # repeats every row_step
         first, second = (TARGETS[int(k)] for k in rng.integers(0, 2, size=2))
         bright = rng.uniform(0.7, 1.0, size=2)

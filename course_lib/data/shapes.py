@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from course_lib.basics.arrays import require_count
+
 # 3x3 shapes. The two targets have the same number of bright pixels, so that only their
 # arrangement (a local pattern) tells them apart.
 SHAPES = {
@@ -30,12 +32,6 @@ SHAPES = {
 TARGETS = ("plus", "cross")                       # class 0, class 1
 CLASSES = TARGETS + ("none",)                     # with clutter_scenes(no_target=...): class 2
 DISTRACTORS = ("hbar", "vbar", "block", "corner")  # never the answer
-
-
-def _check_count(value, name, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _place(canvas, occupied, shape, rng, rows, cols, brightness):
@@ -59,7 +55,9 @@ def _place(canvas, occupied, shape, rng, rows, cols, brightness):
     return r, c
 
 
-def _noise_background(rng, size, level=0.25):
+def noise_background(rng, size, level=0.25):
+    """A ``(size, size)`` float32 canvas of uniform noise in ``[0, level)``: the background of
+    lesson 05's cluttered scenes and lesson 06's marks (``rng``: a NumPy Generator)."""
     return (level * rng.random((size, size))).astype(np.float32)
 
 
@@ -80,8 +78,8 @@ def clutter_scenes(n=512, size=24, n_distractors=6, no_target=0.0, seed=0):
         target_masks ``(n, size, size)`` bool (True on the target's 3x3 box; all False when
         the scene has no target).
     """
-    n, size = _check_count(n, "n"), _check_count(size, "size", 8)
-    n_distractors = _check_count(n_distractors, "n_distractors", 0)
+    n, size = require_count(n, "n"), require_count(size, "size", 8)
+    n_distractors = require_count(n_distractors, "n_distractors", 0)
     if not 0.0 <= no_target < 1.0:
         raise ValueError(f"no_target must be a fraction in [0, 1), got {no_target!r}")
     rng = np.random.default_rng(seed)
@@ -89,7 +87,7 @@ def clutter_scenes(n=512, size=24, n_distractors=6, no_target=0.0, seed=0):
     masks = np.zeros((n, size, size), bool)
     labels = rng.integers(0, len(TARGETS), size=n)
     for i in range(n):
-        canvas = _noise_background(rng, size)
+        canvas = noise_background(rng, size)
         occupied = np.zeros((size, size), bool)
         r, c = _place(canvas, occupied, SHAPES[TARGETS[labels[i]]], rng, (0, size - 2),
                       (0, size - 2), rng.uniform(0.7, 1.0))
@@ -103,7 +101,7 @@ def clutter_scenes(n=512, size=24, n_distractors=6, no_target=0.0, seed=0):
         erase_rng = np.random.default_rng([seed, 1])
         for i in np.nonzero(erase_rng.random(n) < no_target)[0]:
             r, c = np.argwhere(masks[i])[0]
-            images[i, 0, r : r + 3, c : c + 3] = _noise_background(erase_rng, 3)
+            images[i, 0, r : r + 3, c : c + 3] = noise_background(erase_rng, 3)
             masks[i] = False
             labels[i] = len(TARGETS)                 # class 2: "none"
     return torch.from_numpy(images), torch.from_numpy(labels), torch.from_numpy(masks)
@@ -128,8 +126,8 @@ def sequences(n=1024, length=6, n_symbols=8, task="reverse", seed=0):
         src ``(n, length)`` int64 symbols in 1..n_symbols, tgt ``(n, length)`` int64,
         source_index ``(n, length)`` int64: which input position output step ``i`` copies.
     """
-    n, length = _check_count(n, "n"), _check_count(length, "length", 2)
-    n_symbols = _check_count(n_symbols, "n_symbols", 2)
+    n, length = require_count(n, "n"), require_count(length, "length", 2)
+    n_symbols = require_count(n_symbols, "n_symbols", 2)
     if task not in ("reverse", "sort"):
         raise ValueError(f"task={task!r} is not known; expected 'reverse' or 'sort'")
     rng = np.random.default_rng(seed)

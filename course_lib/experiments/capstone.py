@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from course_lib.attention.positions import grid_positions
 from course_lib.basics.arrays import require_shape
 from course_lib.basics.runtime import default_device
 from course_lib.data.marks import controlled_pairs, draw_marks, two_marks
@@ -143,20 +144,16 @@ class PixelMLP(nn.Module):
 
 
 def sincos_positions(grid: int, dim: int) -> torch.Tensor:
-    """Fixed 2-D sine-cosine position codes (as in MAE, He et al., 2022): ``(grid * grid, dim)``.
+    """Fixed 2-D sine-cosine position codes of a ``grid x grid`` of tiles (as in MAE, He et al.,
+    2022): ``(grid * grid, dim)`` float32, :func:`course_lib.attention.positions.grid_positions`
+    with sines then cosines, frequencies from 1 to > 0.1 radians per tile (base 10).
 
-    Half of the ``dim`` numbers encode the tile's row, half its column, each as sines and cosines
-    at ``dim / 4`` frequencies. Tiles in the same row share the row half exactly, so "same row?"
-    is a comparison the attention scores can make from the first step of training.
+    Half of the ``dim`` numbers encode the tile's row, half its column. Tiles in the same row
+    share the row half exactly, so "same row?" is a comparison the attention scores can make
+    from the first step of training.
     """
-    if dim % 4:
-        raise ValueError(f"dim={dim} must be a multiple of 4 for 2-D sine-cosine positions")
-    freqs = 1.0 / 10.0 ** (torch.arange(dim // 4) / (dim // 4))        # 1, ..., > 0.1 (radians per tile)
-    angles = torch.arange(grid, dtype=torch.float32)[:, None] * freqs  # (grid, dim / 4)
-    code = torch.cat([angles.sin(), angles.cos()], 1)                  # (grid, dim / 2)
-    rows = code[:, None].expand(grid, grid, -1)
-    cols = code[None, :].expand(grid, grid, -1)
-    return torch.cat([rows, cols], -1).reshape(grid * grid, dim)
+    return torch.from_numpy(grid_positions(grid, grid, dim, base=10.0, interleave=False,
+                                           dtype=torch.float32))
 
 
 class TinyViT(nn.Module):

@@ -25,8 +25,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.attention.core import attend
-from course_lib.basics.arrays import require_shape
-from course_lib.data.digits import DIGIT, box_masks, check_count, cluttered_digits, digit_pools
+from course_lib.basics.arrays import require_count, require_shape
+from course_lib.data.digits import DIGIT, box_masks, cluttered_digits, digit_pools
 from course_lib.layers.models import max_pooling_map, weights_on_pixels
 from course_lib.layers.training import predict, train as train_loop
 
@@ -74,7 +74,7 @@ class ClutterClassifier(nn.Module):
         if not callable(pooling) and pooling not in self.POOLINGS:
             raise ValueError(f"pooling={pooling!r} is not known; expected one of {self.POOLINGS} "
                              "or a function tokens -> (pooled, weights)")
-        self.pooling, self.size = pooling, check_count(size, "size", DIGIT)
+        self.pooling, self.size = pooling, require_count(size, "size", DIGIT)
         self.features = nn.Sequential(nn.Conv2d(1, dim, DIGIT), nn.ReLU(),
                                       nn.Conv2d(dim, dim, 1), nn.ReLU())
         self.to_key = nn.Linear(dim, dim)

@@ -44,6 +44,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from course_lib.attention.core import attend
+from course_lib.layers.models import count_parameters
 
 COLOURS = ("red", "blue", "green", "yellow", "black", "white", "pink", "brown", "grey", "gold")
 NUMBERS = ("1", "2", "3", "4", "5", "6", "7", "8")
@@ -177,11 +178,6 @@ class Recaller(nn.Module):
                     weights = torch.softmax(self.mixing[:n_list], 0).expand(len(tokens), n_list)
                 read = (weights[:, :, None] * features).sum(1)
         return self.classify(torch.cat([read, asked], -1)), weights
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable numbers in ``model``."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def matched_width(reader: str, target: int | None = None, embed: int = BUDGET["embed"]) -> int:

@@ -38,8 +38,9 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from course_lib.attention.core import attend
+from course_lib.data.shapes import BOS, shift_right
+from course_lib.layers.models import count_parameters
 
-BOS = 0
 ATTENTION_KINDS = ("dot", "fixed", "uniform", "none")
 #: How the lesson and the sweep name each variant.
 NAMES = {"dot": "attention", "fixed": "fixed index L-1-i", "uniform": "uniform weights",
@@ -73,11 +74,6 @@ def make_task(lengths=range(4, 17), n_test: int = 200, n_symbols: int = 8, seed:
     generator = torch.Generator().manual_seed(seed)
     test = {length: reversal_batch(n_test, length, n_symbols, generator) for length in lengths}
     return {"lengths": tuple(lengths), "n_symbols": n_symbols}, test
-
-
-def shift_right(tgt: torch.Tensor) -> torch.Tensor:
-    """Decoder input for teacher forcing: ``[BOS, tgt_0, ..., tgt_{L-2}]``, shape ``(B, L)``."""
-    return torch.cat([torch.full_like(tgt[:, :1], BOS), tgt[:, :-1]], dim=1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -183,11 +179,6 @@ class Reverser(nn.Module):
             tokens.append(token)
             weights.append(w)
         return torch.cat(tokens, 1), None if weights[0] is None else torch.cat(weights, 1)
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable numbers in ``model``."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 # --------------------------------------------------------------------------------------------

@@ -176,10 +176,6 @@ def without_head(model: TwoJobModel, head: int) -> TwoJobModel:
     return ablated
 
 
-def parameter_count(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
 def claims(run: dict) -> dict:
     """The lesson's claims as ``{sentence: holds}``, from ``run = {name: evaluate(...)}`` with the
     models of :data:`MODELS` and, for the ablation, ``"without head 0"`` / ``"without head 1"``

@@ -33,8 +33,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.attention.core import softmax_weights
-from course_lib.basics.arrays import require_shape
-from course_lib.data.digits import DIGIT, DigitPool, background, box_masks, check_count, digit_pools
+from course_lib.basics.arrays import require_count, require_shape
+from course_lib.data.digits import DIGIT, DigitPool, background, box_masks, digit_pools
 from course_lib.layers.models import weights_on_pixels
 from course_lib.layers.training import predict, train as train_loop
 
@@ -72,14 +72,15 @@ def digit_videos(pool: DigitPool, n: int = 400, frames: int = 5, size: int = 20,
         moving_boxes ``(n, frames, 4)`` and static_boxes ``(n, 4)`` int64 (row, col, row+8,
         col+8), moving ``(n, frames)`` bool: the frames where the digit moved since the last one.
     """
-    n, frames, size = check_count(n, "n"), check_count(frames, "frames", 3), check_count(size, "size", 2 * DIGIT)
-    burst, speed = check_count(burst, "burst"), check_count(speed, "speed")
+    n, frames = require_count(n, "n"), require_count(frames, "frames", 3)
+    size = require_count(size, "size", 2 * DIGIT)
+    burst, speed = require_count(burst, "burst"), require_count(speed, "speed")
     if burst >= frames:
         raise ValueError(f"burst={burst} must be smaller than frames={frames}")
     if burst * speed + DIGIT > size:
         raise ValueError(f"burst * speed = {burst * speed} does not fit in size={size} with an 8 x 8 digit")
     rng = np.random.default_rng(seed)
-    classes = check_count(classes, "classes", 2)
+    classes = require_count(classes, "classes", 2)
     if classes > 10:
         raise ValueError(f"classes={classes}: load_digits has 10 classes")
     by_class = [np.flatnonzero(pool.labels == c) for c in range(classes)]
@@ -160,8 +161,8 @@ class VideoAttention(nn.Module):
             self.spatial_query = nn.Parameter(torch.randn(dim) * dim**-0.5)
             self.temporal_query = nn.Parameter(torch.randn(dim) * dim**-0.5)
         if pooling == "fixed":   # input-independent logits, zero: the uniform average at first
-            windows = check_count(size, "size", DIGIT) - DIGIT + 1
-            self.frames, self.windows = check_count(frames, "frames", 2), windows
+            windows = require_count(size, "size", DIGIT) - DIGIT + 1
+            self.frames, self.windows = require_count(frames, "frames", 2), windows
             self.spatial_logits = nn.Parameter(torch.zeros(windows * windows))
             self.temporal_logits = nn.Parameter(torch.zeros(frames - 1))
         self.head = nn.Linear(dim, num_classes)
@@ -240,7 +241,7 @@ class StackedFramesCNN(nn.Module):
 
     def __init__(self, num_classes: int = 4, frames: int = 5, width: int = 6, dim: int = 12):
         super().__init__()
-        self.frames = check_count(frames, "frames", 2)
+        self.frames = require_count(frames, "frames", 2)
         self.features = nn.Sequential(nn.Conv2d(self.frames, width, DIGIT), nn.ReLU(),
                                       nn.Conv2d(width, dim, 1), nn.ReLU())
         self.head = nn.Linear(dim, num_classes)

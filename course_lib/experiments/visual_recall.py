@@ -32,8 +32,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.attention.core import similarity, softmax_weights
-from course_lib.basics.arrays import shape_str
-from course_lib.data.digits import DIGIT, DigitPool, background, check_count, digit_pools
+from course_lib.basics.arrays import require_count, shape_str
+from course_lib.data.digits import DIGIT, DigitPool, background, digit_pools
 from course_lib.layers.models import count_parameters, max_pooling_map
 from course_lib.layers.training import predict, train as train_loop
 
@@ -89,7 +89,7 @@ def recall_canvases(pool: DigitPool, n: int = 1000, seed: int = 0):
     if not isinstance(pool, DigitPool):
         raise TypeError(f"pool: expected a DigitPool (from course_lib.data.digits.digit_pools), "
                         f"got {type(pool).__name__}")
-    n = check_count(n, "n")
+    n = require_count(n, "n")
     if len(set(pool.labels.tolist())) < N_ITEMS:
         raise ValueError(f"pool: needs digits of at least {N_ITEMS} classes, got classes "
                          f"{sorted(set(pool.labels.tolist()))}")
@@ -226,7 +226,7 @@ class RecallModel(nn.Module):
         if pooling == "attention":
             # one projection for the query and the keys: the cue and the marks are compared
             # in one space, and the model need not first learn to align two of them
-            self.to_key = nn.Linear(dim, check_count(key_dim, "key_dim"))
+            self.to_key = nn.Linear(dim, require_count(key_dim, "key_dim"))
             # cosine scores lie in [-1, 1]: a sharpness of 10 lets the softmax pick one place
             self.log_sharpness = nn.Parameter(torch.tensor(float(np.log(10.0))))
             self.register_buffer("mask", cue_mask(), persistent=False)
@@ -267,7 +267,7 @@ class RecallCNN(nn.Module):
 
     def __init__(self, channels: int = 12, num_classes: int = 10):
         super().__init__()
-        c = check_count(channels, "channels")
+        c = require_count(channels, "channels")
         layers = [nn.Conv2d(1, c, 5, padding=2), nn.ReLU()]
         for _ in range(4):
             layers += [nn.Conv2d(c, c, 3, stride=2, padding=1), nn.ReLU()]

@@ -11,18 +11,23 @@ pixel j. NL-means is then literally one call of :func:`course_lib.attend`:
     mask    = "key j lies in query i's search window"  (no mask: global NL-means)
 
 Also here: :func:`moved_weight`, how much of a pixel's weight the image's content moves away from
-where a fixed rule over the same window would put it.
+where a fixed rule over the same window would put it, and :func:`filter_maps`, the three maps of
+one pixel that lesson 04 and its explorer compare that way.
 """
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from course_lib.basics.arrays import like_input, shape_str, to_tensor
+from course_lib.attention.masks import window_mask_2d  # the square window of lesson 02
 from course_lib.filters.image_args import as_chw
 from course_lib.attention.core import attend, softmax_weights
+from course_lib.filters.local import bilateral_weights, gaussian_weights
+from course_lib.filters.nonlocal_means import nl_means_weights
 
 
 def _gray(image, name="image") -> tuple[torch.Tensor, bool]:
@@ -38,12 +43,6 @@ def pixel_grid(height: int, width: int) -> torch.Tensor:
     """``(row, col)`` of every pixel in reading order, shape ``(H*W, 2)``, float64."""
     rows, cols = torch.meshgrid(torch.arange(height), torch.arange(width), indexing="ij")
     return torch.stack([rows.reshape(-1), cols.reshape(-1)], dim=1).double()
-
-
-def window_mask(height: int, width: int, radius: int) -> torch.Tensor:
-    """``(n, n)`` boolean: True where key j lies in query i's window ``|dy|, |dx| <= radius``."""
-    pos = pixel_grid(height, width)
-    return (pos[:, None, :] - pos[None, :, :]).abs().amax(dim=-1) <= radius
 
 
 def patch_vectors(image: torch.Tensor, patch_radius: int) -> torch.Tensor:
@@ -73,7 +72,7 @@ def nl_means_matrix(image, h: float, patch_radius: int = 1, search_radius: int |
     img, from_numpy = _gray(image)
     height, width = img.shape
     patches = patch_vectors(img, patch_radius)                        # queries = keys
-    mask = None if search_radius is None else window_mask(height, width, search_radius)
+    mask = None if search_radius is None else window_mask_2d(height, width, search_radius)
     out, weights = attend(patches, patches, img.reshape(-1, 1), mask=mask,
                           kind="neg_sq_euclidean", temperature=patches.shape[-1] * h**2)
     return like_input(out.reshape(height, width), from_numpy), like_input(weights, from_numpy)
@@ -90,7 +89,7 @@ def nl_means_at(image, pixel, h: float, patch_radius: int = 1, search_radius: in
     query = patches[row * width + col][None]                          # (1, P)
     mask = None
     if search_radius is not None:
-        mask = window_mask(height, width, search_radius)[row * width + col][None]
+        mask = window_mask_2d(height, width, search_radius)[row * width + col][None]
     out, _ = attend(query, patches, img.reshape(-1, 1), mask=mask, kind="neg_sq_euclidean",
                     temperature=patches.shape[-1] * h**2)
     return out[0, 0]
@@ -101,7 +100,7 @@ def gaussian_matrix(height: int, width: int, sigma: float):
     ``-|p_i - p_j|^2 / (2 sigma^2)`` that use positions only, window ``ceil(3 sigma)``."""
     pos = pixel_grid(height, width)
     scores = -((pos[:, None, :] - pos[None, :, :]) ** 2).sum(-1) / (2 * sigma**2)
-    return softmax_weights(scores, mask=window_mask(height, width, math.ceil(3 * sigma))).numpy()
+    return softmax_weights(scores, mask=window_mask_2d(height, width, math.ceil(3 * sigma))).numpy()
 
 
 def moved_weight(weights, baseline) -> float:
@@ -120,12 +119,24 @@ def moved_weight(weights, baseline) -> float:
     return float((w - b).abs().sum() / 2)
 
 
+def filter_maps(noisy, pixel, sigma, sigma_color, h, search_radius) -> dict:
+    """Lesson 04's three ``(H, W)`` weight maps of ``pixel`` in the image ``noisy``, each over its
+    denoiser's own window, with the fixed rule each one is set against (for :func:`moved_weight`):
+    ``{"Gaussian": (map, map), "bilateral": (map, the Gaussian of the same sigma: its colour
+    term switched off), "NL-means": (map, uniform weights in the search window)}``."""
+    gauss = gaussian_weights(noisy, pixel, sigma)
+    nlm = nl_means_weights(noisy, pixel, h, patch_radius=1, search_radius=search_radius)
+    return {"Gaussian": (gauss, gauss),
+            "bilateral": (bilateral_weights(noisy, pixel, sigma, sigma_color), gauss),
+            "NL-means": (nlm, (nlm > 0) / np.count_nonzero(nlm))}
+
+
 __all__ = [
+    "filter_maps",
     "gaussian_matrix",
     "moved_weight",
     "nl_means_at",
     "nl_means_matrix",
     "patch_vectors",
     "pixel_grid",
-    "window_mask",
 ]

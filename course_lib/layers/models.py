@@ -23,9 +23,14 @@ from course_lib.basics.arrays import require_shape
 from course_lib.data.digits import DIGIT
 
 
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable numbers in ``model``."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+def count_parameters(model: nn.Module, *, include_frozen: bool = False) -> int:
+    """Number of trainable numbers in ``model`` (the budget rivals are matched on, lessons 05-06).
+
+    ``include_frozen=True`` counts frozen parameters too (``requires_grad=False``): lesson 03's
+    uniform-weights control freezes its query projection at zero, yet holds as many numbers as
+    the model it is compared with.
+    """
+    return sum(p.numel() for p in model.parameters() if include_frozen or p.requires_grad)
 
 
 def count_macs(model: nn.Module, *inputs) -> int:

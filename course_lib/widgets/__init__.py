@@ -1,4 +1,8 @@
-"""Interactive explorers, one module per lesson; all are listed in ``EXPLORERS``.
+"""Interactive explorers of lessons 00-06, one module per lesson; all are listed in ``EXPLORERS``.
+
+Views only: the lessons' data and computations live in the library below (the fixed examples in
+``course_lib.data.examples``, figure helpers in ``course_lib.plotting``); a notebook takes nothing
+from here but ``EXPLORERS``.
 
     from course_lib.widgets import EXPLORERS
     explorer = EXPLORERS["query_vs_keys"]()   # build one

@@ -1,4 +1,4 @@
-"""The one pattern behind every explorer in the course.
+"""The one pattern behind every explorer in the course (lessons 00-06).
 
 An :class:`Explorer` owns a matplotlib ``Figure`` that is drawn once, a few ipywidgets controls,
 and an ``update`` function that changes the figure's *existing* artists (``set_data``,
@@ -28,6 +28,7 @@ import ipywidgets as W
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.artist import Artist
+from matplotlib.colors import to_rgba
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -234,8 +235,6 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
 
 def _is_opaque(fig: Figure) -> bool:
     """True if the figure's background hides everything behind it (then alpha is always 255)."""
-    from matplotlib.colors import to_rgba
-
     return fig.patch.get_visible() and to_rgba(fig.patch.get_facecolor(), fig.patch.get_alpha())[3] == 1.0
 
 

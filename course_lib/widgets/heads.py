@@ -1,4 +1,5 @@
-"""A head-view explorer for any multi-head attention: which key does each head weigh, per query?
+"""A head-view explorer for any multi-head attention (lessons 03 and 06): which key does each head
+weigh, per query?
 
 In the spirit of BertViz's head and model views (Vig, 2019), drawn with the course's own
 :class:`~course_lib.widgets.base.Explorer` (a PNG in JupyterLab, on Binder and in the static site;

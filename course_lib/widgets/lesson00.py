@@ -1,29 +1,18 @@
-"""Lesson 00: the three steps of attention on four 2-D keys, driven by a query you steer."""
+"""Lesson 00's explorer: the three steps of attention on four 2-D keys, driven by a query you
+steer. The keys, values and the computation are lesson 00's example in course_lib.data.examples.
+"""
 from __future__ import annotations
 
 import numpy as np
 import ipywidgets as W
 
-from course_lib.attention.core import attend
+from course_lib.data.examples import KEYS_00 as KEYS, NAMES_00 as NAMES, VALUES_00 as VALUES, three_steps
 from course_lib.plotting import COLORS
 from course_lib.widgets.base import Explorer, new_figure, register
 
-# Four keys (directions in the plane), each carrying a value (a point to average).
-KEYS = np.array([[1.0, 0.2], [0.1, 1.0], [-1.0, 0.3], [0.2, -1.0]])
-VALUES = np.array([[3.0, 0.5], [0.0, 3.0], [-3.0, 0.0], [0.5, -3.0]])
-NAMES = ["k1", "k2", "k3", "k4"]
 MAX_LENGTH = 4.0   # the longest query the explorer allows
 # |q . k| <= |q| |k|: a score axis this tall holds every score the explorer can produce.
 SCORE_REACH = 1.05 * MAX_LENGTH * float(np.linalg.norm(KEYS, axis=1).max())
-
-
-def three_steps(angle_deg: float, length: float, temperature: float):
-    """Scores, weights and output for a query at ``angle_deg`` with norm ``length``."""
-    angle = np.deg2rad(angle_deg)
-    query = length * np.array([[np.cos(angle), np.sin(angle)]])
-    output, weights = attend(query, KEYS, VALUES, kind="dot", temperature=temperature)
-    scores = query @ KEYS.T
-    return query[0], scores[0], weights[0], output[0]
 
 
 @register("three_steps")

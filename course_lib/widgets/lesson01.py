@@ -1,4 +1,4 @@
-"""Lesson 01 explorers: the same query scored by different similarity measures.
+"""Lesson 01's explorers: the same query scored by different similarity measures.
 
 ``steer_query``      a 2-D query you steer against five fixed keys of different lengths;
                      pick the measure and watch which key wins.
@@ -12,17 +12,13 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 from course_lib.attention.core import SIMILARITY_KINDS, similarity, softmax_weights
+from course_lib.data.examples import KEY_NAMES_01 as KEY_NAMES, KEYS_01 as KEYS, best_matches
 from course_lib.data.images import load_photo, patches
-from course_lib.plotting import COLORS, OKABE_ITO, WEIGHT_CMAP, show_image
+from course_lib.plotting import COLORS, MEASURE_LABELS, OKABE_ITO, WEIGHT_CMAP, show_image
 from course_lib.widgets.base import Explorer, new_figure, register
 from course_lib.basics.language import tr
 
-# Keys chosen so the measures disagree: k1 is long, k2 points the same way but is short,
-# k3 and k4 point elsewhere, k5 is long and between k1 and k3.
-KEYS = np.array([[2.4, 0.4], [0.7, 0.25], [-1.2, 1.2], [0.3, -1.5], [1.0, 2.0]])
-KEY_NAMES = [f"k{i + 1}" for i in range(len(KEYS))]
-MEASURE_LABELS = {"dot": "dot  q·k", "scaled_dot": "scaled dot  q·k/√d",
-                  "cosine": "cosine", "neg_sq_euclidean": "−|q−k|²"}
+# KEYS (lesson 01's example): chosen so the measures disagree.
 MAX_LENGTH = 3.0   # the longest query the explorer allows
 # Score axes that hold every score the explorer can produce: |q.k| <= |q| |k| and
 # |q - k| <= |q| + |k|, with the longest query and the longest key.
@@ -129,13 +125,6 @@ def photo_patch_scores(photo: str = "camera", size: int = 128, patch: int = PATC
     vectors, grid = patches(image, patch)
     scores = {kind: similarity(vectors, vectors, kind=kind) for kind in SIMILARITY_KINDS}
     return image, vectors, grid, scores
-
-
-def best_matches(scores_row: np.ndarray, index: int, n: int = 5) -> np.ndarray:
-    """Indices of the ``n`` highest scores, leaving out the query patch itself."""
-    row = scores_row.astype(float).copy()
-    row[index] = -np.inf
-    return np.argsort(-row, kind="stable")[:n]
 
 
 @register("patch_similarity")

@@ -1,4 +1,4 @@
-"""Lesson 02 explorer: from scores to weights, with a temperature, a mask and a weighting rule.
+"""Lesson 02's explorer: from scores to weights, with a temperature, a mask and a weighting rule.
 
 ``temperature_mask``  twelve positions attend to each other. Choose the temperature, a mask
                       (none, padding, causal, local window) and the rule (softmax, top-3,
@@ -11,50 +11,26 @@ import ipywidgets as W
 import numpy as np
 
 from course_lib.attention.core import softmax_weights
-from course_lib.attention.masks import causal_mask, padding_mask, window_mask
+from course_lib.attention.masks import MASK_KINDS as MASKS
+from course_lib.data.examples import N_POSITIONS as N, demo_mask, demo_scores
 from course_lib.plotting import OKABE_ITO, WEIGHT_CMAP
 from course_lib.attention.weight_rules import entropy, hard_weights, sparsemax, topk_weights
 from course_lib.widgets.base import Explorer, new_figure, register
 
-N = 12
-PAD_LENGTH = 8   # in the padding example only the first 8 of 12 positions are real
-WINDOW = 2
-MASKS = ("none", "padding", "causal", "local window")
 RULES = ("softmax", "top-3", "sparsemax", "argmax")
 
 
-def demo_scores(n: int = N, seed: int = 0) -> np.ndarray:
-    """A fixed ``(n, n)`` matrix of scaled dot-product scores between random vectors."""
-    rng = np.random.default_rng(seed)
-    q, k = rng.standard_normal((n, 8)), rng.standard_normal((n, 8))
-    return 1.5 * q @ k.T / np.sqrt(8)
-
-
-def make_mask(name: str, n: int = N) -> np.ndarray:
-    """The ``(n, n)`` boolean mask called ``name`` (one of ``MASKS``)."""
-    if name == "none":
-        return np.ones((n, n), dtype=bool)
-    if name == "padding":
-        return np.broadcast_to(padding_mask(np.array([PAD_LENGTH]), n)[0], (n, n))
-    if name == "causal":
-        return causal_mask(n)
-    if name == "local window":
-        return window_mask(n, WINDOW)
-    raise ValueError(f"mask={name!r} is not one of {MASKS}")
-
-
 def weigh(scores: np.ndarray, rule: str, temperature: float, mask: np.ndarray) -> np.ndarray:
-    """Weights from ``scores`` under ``rule`` (one of ``RULES``), temperature and mask."""
+    """Weights from ``scores`` under ``rule`` (one of ``RULES``), temperature and mask: every
+    rule takes ``(scores, temperature, mask)`` and owns the temperature."""
     if rule == "softmax":
         return softmax_weights(scores, temperature, mask)
-    # The other rules take the mask as "blocked scores are far below every allowed one".
-    blocked = np.where(mask, scores / temperature, scores.min() / temperature - 1e6)
     if rule == "top-3":
-        return topk_weights(blocked, 3) * mask
+        return topk_weights(scores, temperature, mask, k=3)
     if rule == "sparsemax":
-        return sparsemax(blocked) * mask
+        return sparsemax(scores, temperature, mask)
     if rule == "argmax":
-        return hard_weights(blocked)
+        return hard_weights(scores, temperature, mask)
     raise ValueError(f"rule={rule!r} is not one of {RULES}")
 
 
@@ -95,7 +71,7 @@ def temperature_mask_explorer() -> Explorer:
     }
 
     def update(temperature, mask, rule, query):
-        m = make_mask(mask)
+        m = demo_mask(mask)
         weights = weigh(scores, rule, temperature, m)
         for bar, s, allowed in zip(score_bars, scores[query], m[query]):
             bar.set_height(s)

@@ -1,4 +1,4 @@
-"""Lesson 03 explorers: attention as a weighted average.
+"""Lesson 03's explorers: attention as a weighted average.
 
 ``kernel_regression``  Nadaraya-Watson regression on noisy 1-D data: move the query, the kernel
                        width and the kernel; see the weights on the training points and the
@@ -13,10 +13,10 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 from course_lib.attention.core import softmax_weights
-from course_lib.data.images import load_photo, patches
+from course_lib.data.examples import SENTENCES, patch_tokens
 from course_lib.attention.kernel_regression import KERNELS, kernel_shape, make_1d_data, nadaraya_watson, toy_function
 from course_lib.plotting import OKABE_ITO, WEIGHT_CMAP, show_image, weight_log_norm
-from course_lib.attention.positions import grid_positions
+from course_lib.attention.positions import with_positions
 from course_lib.attention.weight_rules import entropy
 from course_lib.widgets.base import Explorer, new_figure, register
 
@@ -87,30 +87,10 @@ def kernel_regression_explorer() -> Explorer:
 PATCH = 8
 
 
-def patch_tokens(photo: str = "chelsea", size: int = 96, patch: int = PATCH):
-    """A grayscale photo, its patch tokens ``(n, patch*patch)`` and the grid shape. Each token is
-    a patch minus its mean brightness, scaled to length 1, so that the dot product of two tokens
-    is their correlation: attention then compares texture and edges, not brightness."""
-    image = load_photo(photo, size=size, gray=True)
-    vectors, grid = patches(image, patch)
-    tokens = vectors - vectors.mean(axis=1, keepdims=True)
-    tokens = tokens / np.maximum(np.linalg.norm(tokens, axis=1, keepdims=True), 1e-12)
-    return image, tokens, grid
-
-
-def with_positions(tokens: np.ndarray, grid, strength: float = 1.0) -> np.ndarray:
-    """Tokens plus ``strength`` times a unit-length 2-D sinusoidal code of their grid position,
-    rescaled to length 1."""
-    pos = grid_positions(*grid, tokens.shape[1])
-    pos = pos / np.linalg.norm(pos, axis=1, keepdims=True)
-    mixed = tokens + strength * pos
-    return mixed / np.linalg.norm(mixed, axis=1, keepdims=True)
-
-
 @register("patch_attention")
 def patch_attention_explorer() -> Explorer:
     """Self-attention between a photo's patches: where does one patch look?"""
-    image, tokens, (rows, cols) = patch_tokens()
+    image, tokens, (rows, cols) = patch_tokens(patch=PATCH)
     placed = with_positions(tokens, (rows, cols))
     scores = {False: tokens @ tokens.T, True: placed @ placed.T}
     others = ~np.eye(rows * cols, dtype=bool)  # a patch trivially matches itself: leave it out
@@ -180,11 +160,6 @@ def trained_heads_explorer() -> Explorer:
 
 
 # ------------------------------------------------------------------------------------------
-SENTENCES = ("the cat sat on the mat because it was tired",
-             "the ball hit the old dog because it was tired",
-             "the cat sat on the mat because it was soft")
-
-
 @register("word_heads")
 def word_heads_explorer() -> Explorer:
     """The head view of the two hand-built heads of course_lib.attention.words on three sentences."""

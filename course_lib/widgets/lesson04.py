@@ -1,4 +1,4 @@
-"""Lesson 04 explorers.
+"""Lesson 04's explorers: adaptive filters' weights, and a convolution rebuilt from attention heads.
 
 ``filter_weights``      a noisy photo; pick a pixel and the filters' parameters and see the weights
                         that pixel uses under a Gaussian, the bilateral filter (the same Gaussian
@@ -13,61 +13,20 @@ from __future__ import annotations
 import contextlib
 
 import ipywidgets as W
-import matplotlib
 import numpy as np
 import torch
 from matplotlib.cm import ScalarMappable
-from matplotlib.colors import LogNorm, Normalize
+from matplotlib.colors import Normalize
 from matplotlib.patches import Rectangle
 
 from course_lib.locality.conv_attention import kernel_offsets
 from course_lib.attention.core import softmax_weights
-from course_lib.filters.matrices import moved_weight
-from course_lib.filters import bilateral_weights, gaussian_weights, nl_means_weights
-from course_lib.data.images import add_noise, load_photo
-from course_lib.plotting import OKABE_ITO, WEIGHT_CMAP
+from course_lib.data.examples import EDGE_PIXEL, IMAGE_SIZE as SIZE, demo_image
+from course_lib.data.images import load_photo
+from course_lib.filters.matrices import filter_maps, moved_weight
+from course_lib.plotting import (CROP, OKABE_ITO, WEIGHT_CMAP, WEIGHT_CMAP_GREY_ZERO, WEIGHT_NORM, head_mosaic,
+                                 weight_image)
 from course_lib.widgets.base import Explorer, new_figure, register
-
-SIZE = 128          # the photo is SIZE x SIZE
-CROP = 12           # the maps show (2 CROP + 1)^2 pixels around the chosen one
-NOISE = 0.1
-EDGE_PIXEL = (48, 48)  # on the edge between the dark coat and the bright collar (128 x 128 photo)
-FLAT_PIXEL = (20, 100)  # in the smooth sky
-
-
-def demo_image() -> tuple[np.ndarray, np.ndarray]:
-    """``(clean, noisy)``: the cameraman at 128 x 128 and the same with noise sigma 0.1 (seeded)."""
-    clean = load_photo("camera", size=SIZE, gray=True)
-    return clean, add_noise(clean, NOISE, seed=0)
-
-
-def crop_around(image: np.ndarray, row: int, col: int, radius: int = CROP) -> np.ndarray:
-    """The ``(2r+1, 2r+1)`` window centred on (row, col); pixels outside the image are NaN."""
-    padded = np.pad(image.astype(float), radius, constant_values=np.nan)
-    return padded[row : row + 2 * radius + 1, col : col + 2 * radius + 1]
-
-
-# One fixed, shared colour scale for weight maps: logarithmic, so that the pixel's own weight
-# (often the largest) and the faint tails both show; zero weight (outside the window) is grey.
-WEIGHT_NORM = LogNorm(1e-4, 1.0, clip=True)
-WEIGHT_CMAP_GREY_ZERO = matplotlib.colormaps[WEIGHT_CMAP].with_extremes(bad="#d9d9d9")
-
-
-def weight_image(wmap: np.ndarray, row: int, col: int) -> np.ndarray:
-    """The crop of a weight map shown by the explorers and the lesson: zeros become NaN (grey)."""
-    crop = np.nan_to_num(crop_around(wmap, row, col))
-    return np.where(crop > 0, crop, np.nan)
-
-
-def filter_maps(noisy, pixel, sigma, sigma_color, h, search_radius) -> dict:
-    """The three weight maps of ``pixel``, each over its denoiser's own window, and the fixed
-    rule each adaptive one is set against: the Gaussian of the same sigma for the bilateral
-    filter (its colour term switched off), uniform weights in the search window for NL-means."""
-    gauss = gaussian_weights(noisy, pixel, sigma)
-    nlm = nl_means_weights(noisy, pixel, h, patch_radius=1, search_radius=search_radius)
-    return {"Gaussian": (gauss, gauss),
-            "bilateral": (bilateral_weights(noisy, pixel, sigma, sigma_color), gauss),
-            "NL-means": (nlm, (nlm > 0) / np.count_nonzero(nlm))}
 
 
 def _note(ax):
@@ -157,17 +116,6 @@ QUERY = (8, 8)                        # the query pixel whose heads the grid sho
 VIEW = 3                              # each head's map shows keys within 3 pixels of the query
 LAPLACIAN = np.array([[0.0, -1.0, 0.0], [-1.0, 4.0, -1.0], [0.0, -1.0, 0.0]])
 HEAD_NAMES = [f"({dy:+d}, {dx:+d})" for dy, dx in kernel_offsets(3)]
-
-
-def head_mosaic(maps: np.ndarray) -> np.ndarray:
-    """Nine ``(2v+1)^2`` maps (one per head of a 3x3 kernel, in :func:`kernel_offsets` order) in
-    a 3 x 3 grid, separated by one NaN row/column (drawn blank): Cordonnier et al.'s picture."""
-    tile = maps.shape[-1]
-    mosaic = np.full((3 * tile + 2, 3 * tile + 2), np.nan)
-    for head in range(9):
-        i, j = divmod(head, 3)
-        mosaic[i * (tile + 1) : i * (tile + 1) + tile, j * (tile + 1) : j * (tile + 1) + tile] = maps[head]
-    return mosaic
 
 
 def separable_heads(image: np.ndarray, alpha: float):

@@ -252,6 +252,13 @@ def test_fully_masked_row_gives_zeros_and_no_nan_gradient():
     (lambda: cl.MultiHeadAttention(10, 3), ValueError, ["embed_dim=10", "num_heads=3"]),
     (lambda: cl.MultiHeadAttention(8, 2)(torch.ones(2, 3, 6)), ValueError,
      ["query", "(B, n, embed_dim=8)", "(2, 3, 6)"]),
+    # batch dimensions that do not broadcast: named at the door, not deep inside torch
+    (lambda: cl.similarity(np.ones((2, 2, 3)), np.ones((3, 4, 3))), ValueError,
+     ["q and k", "broadcast", "(2, 2, 3)", "(3, 4, 3)"]),
+    (lambda: cl.attend(np.ones((2, 2, 3)), np.ones((3, 4, 3)), np.ones((3, 4, 1))), ValueError,
+     ["q and k", "broadcast", "(2, 2, 3)", "(3, 4, 3)"]),
+    (lambda: cl.attend(np.ones((2, 3)), np.ones((4, 3)), np.ones((4, 1)), mask=np.ones((4, 2), bool)),
+     ValueError, ["mask", "(4, 2)", "(2, 4)"]),
 ])
 def test_bad_input_errors_name_argument_shapes_and_expectation(call, kind, words):
     with pytest.raises(kind) as info:
@@ -312,3 +319,57 @@ def test_attend_leaves_a_learned_scores_output_alone():
         out, weights = cl.attend(q, k, v, kind=lambda q_, k_: kept)
     assert torch.equal(kept, before)
     torch.testing.assert_close(weights, torch.softmax(before, -1))
+
+
+# ---------------------------------------------------------------- the door, crossed once
+def test_attend_converts_each_input_once_and_back_once(monkeypatch):
+    """attend checks and converts q, k, v once (NumPy -> torch) and its two results once
+    (torch -> NumPy); below that door the three steps work on tensors (issue 19)."""
+    from course_lib.attention import core
+    from course_lib.basics import arrays
+
+    seen = {"to_tensor": [], "like_input": 0}
+    to_tensor, like_input = arrays.to_tensor, arrays.like_input
+
+    def counting_to_tensor(x, name, *args, **kwargs):
+        seen["to_tensor"].append(name)
+        return to_tensor(x, name, *args, **kwargs)
+
+    def counting_like_input(*args, **kwargs):
+        seen["like_input"] += 1
+        return like_input(*args, **kwargs)
+
+    for module in (core, arrays):
+        monkeypatch.setattr(module, "to_tensor", counting_to_tensor, raising=False)
+        monkeypatch.setattr(module, "like_input", counting_like_input, raising=False)
+    rng = np.random.default_rng(0)
+    q, k, v = rng.normal(size=(3, 4)), rng.normal(size=(5, 4)), rng.normal(size=(5, 2))
+    out, weights = cl.attend(q, k, v, mask=np.ones((3, 5), bool), temperature=0.5)
+    assert isinstance(out, np.ndarray) and isinstance(weights, np.ndarray)
+    assert seen == {"to_tensor": ["q", "k", "v"], "like_input": 2}
+
+
+def test_attend_is_the_three_steps_below_the_door():
+    """The tensor-level steps, chained by hand, give attend's numbers bit for bit."""
+    from course_lib.attention.core import aggregate, allocate_weights, compute_similarity
+
+    torch.manual_seed(0)
+    q, k, v = torch.randn(2, 3, 4), torch.randn(2, 5, 4), torch.randn(2, 5, 6)
+    mask = torch.rand(2, 3, 5) > 0.3
+    for kind in cl.SIMILARITY_KINDS:
+        weights = allocate_weights(compute_similarity(q, k, kind), 0.7, mask)
+        out, w = cl.attend(q, k, v, mask=mask, kind=kind, temperature=0.7)
+        assert torch.equal(w, weights) and torch.equal(out, aggregate(weights, v))
+        assert torch.equal(cl.similarity(q, k, kind), compute_similarity(q, k, kind))
+        assert torch.equal(cl.softmax_weights(compute_similarity(q, k, kind), 0.7, mask), weights)
+
+
+def test_multi_head_attention_checks_its_mask_at_its_door():
+    mha = cl.MultiHeadAttention(8, 2)
+    x = torch.randn(2, 3, 8)
+    with pytest.raises(ValueError) as info:
+        mha(x, mask=torch.ones(3, 4, dtype=torch.bool))
+    assert "mask" in str(info.value) and "(3, 4)" in str(info.value) and "(2, 2, 3, 3)" in str(info.value)
+    causal = torch.ones(3, 3, dtype=torch.bool).tril()
+    _, weights = mha(x, mask=causal)
+    assert torch.equal(weights[..., causal.logical_not()], torch.zeros_like(weights[..., causal.logical_not()]))

@@ -54,6 +54,28 @@ def test_causal_mask_works_with_torch_scores():
     torch.testing.assert_close(w.sum(-1), torch.ones(2, 5, dtype=torch.float64))
 
 
+def test_every_count_is_checked_by_one_validator_with_one_wording():
+    """Positions, heads, images, pixels: one require_count (basics/arrays.py) for every wing, so
+    the same mistake reads the same everywhere: TypeError for a non-integer, ValueError below
+    the minimum (issue 19: there were four validators with three wordings)."""
+    from course_lib.data.marks import two_marks
+    from course_lib.data.shapes import clutter_scenes, sequences
+
+    too_small = {"n": [lambda: causal_mask(0), lambda: clutter_scenes(0), lambda: sequences(0),
+                       lambda: two_marks(0)],
+                 "num_heads": [lambda: cl.MultiHeadAttention(8, 0)]}
+    for name, calls in too_small.items():
+        for call in calls:
+            with pytest.raises(ValueError) as info:
+                call()
+            assert str(info.value) == f"{name} must be >= 1, got 0"
+    for call in (lambda: causal_mask(2.0), lambda: clutter_scenes(2.0), lambda: sequences(True),
+                 lambda: two_marks(np.float64(3))):
+        with pytest.raises(TypeError, match=r"^n must be an integer >= 1, got (float|bool|float64) "):
+            call()
+    assert causal_mask(np.int64(3)).shape == (3, 3)        # NumPy integers are integers
+
+
 @pytest.mark.parametrize("call, match", [
     (lambda: causal_mask(0), "n must be >= 1"),
     (lambda: window_mask(4, -1), "radius must be >= 0"),
@@ -68,3 +90,18 @@ def test_bad_arguments_raise_value_errors(call, match):
 def test_non_integer_size_raises_type_error():
     with pytest.raises(TypeError, match="n must be an integer"):
         causal_mask(2.5)
+
+
+def test_make_mask_names_the_four_masks_of_lesson_02():
+    from course_lib.attention.masks import MASK_KINDS, make_mask
+
+    expected = {"none": np.ones((6, 6), dtype=bool),
+                "padding": np.broadcast_to(padding_mask(np.array([4]), 6)[0], (6, 6)),
+                "causal": causal_mask(6), "local window": window_mask(6, 1)}
+    assert set(MASK_KINDS) == set(expected)
+    for kind in MASK_KINDS:
+        m = make_mask(kind, 6, length=4, radius=1)
+        assert m.dtype == bool and m.shape == (6, 6)
+        np.testing.assert_array_equal(m, expected[kind])
+    with pytest.raises(ValueError, match="kind='diagonal' is not one of MASK_KINDS"):
+        make_mask("diagonal", 6, length=4, radius=1)

@@ -110,8 +110,8 @@ def test_no_module_file_is_private():
     assert not private, f"private module files (give each a public name and a docstring): {private}"
 
 
-# "lesson 04", "Lesson 03's", "lessons 05-06", "every lesson", "all lessons"
-LESSON = re.compile(r"\blessons?\s+\d|\bevery lesson|\ball (?:the )?lessons", re.IGNORECASE)
+# "lesson 04", "Lesson 03's", "lessons 05-06", "the lessons (00-06)", "every lesson", "all lessons"
+LESSON = re.compile(r"\blessons?\s*\(?\d|\bevery lesson|\ball (?:the )?lessons", re.IGNORECASE)
 
 
 def modules_not_naming_their_lesson() -> list[str]:

@@ -200,7 +200,7 @@ def test_every_sentence_of_a_lessons_checks_has_its_chinese(lesson, monkeypatch)
 
     import numpy as np
 
-    from course_lib.checks.framework import CHECKS
+    from course_lib.checks.case import CHECKS
     from course_lib.basics.language import tr
 
     importlib.import_module(f"course_lib.checks.{lesson}")

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from course_lib.checks import CHECKS, check
-from course_lib.checks.framework import _outputs, _all_close, as_numpy
+from course_lib.checks.runner import all_close, as_numpy, as_outputs
 from helpers.checks import reference_solution
 
 REQUIRED = {"scaled_dot", "softmax", "attend"}
@@ -31,11 +31,11 @@ def test_every_registered_mistake_is_rejected_with_its_hint(name, capsys):
             expected = case.expected if isinstance(case.expected, tuple) else (case.expected,)
             try:
                 with np.errstate(all="ignore"):
-                    wrong = _outputs(as_numpy(mistake.fn(*case.args)), len(expected))
+                    wrong = as_outputs(as_numpy(mistake.fn(*case.args)), len(expected))
             except Exception:
                 distinguishable = True
                 break
-            if wrong is None or not _all_close(wrong, expected, case):
+            if wrong is None or not all_close(wrong, expected, case):
                 distinguishable = True
                 break
         assert distinguishable, f"{name}: no case distinguishes the mistake {mistake.hint!r}"

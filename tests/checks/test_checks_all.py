@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from course_lib.checks import CHECKS, check
-from course_lib.checks import framework
+from course_lib.checks import runner
 
 
 @pytest.mark.parametrize("name", sorted(CHECKS))
@@ -27,7 +27,7 @@ def test_every_registered_mistake_is_named_by_its_own_hint(name):
 
 
 def test_an_endless_loop_is_reported_not_a_hang(monkeypatch):
-    monkeypatch.setattr(framework, "TIME_LIMIT_SECONDS", 0.5)
+    monkeypatch.setattr(runner, "TIME_LIMIT_SECONDS", 0.5)
 
     stop = threading.Event()
 
@@ -128,7 +128,8 @@ def test_hints_name_the_mistake_actually_made():
 # ------------------------------------------------------------------------------------------
 # Issue 21: what passed and then broke the lesson's next cell, for EVERY registered check
 # ------------------------------------------------------------------------------------------
-from course_lib.checks.framework import UNSTABLE_SOFTMAX_HINT, as_numpy  # noqa: E402
+from course_lib.checks.case import UNSTABLE_SOFTMAX_HINT  # noqa: E402
+from course_lib.checks.runner import as_numpy  # noqa: E402
 from helpers.checks import reference_solution  # noqa: E402
 
 # Exercises that compute a softmax, and torch exercises whose result is trained through.

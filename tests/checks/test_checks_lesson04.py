@@ -166,24 +166,24 @@ def test_named_wrong_answers_get_the_hint_that_names_them(name, fn, words):
 def test_every_mistake_is_caught_by_a_case_that_names_it(name):
     """No registered mistake hides behind another: on the first case where it goes wrong, no
     earlier-listed mistake gives the same output (that one's hint would be shown instead)."""
-    from course_lib.checks.framework import _all_close, _outputs, as_numpy
+    from course_lib.checks.runner import all_close, as_numpy, as_outputs
 
     spec = CHECKS[name]
     cases = spec.cases()
     for i, mistake in enumerate(spec.mistakes):
         for case in cases:
             expected = case.expected if isinstance(case.expected, tuple) else (case.expected,)
-            got = _outputs(as_numpy(mistake.fn(*case.args)), len(expected))
-            if got is not None and _all_close(got, expected, case):
+            got = as_outputs(as_numpy(mistake.fn(*case.args)), len(expected))
+            if got is not None and all_close(got, expected, case):
                 continue                                  # this case cannot see the mistake
             for other in spec.mistakes[:i]:
                 if other.hint == mistake.hint:
                     continue
                 try:
-                    theirs = _outputs(as_numpy(other.fn(*case.args)), len(expected))
+                    theirs = as_outputs(as_numpy(other.fn(*case.args)), len(expected))
                 except Exception:
                     continue
-                assert theirs is None or not _all_close(got, theirs, case), \
+                assert theirs is None or not all_close(got, theirs, case), \
                     (name, mistake.hint, "hidden by", other.hint, case.label)
             break
         else:

@@ -7,9 +7,8 @@ control) are tested fast in tests/experiments/test_trained_heads.py.
 """
 import pytest
 
-from course_lib.experiments.trained_heads import (
-    claims, evaluate, fit, make_task, parameter_count, without_head,
-)
+from course_lib.experiments.trained_heads import claims, evaluate, fit, make_task, without_head
+from course_lib.layers.models import count_parameters
 
 
 @pytest.mark.parametrize("threads", [1, 4], indirect=True, ids=lambda t: f"{t}threads")
@@ -23,7 +22,10 @@ def test_two_heads_take_one_job_each_and_the_controls_fall_short(seed, threads):
     # Controls at equal parameters and steps: one head; uniform weights.
     one_head = fit("1 head", train, seed=seed, progress=False)
     uniform = fit("uniform weights", train, seed=seed, progress=False)
-    assert parameter_count(one_head) == parameter_count(model) == parameter_count(uniform)
+    sizes = [count_parameters(m, include_frozen=True) for m in (one_head, model, uniform)]
+    assert sizes[0] == sizes[1] == sizes[2]
+    # the uniform control's query projection is frozen: only include_frozen counts it
+    assert count_parameters(uniform) < sizes[2] == count_parameters(model)
     run.update({"1 head": evaluate(one_head, test), "uniform weights": evaluate(uniform, test)})
     facts = claims(run)
     assert len(facts) == 10, sorted(facts)                 # every claim had the models it reads

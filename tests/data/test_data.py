@@ -76,3 +76,13 @@ def test_a_canvas_too_crowded_for_the_shapes_is_an_error():
         D.clutter_scenes(2, size=8, n_distractors=6, seed=0)
     with pytest.raises(ValueError, match="no_target"):
         D.clutter_scenes(2, no_target=1.0)
+
+
+def test_the_sequence_tasks_share_one_shift_right():
+    """Teacher forcing's decoder input exists once (data/shapes.py): lesson 05's reversal
+    experiment imports it instead of keeping a copy."""
+    from course_lib.experiments import seq2seq
+
+    assert seq2seq.shift_right is D.shift_right and seq2seq.BOS == D.BOS
+    tgt = torch.tensor([[5, 6, 7]])
+    assert D.shift_right(tgt).tolist() == [[D.BOS, 5, 6]]

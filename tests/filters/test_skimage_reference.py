@@ -6,7 +6,7 @@ from skimage.restoration import denoise_bilateral, denoise_nl_means
 
 import course_lib as cl
 from course_lib.filters import skimage_reference as ref
-from course_lib.widgets.lesson04 import demo_image
+from course_lib.data.examples import demo_image
 
 TEXTBOOK_NLM = dict(block="centred", divide="mean", cutoff=False, fast_exp=False, border="inside")
 TEXTBOOK_BILATERAL = dict(border="inside", colour_table=False, spatial_table_misread=False)

@@ -158,6 +158,18 @@ def test_count_macs_linear_and_conv():
     assert M.count_parameters(lin) == 16
 
 
+def test_count_parameters_counts_frozen_numbers_only_when_asked():
+    """One count_parameters for every lesson: trainable numbers (the rivals' budget, lessons
+    05-06), or all of them with include_frozen=True (lesson 03's uniform control freezes its
+    query projection). The experiments import it instead of keeping copies."""
+    from course_lib.experiments import recall, seq2seq
+
+    lin = torch.nn.Linear(3, 4)
+    lin.bias.requires_grad_(False)
+    assert M.count_parameters(lin) == 12 and M.count_parameters(lin, include_frozen=True) == 16
+    assert recall.count_parameters is M.count_parameters is seq2seq.count_parameters
+
+
 def test_mass_on_mask_hand_case():
     w = torch.zeros(1, 2, 2)
     w[0, 0, 0], w[0, 1, 1] = 0.75, 0.25

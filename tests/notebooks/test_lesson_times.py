@@ -181,3 +181,22 @@ def test_the_chinese_guide_holds_the_generated_plan_and_update_keeps_the_rest(tm
     assert new.startswith("前言\n") and new.endswith("\n结尾\n") and "旧的" not in new
     assert lesson_times.schedule(lesson_times.collect(ROOT), "half", "zh") in new
     assert "Measured times" not in new, "the Chinese guide holds the half-day plan only"
+
+
+def test_the_tools_import_each_other_one_way_only():
+    """lesson_times (the guide's writer) uses hub_sizing (the recipe); hub_sizing never imports
+    lesson_times back, not even inside a function, and edits no sys.path to get at it."""
+    import ast
+
+    tree = ast.parse((ROOT / "tools" / "hub_sizing.py").read_text(encoding="utf-8"))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert "lesson_times" not in imported
+    assert not [node for node in ast.walk(tree) if isinstance(node, ast.Attribute) and node.attr == "path"
+                and isinstance(node.value, ast.Name) and node.value.id == "sys"]
+
+
+def test_the_hub_recipe_prints_from_lesson_times(capsys):
+    assert lesson_times.main(["--hub"]) == 0
+    out = capsys.readouterr().out
+    assert "Sizing a JupyterHub" in out or out.startswith("*No measurements yet")

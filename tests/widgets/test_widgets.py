@@ -23,7 +23,7 @@ def test_explorer_surface_and_every_control_redraws(name):
 
 
 def test_three_steps_explorer_moves_the_right_artists():
-    from course_lib.widgets.lesson00 import KEYS, three_steps
+    from course_lib.data.examples import KEYS_00 as KEYS, three_steps
 
     explorer = EXPLORERS["three_steps"]()
     fig = explorer.figure
@@ -70,3 +70,34 @@ def test_labels_are_never_cut_and_the_picture_is_the_canvas(name):
     canvas = np.asarray(explorer.figure.canvas.buffer_rgba())
     shown = np.asarray(picture.convert("RGBA"))
     assert shown.shape == canvas.shape and np.array_equal(shown, canvas)
+
+
+def test_notebooks_take_only_explorers_from_the_view_layer():
+    """The widgets are views: a notebook, solution or exercise (either edition) takes its lesson's
+    data and computations from the library (course_lib.data.examples, attention, plotting, ...),
+    and from course_lib.widgets only EXPLORERS, so the lesson still runs without ipywidgets."""
+    import ast
+    import json
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    notebooks = [p for folder in ("notebooks", "solutions", "exercises", "zh")
+                 for p in sorted((root / folder).rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts]
+    assert len(notebooks) >= 20, notebooks
+    found = []
+    for path in notebooks:
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            # IPython's magics (%matplotlib inline) are not Python: blank them before parsing
+            source = re.sub(r"(?m)^\s*[%!].*$", "", "".join(cell["source"]))
+            for node in ast.walk(ast.parse(source)):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("course_lib.widgets"):
+                    names = [alias.name for alias in node.names]
+                    if node.module != "course_lib.widgets" or names != ["EXPLORERS"]:
+                        found.append(f"{path.relative_to(root)}: from {node.module} import {', '.join(names)}")
+                elif isinstance(node, ast.Import) and any(a.name.startswith("course_lib.widgets")
+                                                          for a in node.names):
+                    found.append(f"{path.relative_to(root)}: import {node.names[0].name}")
+    assert not found, "\n".join(found)

@@ -14,15 +14,9 @@ from course_lib.filters import bilateral_weights, gaussian_weights, nl_means_wei
 from course_lib.widgets import EXPLORERS
 
 from helpers.artists import assert_control_updates
-from course_lib.widgets.lesson04 import (
-    CROP,
-    LAPLACIAN,
-    QUERY,
-    VIEW,
-    crop_around,
-    demo_image,
-    separable_heads,
-)
+from course_lib.data.examples import demo_image
+from course_lib.plotting import CROP, crop_around
+from course_lib.widgets.lesson04 import LAPLACIAN, QUERY, VIEW, separable_heads
 
 # filter_weights: animated = [marker, box, 3 maps (G, B, N), 2 notes (B, N), 3 centre squares]
 MARKERS, GAUSS, BILAT, NLM, CENTRES = [0, 1], [2], [3, 5], [4, 6], [7, 8, 9]

@@ -75,7 +75,8 @@ def test_setting_a_control_updates_the_right_artists(name, control, value, must,
 
 def test_steer_query_score_axis_holds_every_score():
     import course_lib as cl
-    from course_lib.widgets.lesson01 import KEYS, MAX_LENGTH, SCORE_LIMITS, query_vector
+    from course_lib.data.examples import KEYS_01 as KEYS
+    from course_lib.widgets.lesson01 import MAX_LENGTH, SCORE_LIMITS, query_vector
 
     for measure, (low, high) in SCORE_LIMITS.items():
         for angle in range(0, 360, 5):
@@ -85,7 +86,8 @@ def test_steer_query_score_axis_holds_every_score():
 
 def test_steer_query_scores_follow_the_library():
     import course_lib as cl
-    from course_lib.widgets.lesson01 import KEYS, query_vector, score_to_axis
+    from course_lib.data.examples import KEYS_01 as KEYS
+    from course_lib.widgets.lesson01 import query_vector, score_to_axis
 
     explorer = EXPLORERS["steer_query"]()
     explorer.controls["measure"].value = "neg_sq_euclidean"
@@ -106,20 +108,20 @@ def test_steer_query_scores_follow_the_library():
 
 def test_temperature_mask_weights_follow_the_library():
     import course_lib as cl
-    from course_lib.widgets.lesson02 import demo_scores, make_mask
+    from course_lib.data.examples import demo_mask, demo_scores
 
     explorer = EXPLORERS["temperature_mask"]()
     explorer.controls["mask"].value = "local window"
     explorer.controls["temperature"].value = 0.5
     explorer.controls["query"].value = 3
-    expected = cl.softmax_weights(demo_scores(), 0.5, make_mask("local window"))
+    expected = cl.softmax_weights(demo_scores(), 0.5, demo_mask("local window"))
     heights = [bar.get_height() for bar in explorer.animated[12:24]]
     np.testing.assert_allclose(heights, expected[3])
     np.testing.assert_allclose(explorer.animated[25].get_array(), expected)
     explorer.controls["rule"].value = "argmax"
     heights = np.array([bar.get_height() for bar in explorer.animated[12:24]])
     assert heights.sum() == 1 and np.count_nonzero(heights) == 1
-    assert make_mask("local window")[3, heights.argmax()]   # argmax stays inside the window
+    assert demo_mask("local window")[3, heights.argmax()]   # argmax stays inside the window
 
 
 def test_kernel_regression_stems_are_the_library_weights():
@@ -162,7 +164,8 @@ def test_patch_attention_uses_one_fixed_scale():
 
 
 def test_three_steps_score_axis_holds_every_score():
-    from course_lib.widgets.lesson00 import MAX_LENGTH, SCORE_REACH, three_steps
+    from course_lib.data.examples import three_steps
+    from course_lib.widgets.lesson00 import MAX_LENGTH, SCORE_REACH
 
     for angle in range(0, 360, 5):
         _, scores, _, _ = three_steps(angle, MAX_LENGTH, 1.0)

@@ -1,4 +1,5 @@
-"""Gradients for the checks of torch exercises (a module, or a function used inside a model).
+"""Gradients for the checks of torch exercises (lessons 03 and 05: a module, or a function used
+inside a model).
 
 A forward pass can be right while training is broken: ``weights.detach() @ v`` or a detour through
 NumPy computes the right numbers but sends no gradient back, so the lesson's next cell trains a
@@ -58,7 +59,7 @@ def grad_or_none(t: torch.Tensor | None):
     return t.grad.detach().cpu().double().numpy()
 
 
-def compare(got: dict, expected: dict, rtol: float = 1e-5, atol: float = 1e-7) -> str | None:
+def compare_gradients(got: dict, expected: dict, rtol: float = 1e-5, atol: float = 1e-7) -> str | None:
     """None if every expected gradient matches; else a hint naming the first one that does not."""
     for name, want in expected.items():
         have = got.get(name)

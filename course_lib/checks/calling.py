@@ -1,5 +1,6 @@
-"""Calling the learner's function safely: a time limit, a signature check, and telling the
-learner's own NotImplementedError (an unfinished stub) from one raised inside a library."""
+"""How a check calls the learner's function safely (the exercises of lessons 01-06): a time
+limit, a signature check, noticing an argument changed in place, and telling the learner's own
+NotImplementedError (an unfinished stub) from one raised inside a library."""
 from __future__ import annotations
 
 import contextvars
@@ -14,11 +15,11 @@ import numpy as np
 import torch
 
 
-class _TimeLimit(Exception):
+class TimeLimit(Exception):
     """The learner's function did not return within TIME_LIMIT_SECONDS."""
 
 
-def _call_with_time_limit(fn: Callable, args: tuple, limit: float):
+def call_with_time_limit(fn: Callable, args: tuple, limit: float):
     """``fn(*args)`` in a helper thread, so a function that never returns cannot hang the kernel.
 
     Python cannot stop a thread, so such a call keeps running in the background (as a daemon
@@ -38,20 +39,19 @@ def _call_with_time_limit(fn: Callable, args: tuple, limit: float):
     worker.start()
     worker.join(limit)
     if worker.is_alive():
-        raise _TimeLimit()
+        raise TimeLimit()
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
 
 
 def _library_dirs() -> tuple[str, ...]:
-    import numpy
-    dirs = [os.path.dirname(numpy.__file__), os.path.dirname(torch.__file__),
+    dirs = [os.path.dirname(np.__file__), os.path.dirname(torch.__file__),
             os.path.dirname(os.path.dirname(__file__))]          # course_lib itself
     return tuple(os.path.normcase(os.path.abspath(d)) + os.sep for d in dirs)
 
 
-def _raised_by_learner(error: BaseException) -> bool:
+def raised_by_learner(error: BaseException) -> bool:
     """True only for the exercise's own stub: a bare ``raise NotImplementedError`` in the learner's
     code. Torch raises NotImplementedError from C++ for a real attempt (``@`` on bool tensors):
     then the innermost Python frame is the learner's ``a @ b`` line, not a raise statement."""
@@ -68,7 +68,7 @@ def _raised_by_learner(error: BaseException) -> bool:
     return str(error) in ("", "not attempted yet")
 
 
-def _changed_argument(before: tuple, after: tuple) -> int | None:
+def changed_argument(before: tuple, after: tuple) -> int | None:
     """The index of the first argument the call changed in place (None if none did)."""
     for j, (a, b) in enumerate(zip(before, after)):
         if not _same(a, b):
@@ -88,7 +88,7 @@ def _same(a, b) -> bool:
         return True
 
 
-def _argument_names(fn: Callable, spec, n: int) -> list[str]:
+def argument_names(fn: Callable, spec, n: int) -> list[str]:
     """What the learner calls each argument: their own parameter names, else the task's."""
     if getattr(spec, "arg_names", None):
         return list(spec.arg_names)
@@ -108,7 +108,7 @@ def _argument_names(fn: Callable, spec, n: int) -> list[str]:
     return [f"argument {j + 1}" for j in range(n)]
 
 
-def _signature_problem(fn: Callable, args: tuple, spec) -> str | None:
+def signature_problem(fn: Callable, args: tuple, spec) -> str | None:
     """Say which arguments the check passes when ``fn`` cannot accept them (else None)."""
     try:
         signature = inspect.signature(fn)
@@ -119,7 +119,7 @@ def _signature_problem(fn: Callable, args: tuple, spec) -> str | None:
     except TypeError as error:
         match = re.search(r"fn\(([^)]*)\)", spec.task or "")
         names = match.group(1) if match else ", ".join(f"arg{j + 1}" for j in range(len(args)))
-        passed = "; ".join(_arg_summary(a) for a in args)
+        passed = "; ".join(arg_summary(a) for a in args)
         return (f"your function's signature {getattr(fn, '__name__', 'fn')}{signature} cannot take "
                 f"what the check passes: {len(args)} argument(s), fn({names}) = ({passed}). "
                 f"Python says: {error}. Define it as def {getattr(fn, '__name__', 'fn')}"
@@ -127,6 +127,6 @@ def _signature_problem(fn: Callable, args: tuple, spec) -> str | None:
     return None
 
 
-def _arg_summary(a) -> str:
+def arg_summary(a) -> str:
     """How a case's argument is named in feedback: arrays by their shape, the rest as they are."""
     return f"array of shape {a.shape}" if isinstance(a, np.ndarray) else repr(a)

@@ -1,5 +1,7 @@
-"""Printing feedback on any console: a Windows (cp1252) or ASCII terminal cannot show every
-character the hints use (arrows, sigma, ...); they get ASCII stand-ins instead of a crash."""
+"""Printing the checks' feedback and the progress table (lessons 00-06) on any console.
+
+A Windows (cp1252) or ASCII terminal cannot show every character the hints use (arrows, sigma,
+...); they get ASCII stand-ins instead of a crash."""
 from __future__ import annotations
 
 import sys

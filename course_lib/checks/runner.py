@@ -1,9 +1,10 @@
-"""How an exercise is checked: run the learner's function on many cases and explain any miss.
+"""How an exercise check runs (the exercises of lessons 01-06): call the learner's function on
+every case, compare, and explain any miss.
 
-A check is a function that returns a list of :class:`Case` (inputs, the expected answer and what
-the case is about), registered under a name with a list of :class:`Mistake` (a typical wrong
-implementation and the hint that names it). When the learner's answer is wrong we compare it with
-each known mistake: if it matches one, we can say *which* mistake it is, not just that it is wrong.
+``check(name, fn)`` takes the check registered under ``name`` (``case.py``: its cases and known
+mistakes), calls ``fn`` on each case safely (``calling.py``), compares the outputs and, for torch
+exercises, the gradients (``gradients.py``), prints the feedback (``console.py``) and has the
+verdict remembered (``progress.py``).
 
 A hint names a registered mistake only when the learner's function agrees with that mistake on
 every case both can be called on (one shared number is a coincidence, not a diagnosis).
@@ -11,8 +12,8 @@ every case both can be called on (one shared number is a coincidence, not a diag
 Beyond the outputs, every check catches what would break the lesson's next cell although the
 numbers are right: a function that changes its input in place (each argument is compared with a
 private copy after the call), and, for torch exercises (``gradients=True``), a result whose
-gradients are blocked or differ from the reference's (see ``_gradients.py``). On success a check
-prints its ``success`` sentence: why the answer is right, or which edge case it just survived.
+gradients are blocked or differ from the reference's. On success a check prints its ``success``
+sentence: why the answer is right, or which edge case it just survived.
 
 ``check(name, fn)`` never raises because of the learner's code: an exception, a wrong shape, NaNs,
 a missing ``return``, a wrong signature or a function that never returns (each call has a time
@@ -24,72 +25,19 @@ from __future__ import annotations
 
 import copy
 import traceback
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 import torch
 
-from course_lib.checks import progress
 from course_lib.basics.language import tr
-from course_lib.checks._calling import (_arg_summary, _argument_names, _call_with_time_limit, _changed_argument,
-                       _raised_by_learner, _signature_problem, _TimeLimit)
-from course_lib.checks._gradients import GradientProblem, compare as _compare_gradients
-from course_lib.checks._console import safe_print
+from course_lib.checks import progress
+from course_lib.checks.calling import (TimeLimit, arg_summary, argument_names, call_with_time_limit,
+                                       changed_argument, raised_by_learner, signature_problem)
+from course_lib.checks.case import CHECKS, Case, CheckResult, CheckSpec, Mistake
+from course_lib.checks.console import safe_print
+from course_lib.checks.gradients import GradientProblem, compare_gradients
 
-
-@dataclass
-class Case:
-    """One input to try. ``expected`` is an array, or a tuple of arrays for several outputs."""
-
-    label: str  # what this case is about, e.g. "a batch of 2 x 3 query sets"
-    args: tuple
-    expected: Any
-    rtol: float = 1e-6
-    atol: float = 1e-8
-    # Checks of torch exercises: the reference's gradients of the probed function of the output
-    # (name -> array), see _gradients.py; None: this case compares outputs only.
-    gradients: dict | None = None
-
-
-@dataclass
-class Mistake:
-    """A typical wrong answer (``fn`` computes it from the same args) and the hint naming it."""
-
-    hint: str
-    fn: Callable
-    nan: bool = False  # True: the mistake produces NaN on purpose; match NaN with NaN
-    # "unstable_softmax": the right answer with exp() of unshifted scores. Every check of an
-    # exercise that computes a softmax registers one, and a case where it overflows.
-    kind: str = ""
-
-
-# The hint of every check's unstable softmax (one text, so the lesson's advice reads the same).
-UNSTABLE_SOFTMAX_HINT = (
-    "Your softmax is not stable: exp() of a score above about 709 is inf (and inf / inf is NaN), "
-    "and a very negative row underflows to 0 / 0. Subtract each row's maximum before "
-    "exponentiating (softmax does not change when one number is subtracted from a whole row); "
-    "torch.softmax and course_lib's softmax do this for you.")
-
-
-@dataclass
-class CheckSpec:
-    name: str
-    cases: Callable[[], list]  # builds the cases (lazily, so importing stays cheap)
-    mistakes: list = field(default_factory=list)
-    task: str = ""  # one line: what the learner's function should do
-    # Turns what the learner passes (e.g. a class) into a function of a case's args; None: as is.
-    prepare: Callable | None = None
-    error_hint: Callable | None = None  # error -> hint (or None) when the learner's code raises
-    time_limit: float | None = None  # seconds per call; None: TIME_LIMIT_SECONDS
-    success: str = ""  # one teaching sentence printed on a pass
-    softmax: bool = False  # the exercise computes a softmax: an overflowing case is required
-    gradients: bool = False  # a torch exercise: compare gradients too (prepare provides them)
-    arg_names: tuple | None = None  # names of the case's arguments in feedback (else inferred)
-    shape_hint: Callable | None = None  # (got, expected, output index) -> hint or None
-
-
-CHECKS: dict[str, CheckSpec] = {}
 
 # Seconds one call of the learner's function may take before the check gives up on it. The right
 # answers take milliseconds to a few seconds (a slow Python loop on a busy hub included); only a
@@ -97,72 +45,9 @@ CHECKS: dict[str, CheckSpec] = {}
 TIME_LIMIT_SECONDS = 30.0
 
 
-def register_check(name: str, mistakes=(), task: str = "", prepare=None, error_hint=None,
-                   time_limit: float | None = None, *, success: str, softmax: bool = False,
-                   gradients: bool = False, arg_names=None, shape_hint=None):
-    """Decorator for a zero-argument function returning the list of cases of check ``name``.
-
-    ``success``: one sentence printed when every case passes, teaching why the answer is right
-    (what it shares with the library's function, or which edge case it survived).
-    ``softmax``: the exercise computes a softmax; register a Mistake(kind="unstable_softmax")
-    and a case where it overflows. ``gradients``: a torch exercise; ``prepare`` returns a function
-    with a ``gradients(*args)`` method (name -> array), compared with each case's ``gradients``.
-    ``arg_names``: the arguments' names in feedback when the learner's signature cannot tell them.
-    ``shape_hint(got, expected, j)``: a hint for a wrong shape of output j that fits this exercise.
-    ``time_limit``: seconds one call may take (default TIME_LIMIT_SECONDS); raise it for an
-    exercise whose right answer really takes long (a training loop)."""
-    if not success or not success.strip():
-        raise ValueError(f"check {name!r}: give success=, the sentence a learner reads on a pass")
-
-    def decorate(make_cases):
-        if name in CHECKS:
-            raise ValueError(f"a check named {name!r} is already registered")
-        CHECKS[name] = CheckSpec(name, make_cases, list(mistakes), task, prepare, error_hint,
-                                 time_limit, success.strip(), softmax, gradients,
-                                 tuple(arg_names) if arg_names else None, shape_hint)
-        return make_cases
-
-    return decorate
-
-
-# The line of feedback that names the likely mistake starts with "hint:" ("提示：" in Chinese)
-HINT_PREFIXES = ("hint:", "提示：")
-
-
 def _hint_line(text: str) -> str:
     """The feedback's hint line, in the learner's language (course_lib/basics/language.py)."""
     return tr("  hint: {hint}").format(hint=tr(text))
-
-
-@dataclass
-class CheckResult:
-    """What ``check`` found. ``passed`` is True only if every case matched."""
-
-    name: str
-    passed: bool
-    attempted: bool
-    message: str
-    cases_passed: int = 0
-    cases_total: int = 0
-
-    @property
-    def hint(self) -> str:
-        """The one line of feedback a failed check most wants the learner to read: its ``hint:``
-        line, else the first line that explains the failure (e.g. "your function changed its
-        input ..."). Empty for a pass or an unattempted exercise. The progress file keeps it, so
-        an instructor can see which hint most of a room got (course_room)."""
-        if self.passed or not self.attempted:
-            return ""
-        lines = [line.strip() for line in self.message.splitlines()[1:] if line.strip()]
-        for line in lines:
-            for prefix in HINT_PREFIXES:
-                if line.startswith(prefix):
-                    return line[len(prefix):].strip()
-        return lines[0] if lines else ""
-
-    def __repr__(self) -> str:
-        state = "passed" if self.passed else ("failed" if self.attempted else "not attempted yet")
-        return f"CheckResult({self.name!r}: {state}, {self.cases_passed}/{self.cases_total} cases)"
 
 
 # ------------------------------------------------------------------------------------------
@@ -187,8 +72,9 @@ def _is_numeric_list(x) -> bool:
         return False
 
 
-def _outputs(x, n: int):
-    """Normalise to a tuple of ``n`` outputs (or return None if the structure is wrong)."""
+def as_outputs(x, n: int):
+    """What a function returned, as a tuple of ``n`` outputs (None if the structure is wrong:
+    one array where two were asked for, a tuple of the wrong length)."""
     if n == 1:
         return (x,) if not isinstance(x, tuple) else (x if len(x) == 1 else None)
     return x if isinstance(x, tuple) and len(x) == n else None
@@ -208,7 +94,8 @@ def _close(got, expected, case: Case, equal_nan: bool = False) -> bool:
     )
 
 
-def _all_close(got, expected, case: Case, equal_nan: bool = False) -> bool:
+def all_close(got, expected, case: Case, equal_nan: bool = False) -> bool:
+    """Every output close to its expected array, at the case's tolerances (float32 work: float32's)."""
     return all(_close(g, e, case, equal_nan) for g, e in zip(got, expected))
 
 
@@ -260,7 +147,7 @@ def _order_hint(got, expected, case: Case) -> str | None:
     """Several outputs with the right shapes in another order: say which order is expected."""
     gshapes = [getattr(g, "shape", None) for g in got]
     eshapes = [tuple(np.shape(e)) for e in expected]
-    if len(got) == 2 and _all_close(got[::-1], expected, case):
+    if len(got) == 2 and all_close(got[::-1], expected, case):
         return tr("Your outputs are right but in the wrong order (the first belongs second): "
                   "return them in the order the task names them.")
     if len(got) > 1 and gshapes != eshapes and sorted(map(str, gshapes)) == sorted(map(str, eshapes)):
@@ -278,11 +165,11 @@ def _matches(spec: CheckSpec, mistake: Mistake, case: Case, got, equal_nan=None)
     expected = case.expected if isinstance(case.expected, tuple) else (case.expected,)
     try:
         with np.errstate(all="ignore"):  # a known mistake may well overflow: that's its point
-            wrong = _outputs(as_numpy(wrong_fn(*copy.deepcopy(case.args))), len(expected))
+            wrong = as_outputs(as_numpy(wrong_fn(*copy.deepcopy(case.args))), len(expected))
     except Exception:  # noqa: BLE001 - a mistake that cannot run on a case says nothing there
         return None
     nan = mistake.nan if equal_nan is None else equal_nan
-    return wrong is not None and _all_close(got, wrong, case, equal_nan=nan)
+    return wrong is not None and all_close(got, wrong, case, equal_nan=nan)
 
 
 def _diagnose(spec: CheckSpec, cases: list, i: int, fn: Callable, got, expected) -> str:
@@ -307,9 +194,9 @@ def _diagnose(spec: CheckSpec, cases: list, i: int, fn: Callable, got, expected)
             n_out = len(other.expected) if isinstance(other.expected, tuple) else 1
             try:
                 with np.errstate(all="ignore"):
-                    raw = _call_with_time_limit(fn, copy.deepcopy(other.args),
+                    raw = call_with_time_limit(fn, copy.deepcopy(other.args),
                                                 spec.time_limit or TIME_LIMIT_SECONDS)
-                learner[j] = _outputs(as_numpy(raw), n_out)
+                learner[j] = as_outputs(as_numpy(raw), n_out)
             except Exception:  # noqa: BLE001 - a case the learner cannot run says nothing
                 learner[j] = None
         return learner[j]
@@ -377,16 +264,16 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
     limit = spec.time_limit or TIME_LIMIT_SECONDS
     for i, case in enumerate(cases):
         expected = case.expected if isinstance(case.expected, tuple) else (case.expected,)
-        args_text = ", ".join(_arg_summary(a) for a in case.args)
+        args_text = ", ".join(arg_summary(a) for a in case.args)
         header = tr("Check {name!r}: case {i} of {n} ({label}) with {args}").format(
             name=name, i=i + 1, n=len(cases), label=tr(case.label), args=args_text)
-        signature_problem = None if spec.prepare else _signature_problem(fn, case.args, spec)
-        if signature_problem:
-            return CheckResult(name, False, True, f"{header}\n  {signature_problem}", i, len(cases))
+        wrong_signature = None if spec.prepare else signature_problem(fn, case.args, spec)
+        if wrong_signature:
+            return CheckResult(name, False, True, f"{header}\n  {wrong_signature}", i, len(cases))
         args = copy.deepcopy(case.args)
         try:
-            raw = _call_with_time_limit(fn, args, limit)
-        except _TimeLimit:
+            raw = call_with_time_limit(fn, args, limit)
+        except TimeLimit:
             return CheckResult(name, False, True,
                                header + tr("\n  your function took longer than {limit:g} s, maybe an "
                                            "infinite loop (a `while` whose condition never "
@@ -394,7 +281,7 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
                                            "restart the kernel if the notebook gets slow.").format(limit=limit),
                                i, len(cases))
         except NotImplementedError as error:
-            if _raised_by_learner(error):
+            if raised_by_learner(error):
                 return CheckResult(name, False, False,
                                    tr("Check {name!r}: not attempted yet. Replace the "
                                       "`raise NotImplementedError` line with your code and run "
@@ -417,9 +304,9 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
                                + f"\n  (in {where.name}, line {where.lineno}{source})\n"
                                + _hint_line((spec.error_hint and spec.error_hint(error)) or _error_hint(error)),
                                i, len(cases))
-        changed = _changed_argument(case.args, args)
+        changed = changed_argument(case.args, args)
         if changed is not None:
-            arg = _argument_names(learner_fn, spec, len(args))[changed]
+            arg = argument_names(learner_fn, spec, len(args))[changed]
             return CheckResult(name, False, True,
                                header + tr("\n  your function changed its input `{arg}`: after the "
                                            "call it no longer holds what the check passed in. `{arg} -= ...`, "
@@ -432,7 +319,7 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
             return CheckResult(name, False, True,
                                header + tr("\n  your function returned None: is the `return` "
                                            "statement missing?"), i, len(cases))
-        got = _outputs(as_numpy(raw), len(expected))
+        got = as_outputs(as_numpy(raw), len(expected))
         if got is None:
             return CheckResult(name, False, True,
                                f"{header}\n  expected {len(expected)} output(s) "
@@ -441,7 +328,7 @@ def _run(spec: CheckSpec, fn: Callable) -> CheckResult:
                                f"{' of length ' + str(len(raw)) if isinstance(raw, tuple) else ''}."
                                + (f"\n  the task: {spec.task}" if spec.task else ""),
                                i, len(cases))
-        if not _all_close(got, expected, case):
+        if not all_close(got, expected, case):
             lines = [header]
             for j, (g, e) in enumerate(zip(got, expected)):
                 tag = tr(" (output {j})").format(j=j + 1) if len(expected) > 1 else ""
@@ -466,10 +353,10 @@ def _gradient_problem(spec: CheckSpec, fn: Callable, case: Case, limit: float) -
     if not spec.gradients or case.gradients is None or gradients is None:
         return None  # (a plain function given to a module check, as the tests do: outputs only)
     try:
-        got = _call_with_time_limit(gradients, copy.deepcopy(case.args), limit)
+        got = call_with_time_limit(gradients, copy.deepcopy(case.args), limit)
     except GradientProblem as problem:
         return str(problem)
-    except _TimeLimit:
+    except TimeLimit:
         return tr("the backward pass took longer than {limit:g} s.").format(limit=limit)
     except Exception as error:  # noqa: BLE001 - the learner's code, run as training runs it
         where = traceback.extract_tb(error.__traceback__)[-1]
@@ -477,7 +364,7 @@ def _gradient_problem(spec: CheckSpec, fn: Callable, case: Case, limit: float) -
         return (tr("run as in training (inputs that require gradients) your function raised "
                    "{error_type}: {error}").format(error_type=type(error).__name__, error=error)
                 + f"\n  (in {where.name}, line {where.lineno})\n" + _hint_line(hint))
-    return _compare_gradients(got, case.gradients)
+    return compare_gradients(got, case.gradients)
 
 
 def _error_hint(error: Exception) -> str:
