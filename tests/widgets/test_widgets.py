@@ -81,7 +81,7 @@ def test_notebooks_take_only_explorers_from_the_view_layer():
     import re
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     notebooks = [p for folder in ("notebooks", "solutions", "exercises", "zh")
                  for p in sorted((root / folder).rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts]
     assert len(notebooks) >= 20, notebooks
