@@ -1,10 +1,12 @@
 # Two commands do everything on a fresh machine:
 #   make lab    create .venv if needed, install the course, open JupyterLab on the start notebook
-#   make test   create/update .venv, run the unit tests, then run every notebook through nbval
+#   make test   create/update .venv, check the architecture (make architecture), run the unit tests
+#               (tests/ minus tests/system and tests/claims), then every notebook through nbval
 #   make lab-zh the same as make lab, in Chinese (中文): zh/notebooks/00_start_here.ipynb, with
 #               JupyterLab's own interface in Chinese (make test-zh: nbval on the Chinese notebooks)
-#   (kept apart, both run by CI: make system, the services and builds: hub, browser, Binder, site,
-#   slides, make lab; make claims, the lessons' trained-model claims over every seed and thread count)
+#   (kept apart, both run by CI: make system, the services and builds in tests/system: hub, browser,
+#   Binder, site, slides, make lab; make claims, the lessons' trained-model claims in tests/claims
+#   over every seed and thread count)
 #
 # Authoring targets: make exercises (regenerate exercises from solutions and execute them),
 # make execute NB=path.ipynb (re-run a notebook in place), make lint (the notebook lint),
@@ -77,7 +79,7 @@ ZH_NOTEBOOKS = $(filter-out %.updated.ipynb,$(wildcard zh/notebooks/*.ipynb zh/s
 # make lab-zh writes it into this environment's overrides.json, and make lab writes it back.
 LAB_LOCALE_ZH = {"@jupyterlab/translation-extension:plugin": {"locale": "zh_CN"}}
 
-.PHONY: env lab lab-zh test test-zh unit nbval system claims lint exercises execute bench clean-venv site slides guide update translations
+.PHONY: env lab lab-zh test test-zh architecture unit nbval system claims lint exercises execute bench clean-venv site slides guide update translations
 
 # The environment is rebuilt when the dependency list changes. constraints.txt keeps torch on
 # a tested release range; TORCH (above) picks the build.
@@ -108,7 +110,13 @@ lab-zh: env
 	COURSE_LANG=zh $(BIN)/jupyter lab --ServerApp.root_dir=. \
 		--LabApp.default_url=/lab/tree/zh/notebooks/00_start_here.ipynb $(ROOT_FLAG) $(LAB_ARGS)
 
-test: unit nbval
+test: architecture unit nbval
+
+# The architecture of course_lib (pyproject.toml: [tool.importlinter]): its wings' layers, the
+# siblings kept apart, no import cycles. tests/basics/test_architecture.py (in `make unit`) adds
+# what import-linter cannot say: no private name crosses a file, every module names its lessons.
+architecture: env
+	$(BIN)/lint-imports
 
 # Tests and notebooks run in parallel, one pytest-xdist worker per core (at most JOBS_MAX):
 # `--dist loadfile` keeps each file in one worker, so a notebook's cells run in order in one
@@ -117,17 +125,19 @@ JOBS     ?= auto
 JOBS_MAX ?= 4
 XDIST     = $(if $(filter 1,$(JOBS)),,-n $(JOBS) --maxprocesses $(JOBS_MAX) --dist loadfile)
 
+# A test's folder gives it its marker (tests/helpers/layout.py): unit for the folders that mirror
+# course_lib's wings (tests/attention, tests/filters, ...), the room and the notebooks' promises.
 unit: env
-	$(BIN)/python -m pytest tests -m "not claims and not system" $(XDIST)
+	$(BIN)/python -m pytest tests -m unit $(XDIST)
 
-# The system tests (tests/conftest.py lists them): a JupyterHub with simulated learners, JupyterLab in
-# Chromium, a fresh Binder environment, the static site and slides, `make lab` itself.
+# The system tests (tests/system): a JupyterHub with simulated learners, JupyterLab in Chromium, a
+# fresh Binder environment, the static site and slides, `make lab` itself.
 system: env
 	$(BIN)/python -m pytest tests -m system
 
-# Every claim a lesson makes about a trained model, for every seed and thread count the claims tests
-# try (many minutes): run it before committing a change to a lesson's models. CI runs seed 0 only
-# (COURSE_CLAIMS_SEEDS=0 make claims).
+# Every claim a lesson makes about a trained model (tests/claims), for every seed and thread count
+# the claims tests try (many minutes): run it before committing a change to a lesson's models. CI
+# runs seed 0 only (COURSE_CLAIMS_SEEDS=0 make claims).
 claims: env
 	$(BIN)/python -m pytest tests -m claims $(XDIST)
 
@@ -146,7 +156,7 @@ translations: env
 	$(BIN)/python tools/translate.py execute
 
 # What nbval cannot see: repeated text, section numbers, figures and explorers the text never
-# mentions (tests/test_notebook_lint.py runs the same in `make test`)
+# mentions (tests/notebooks/test_notebook_lint.py runs the same in `make test`)
 lint: env
 	$(BIN)/python tools/notebook_lint.py
 

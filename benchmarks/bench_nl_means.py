@@ -16,7 +16,7 @@ Matching the parameters. scikit-image 0.26's fast mode does not compare s x s pa
 (restoration/_nl_means_denoising.pyx, _fast_nl_means_denoising_2d): it first makes patch_size
 odd (``if s % 2 == 0: s += 1``), then sums squared differences over an (s-1) x (s-1) block
 anchored at the pixel (offsets -s//2+1 .. s//2) and divides by C s^2 h^2 (and drops weights below
-exp(-5); course_lib/filters/skimage_reference.py rebuilds it and tests/test_skimage_reference.py checks
+exp(-5); course_lib/filters/skimage_reference.py rebuilds it and tests/filters/test_skimage_reference.py checks
 the rebuild against scikit-image). So:
   * patch_size=3 (the nominal 3 x 3) compares 2 x 2 blocks (4 pixels) divided by 9 h^2;
   * patch_size=4 is rounded up to 5: exactly the patch_size=5 output, 4 x 4 blocks divided by

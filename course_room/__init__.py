@@ -1,6 +1,6 @@
 """The workshop room on a JupyterHub: who may sign in, and the instructor's view of the room.
 
-Two parts, both used by the hub test (tests/test_hub.py) and by the recipes of the instructor
+Two parts, both used by the hub test (tests/system/test_hub.py) and by the recipes of the instructor
 guide (tools/hub_sizing.py renders them), so that the guide shows the configuration the test runs:
 
 - :mod:`course_room.config`: the lines of ``jupyterhub_config.py`` for a room (shared-password

@@ -1,6 +1,6 @@
 """The room's part of a hub's configuration: one source for the hub test and the guide's recipes.
 
-tests/test_hub.py writes :func:`room_config` into the ``jupyterhub_config.py`` of the hub it runs;
+tests/system/test_hub.py writes :func:`room_config` into the ``jupyterhub_config.py`` of the hub it runs;
 tools/hub_sizing.py puts the same text into the instructor guide's recipes (one server, and the
 ``hub.extraConfig`` of the Zero to JupyterHub values). What differs between them is only what
 differs between a laptop and a workshop: ports, the spawner, the address, HTTPS.

@@ -23,7 +23,7 @@ else:
     _TEMPROOT = None
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-sys.path.insert(0, str(ROOT / "tests"))  # shared test helpers (_artists.py, _browser.py)
+sys.path.insert(0, str(ROOT / "tests"))  # shared test helpers: tests/helpers/
 
 # Property tests are not timing tests: on a busy 2-core machine an example can take longer than
 # hypothesis' default 200 ms deadline, and a flaky failure blocks everyone. No deadline, anywhere.
@@ -31,6 +31,7 @@ settings.register_profile("course", deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "course"))
 
 import course_lib  # noqa: E402  (after the backend is chosen)
+from helpers.layout import group_of  # noqa: E402  (tests/ is on the path from here)
 
 course_lib.use_course_threads()
 
@@ -57,45 +58,21 @@ def threads(request):
     torch.set_num_threads(before)
 
 
-# The claims tests train the lessons' models for several seeds and thread counts: they carry the
-# `claims` marker and run in their own target (`make claims`, all seeds), not in `make test`.
-# COURSE_CLAIMS_SEEDS=0 keeps only seed 0 of every one of them: CI's quick pass over each claim.
-# A claims file is named test_lessonNN_..._claims.py (or listed here for an older name).
-CLAIMS_FILES = {"test_trained_heads.py"}
-
-
-def is_claims_file(name: str) -> bool:
-    return name in CLAIMS_FILES or (name.startswith("test_lesson") and name.endswith("_claims.py"))
-
-
-# The system tests start real services or build whole artefacts (a hub with simulated learners,
-# JupyterLab driven by Chromium, a fresh Binder environment, the static site and slides): together
-# about four fifths of the test time. They carry the `system` marker and run in `make system`
-# (and in CI, .ci/run), so that `make test` answers in minutes.
-SYSTEM_FILES = {"test_hub.py", "test_browser.py", "test_binder.py", "test_site.py", "test_slides.py",
-                "test_make_lab.py"}
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "claims: trains a lesson's models for a seed and thread "
-                            "count and asserts what the lesson claims (make claims)")
-    config.addinivalue_line("markers", "system: starts services or builds the site, slides or a "
-                            "Binder environment (make system)")
-
-
+# Every test file sits in one folder of tests/, and its folder gives it its group, a marker: unit
+# (`make unit`), system (`make system`) or claims (`make claims`; COURSE_CLAIMS_SEEDS=0 keeps only
+# seed 0 of every claim: CI's quick pass over each). The folders: tests/helpers/layout.py.
 def pytest_collection_modifyitems(config, items):
     seeds = os.environ.get("COURSE_CLAIMS_SEEDS")
     keep = None if not seeds else {int(s) for s in seeds.split(",")}
     selected, deselected = [], []
     for item in items:
-        if item.path.name in SYSTEM_FILES:
-            item.add_marker(pytest.mark.system)
+        group = group_of(item.path)
+        if group is not None:
+            item.add_marker(getattr(pytest.mark, group))
         params = getattr(getattr(item, "callspec", None), "params", {})
-        if is_claims_file(item.path.name) and "seed" in params:
-            item.add_marker(pytest.mark.claims)
-            if keep is not None and params["seed"] not in keep:
-                deselected.append(item)
-                continue
+        if group == "claims" and keep is not None and "seed" in params and params["seed"] not in keep:
+            deselected.append(item)
+            continue
         selected.append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)

@@ -9,7 +9,7 @@ it. (It never imports lesson_times: the guide's writer sits on top, the recipe b
 Two measurements, both in the repository:
 - each notebook's kernel peak memory and CPU time (``metadata.course``, written by
   tools/execute.py on every execution);
-- a real hub with simulated learners (tests/test_hub.py writes build/hub/measurements.json;
+- a real hub with simulated learners (tests/system/test_hub.py writes build/hub/measurements.json;
   ``make guide`` copies the newest into docs/hub_measurements.json, which is committed): the memory
   of a learner's Jupyter server, and the check that a learner's server + kernels add up as the
   per-notebook figures say.
@@ -99,7 +99,7 @@ def hub_summary(hub: dict) -> str:
                for run in users[0]["runs"]}
     # measured with the room's configuration, the hub also runs the instructor's view
     hub_services = (" with the instructor's view" if room.SERVICE in hub.get("services", []) else "")
-    return (f"Measured on {hub['date']} by `tests/test_hub.py`: {hub['what']}, on {hub['cpus']} CPU "
+    return (f"Measured on {hub['date']} by `tests/system/test_hub.py`: {hub['what']}, on {hub['cpus']} CPU "
             f"cores (load average {hub['load_average_before']} before it started). Every run "
             f"finished; per learner: peak memory {min(peaks):.0f}–{max(peaks):.0f} MiB (Jupyter "
             f"server {max(u['server_mib'] for u in users):.0f} MiB + kernels "
@@ -116,7 +116,7 @@ def recipe(lessons: list, hub: dict | None) -> str:
     numbers = sizing(lessons, hub)
     if numbers is None:
         return ("*No measurements yet: execute the lessons with `tools/execute.py` and run "
-                "`pytest tests/test_hub.py`, then `make guide`.*")
+                "`pytest tests/system/test_hub.py`, then `make guide`.*")
     n = numbers
     heavy_stem, heavy_mib, _ = n["heaviest"]
     cpu_stem, _, cpu_s = n["cpu_heaviest"]
@@ -195,12 +195,12 @@ cull:
         f"thread per learner when the limit is one CPU; the most CPU-hungry lesson, "
         f"`{cpu_stem}`, takes {cpu_s:.0f} CPU-seconds for Run All{cpu_note}, so {ROOM} learners pressing "
         f"Run All together are through within {RUN_ALL_WITHIN_S // 60} minutes on "
-        f"{n['cores']} cores. Rerun `tests/test_hub.py` and `make guide` after the lessons change.",
+        f"{n['cores']} cores. Rerun `tests/system/test_hub.py` and `make guide` after the lessons change.",
         table,
         "**One server** (up to about 30 learners: "
         f"{n['room_guaranteed_gib']} GiB of RAM and {n['cores']} cores or more), with "
         "The Littlest JupyterHub: HTTPS, the room's secrets, then the configuration. The room's "
-        "part of it (from `# --- The room`) is the one `tests/test_hub.py` runs, rendered by the "
+        "part of it (from `# --- The room`) is the one `tests/system/test_hub.py` runs, rendered by the "
         "same code (`course_room/config.py`):",
         "```bash\n" + room.tljh_setup() + "\n```",
         config,

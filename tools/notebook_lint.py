@@ -24,7 +24,7 @@ Three rules, each printed as ``path: cell N (id ...): what is wrong`` (exit stat
 The set of notebooks is discovered, not listed: every ``*.ipynb`` under notebooks/, solutions/ and
 exercises/ (and their sub-folders, where a translated edition such as ``notebooks/zh/`` lives), plus
 any top-level edition folder ``<lang>/notebooks`` etc. ``*.updated.ipynb`` (a learner's copy kept by
-``make update``) and checkpoints are skipped. ``tests/test_notebook_lint.py`` runs this in ``make test``.
+``make update``) and checkpoints are skipped. ``tests/notebooks/test_notebook_lint.py`` runs this in ``make test``.
 """
 
 from __future__ import annotations

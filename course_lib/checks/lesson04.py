@@ -5,7 +5,7 @@ a gradient through a stack of convolutions, ``torch.nn.functional.conv2d``, ``lo
 never from the formula the learner is asked to write, so a check cannot share the learner's
 mistake. Every mistake a hint names is registered with a function that makes it, and the cases
 are chosen so that the first case each mistake fails tells it apart from the others
-(``tests/test_checks_lesson04.py`` enforces both).
+(``tests/checks/test_checks_lesson04.py`` enforces both).
 """
 from __future__ import annotations
 

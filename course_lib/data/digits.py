@@ -38,7 +38,7 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
 
     Read from the file ``sklearn.datasets.load_digits`` reads (``digits.csv.gz``, shipped inside
     the scikit-learn wheel: 64 pixel columns, then the class), without importing scikit-learn,
-    which would add about 80 MiB to the kernel (tests/test_clutter.py checks both agree).
+    which would add about 80 MiB to the kernel (tests/experiments/test_clutter.py checks both agree).
     """
     spec = importlib.util.find_spec("sklearn")
     if spec is None or spec.origin is None:

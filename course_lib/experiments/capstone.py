@@ -319,7 +319,7 @@ class TinyCNN(nn.Module):
 
 
 # The lesson's two contenders and their rivals, every one sized so that its parameter count is
-# within 10% of the ViT's (tests/test_capstone.py checks it; section 2 of the lesson prints them):
+# within 10% of the ViT's (tests/experiments/test_capstone.py checks it; section 2 of the lesson prints them):
 # the CNN is widened from 16 to 22 channels, the MLP has 15 hidden units, the whole-image CNN
 # (strides 1, 2, 2, 2, 1: a 33-pixel receptive field on a 24-pixel image) has 15 channels.
 VIT = dict(image_size=24, patch=4, dim=16, depth=2, heads=4)
@@ -347,7 +347,7 @@ TASK_MODELS = {
 # start on a plateau at chance (nothing small tells the class: no single mark, no single pixel),
 # and how long it lasts varies with the seed and with the number of torch threads (more threads
 # sum in another order, and the runs part ways). Each budget ends the plateau on every seed and
-# thread count tests/test_lesson06_claims.py tries (seeds 0-4, 1 and 4 threads; issue 18):
+# thread count tests/claims/test_lesson06_claims.py tries (seeds 0-4, 1 and 4 threads; issue 18):
 # - long-range: with a learning rate of 5e-3 the ViT left the plateau after ~320 of 700 steps on
 #   seed 2 with 4 threads and stopped at 0.77; a higher rate, 1e-2, made the plateau longer. With
 #   2.5e-3 it leaves it by step ~450 on seeds 0-4 (1 and 4 threads) and then converges
@@ -628,7 +628,7 @@ def claims(task: str, run: dict) -> dict:
     right on 0.99-1.00 of its training images; vit, fixed mixing 0.51-0.78; mlp on pixels
     0.48-0.52; cnn, whole-image field 0.53-0.57, but 1.00 on seed 3 (so no claim about it).
     The CNN's lead over the ViT, fixed mixing and the MLP: 0.08, 0.03, 0.04 on seeds 0-2 (hence
-    0.02), then 0.26 and 0.37. tests/test_lesson06_local_claims.py asserts every line for seeds
+    0.02), then 0.26 and 0.37. tests/claims/test_lesson06_local_claims.py asserts every line for seeds
     0-4 at 1 and 4 threads.
 
     The long-range task's thresholds were set from seed 0 of ``lesson06_longrange`` and the
@@ -643,7 +643,7 @@ def claims(task: str, run: dict) -> dict:
     through depth works on some seeds; the MLP reached 0.61 on seed 3, so its lower bound went
     from 0.6 to 0.55. Measured: vit 0.99-1.00 (pairs 0.99-1.00), fixed mixing 0.77-1.00 (0.74-1.00),
     mlp on pixels 0.61-0.89, uniform weights 0.51-0.58, cnn and cnn with max pooling 0.51 (pairs
-    0.50). tests/test_lesson06_claims.py checks them on every seed.
+    0.50). tests/claims/test_lesson06_claims.py checks them on every seed.
     """
     if task not in CLAIMS:
         raise ValueError(f"task={task!r} is not known; expected one of {sorted(CLAIMS)}")

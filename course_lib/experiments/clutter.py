@@ -124,7 +124,7 @@ def mass_on_box(weights: torch.Tensor, boxes: torch.Tensor) -> tuple[float, floa
 
 
 # The lesson's experiment, in one place for the notebook, tools/sweep.py and the claims tests
-# (tests/test_lesson05_images_claims.py). Every pooling gets the same data, steps, batches and lr
+# (tests/claims/test_lesson05_images_claims.py). Every pooling gets the same data, steps, batches and lr
 # (5e-3; on seed 0 we also tried 2e-3 and 1e-2 for each, see run_seed).
 STEPS, BATCH, LR = 400, 64, 5e-3
 BUDGET = {"steps": STEPS, "batch": BATCH, "lr": LR, "train canvases": 3000, "test canvases": 1000}
@@ -187,7 +187,7 @@ def claims(run: dict) -> dict:
     ran; over seeds 0-4 at 1 thread (course_lib/sweeps/lesson05_images.json) accuracy was:
     attention 0.61-0.71, max pooling 0.71-0.74, ink rule 0.39-0.42, uniform 0.15-0.18, fixed mixing
     0.14-0.17; weight on the digit's box: attention 0.65-0.85, max pooling's channels 0.48-0.50
-    (area share 0.11). tests/test_lesson05_images_claims.py checks seeds 0-4 at 1 and 4 threads.
+    (area share 0.11). tests/claims/test_lesson05_images_claims.py checks seeds 0-4 at 1 and 4 threads.
     """
     att = run["attention"]
     result = {

@@ -301,7 +301,7 @@ def claims(run: dict, on_pair: dict, longest: int = max(PAIRS)) -> dict:
     ``run`` from :func:`metrics` (the attention reader alone is enough for its own lines: the
     lesson trains it live; the rivals' lines need every reader, as in the sweep and the claims
     test); ``on_pair`` from :func:`weight_on_asked` (where its weight went). The margins were set on seeds 0-2 and are
-    asserted for seeds 0-4 at 1 and 4 threads by ``tests/test_lesson05_recall_claims.py``.
+    asserted for seeds 0-4 at 1 and 4 threads by ``tests/claims/test_lesson05_recall_claims.py``.
     """
     attention = run["attention"]
     result = {

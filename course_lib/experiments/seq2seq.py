@@ -322,7 +322,7 @@ def claims(run: dict, mass: dict, length: int = 12) -> dict:
     """The thresholded claims about the attention model that lesson 05, section 4 trains live:
     ``{sentence: bool}``. ``run``: :func:`evaluate` of the trained model; ``mass``:
     :func:`mass_on_source` of it (where its weight went, the second measurement these claims read). The rivals' claims are asserted over seeds 0-4 by
-    ``tests/test_lesson05_reversal_claims.py``; the margins here were set on seeds 0-2.
+    ``tests/claims/test_lesson05_reversal_claims.py``; the margins here were set on seeds 0-2.
     """
     return {
         f"attention: exact match at length {length} >= 0.9": run[length][1] >= 0.9,

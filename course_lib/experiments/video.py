@@ -309,7 +309,7 @@ def weight_on_digits(spatial: torch.Tensor, temporal: torch.Tensor, moving_boxes
 
 
 # The lesson's experiment, in one place for the notebook, tools/sweep.py and
-# tests/test_lesson05_video_claims.py. Every model gets the same data, steps and batches.
+# tests/claims/test_lesson05_video_claims.py. Every model gets the same data, steps and batches.
 STEPS, BATCH = 400, 24
 MODELS = ("attention", "max pooling", "stacked-frames CNN", "fixed mixing", "uniform", "one frame")
 CONTROLS = MODELS   # the older name
@@ -417,7 +417,7 @@ def claims(run: dict) -> dict:
     (:func:`run_seed`, or the stored sweep ``lesson05_video``).
 
     The thresholds were set from seeds 0-2 of the stored sweep (1 thread), then checked on seeds
-    3 and 4, which had not been looked at: tests/test_lesson05_video_claims.py asserts every line
+    3 and 4, which had not been looked at: tests/claims/test_lesson05_video_claims.py asserts every line
     for seeds 0-4 at 1 and 4 threads. Measured on seeds 0-4: attention 0.76-0.88, max pooling
     0.90-0.95 (0.01-0.19 above attention), stacked-frames CNN 0.83-0.92, fixed mixing 0.32-0.56,
     uniform 0.33-0.40, one frame 0.42-0.49; attention's temporal weight on motion 0.98-1.00, its

@@ -1,0 +1,52 @@
+"""Lesson 06's long-range task ("same row?") against every rival, for seeds 0-4 at 1 and 4 threads.
+
+``capstone.run_long_range(seed)`` trains the ViT and every rival (fixed mixing, uniform weights,
+an MLP on pixels, the CNN with mean or max pooling, a CNN whose field covers the image) with the
+same data, steps and batches, each at its learning rate from the stored lr sweep; it runs ONCE
+per (seed, threads) and every test here reads that run. ``capstone.claims("long-range", run)``
+holds the sentences the lesson prints (its docstring says how the thresholds were set). At 1
+thread (the sweep's own setting) a fresh run must agree with the stored sweep
+``course_lib/sweeps/lesson06_longrange.json``, so a stored number cannot go stale. The local
+task has its own file (test_lesson06_local_claims.py). CI runs seed 0 only
+(``COURSE_CLAIMS_SEEDS=0``); ``make claims`` all five.
+
+Why several thread counts: torch sums in a different order with more threads, and the ViT's
+plateau at chance ends at a different step; a claim must hold on either.
+"""
+import pytest
+import torch
+
+from course_lib.experiments import capstone, sweeps
+
+SEEDS = (0, 1, 2, 3, 4)
+THREADS = (1, 4)
+_RUNS: dict = {}
+
+
+def run(seed: int) -> dict:
+    """Train every long-range model once per (seed, thread count); shared by the tests."""
+    key = (seed, torch.get_num_threads())
+    if key not in _RUNS:
+        _RUNS[key] = capstone.run_long_range(seed)
+        print(f"\nlong-range, seed {seed}, {key[1]} thread(s): " + ", ".join(
+            f"{kind} " + "/".join(f"{v:.3f}" for v in metrics.values())
+            for kind, metrics in _RUNS[key].items()))
+    return _RUNS[key]
+
+
+@pytest.mark.parametrize("threads", THREADS, indirect=True)
+@pytest.mark.parametrize("seed", SEEDS)
+def test_every_long_range_claim_holds(seed, threads):
+    fresh = run(seed)
+    facts = capstone.claims("long-range", fresh)
+    assert len(facts) == len(capstone.CLAIMS["long-range"])  # every model trained, every claim read
+    failing = [sentence for sentence, holds in facts.items() if not holds]
+    assert not failing, (seed, threads, failing, fresh)
+
+
+@pytest.mark.parametrize("threads", [1], indirect=True)
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_stored_long_range_sweep_is_what_training_gives(seed, threads):
+    stored = sweeps.load("lesson06_longrange")
+    assert stored["threads"] == threads, "the sweep is stored at 1 thread: re-run it so"
+    assert sweeps.agrees_with(stored, seed, run(seed)) == []
