@@ -1,4 +1,4 @@
-"""Real photos, noise and image quality: the raw material of the vision lessons.
+"""Real photos, noise and image quality: the raw material of the vision lessons (01, 03-05).
 
 Photos come from ``skimage.data``, which ships inside the scikit-image wheel: nothing is downloaded.
 Convention (the same as the filters in lesson 04): a grayscale image is ``(H, W)``, a colour image
