@@ -54,6 +54,7 @@ from course_lib.basics.runtime import default_device, seed_everything
 from course_lib.basics.threads import cpu_budget, use_course_threads
 from course_lib.basics.language import say, tr
 from course_lib.basics import language as _language
+from course_lib.basics import moved
 from course_lib.locality.conv_attention import conv2d_as_attention
 from course_lib.filters import (
     bilateral_filter,
@@ -68,6 +69,8 @@ __version__ = "0.1.0"
 
 # The Chinese edition (zh/) speaks Chinese: feedback, explorers, and figures with CJK glyphs
 _language.setup()
+# A notebook from before the wings that imports an old module name learns where it went
+moved.install()
 
 
 # Imported on first use, so that `import course_lib` needs no ipywidgets or matplotlib.
@@ -79,6 +82,8 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module(f"{__name__}.{_LAZY[name]}")
+    if name in moved.MOVED:                          # cl.weight_rules in a notebook from before the wings
+        raise AttributeError(moved.moved_message(name))
     raise AttributeError(f"module 'course_lib' has no attribute {name!r}")
 
 
