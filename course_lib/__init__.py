@@ -9,19 +9,28 @@ Where each lesson's code lives (a wing holds what several lessons share; each wi
 ``__init__.py`` is its table of contents):
 
     lesson                      wings it uses                      its own rooms
-    00 start here               attention.core, data.examples      widgets.lesson00
-    01 similarity               attention.core, data.images        checks.lesson01, widgets.lesson01
-    02 weights                  attention.masks, .weight_rules     checks.lesson02, widgets.lesson02
+    00 start here               attention.core, data.examples      widgets.lesson00, checks.progress
+    01 similarity               attention.core, data.images,       checks.lesson01, widgets.lesson01
+                                data.examples
+    02 weights                  attention.masks, .weight_rules,    checks.lesson02, widgets.lesson02
+                                data.examples
     03 aggregation              attention.kernel_regression,       checks.lesson03, widgets.lesson03,
-                                .positions, .words,                widgets.heads
+                                .positions, .words, data.examples, widgets.heads
+                                layers.models,
                                 experiments.trained_heads
-    04 local vs global          filters, locality                  checks.lesson04, widgets.lesson04
-    05 adaptivity               layers, data.digits,               checks.lesson05, widgets.lesson05,
-                                experiments.clutter,               widgets.sequences
-                                .visual_recall, .video,
-                                .seq2seq, .recall
-    06 capstone                 experiments.capstone, data.marks,  checks.lesson06, widgets.lesson06
-                                locality.reach
+    04 local vs global          filters (.local, .nonlocal_means,  checks.lesson04, widgets.lesson04
+                                .matrices, .skimage_reference),
+                                locality (.conv_attention, .costs,
+                                .memory, .mixing, .reach),
+                                data.examples
+    05 adaptivity               layers (.modules, .models,         checks.lesson05, widgets.lesson05,
+                                .training), data.shapes,           widgets.sequences
+                                data.digits, experiments.clutter,
+                                .visual_recall, .video, .seq2seq,
+                                .recall, .sweeps
+    06 capstone                 experiments.capstone, .sweeps,     checks.lesson06, widgets.lesson06,
+                                data.marks, data.shapes, layers    widgets.heads
+                                (.models, .training), locality.reach
 
     basics       the NumPy/torch door, argument checks, language, threads, seeds (every lesson)
     plotting     colour-blind-safe colours and figure helpers (every lesson)
