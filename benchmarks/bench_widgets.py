@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test's value picker
-from test_widgets import _another_value  # noqa: E402
+from helpers.controls import another_value  # noqa: E402
 
 import course_lib  # noqa: E402
 from course_lib.widgets import EXPLORERS  # noqa: E402
@@ -47,7 +47,7 @@ def time_moves(explorer, rounds: int) -> tuple[list[float], list[float], list[fl
             before = explorer.image.value
             arrived.clear()
             start, start_cpu = time.perf_counter(), time.process_time()
-            control.value = _another_value(control)
+            control.value = another_value(control)
             if not arrived or explorer.image.value == before:
                 raise AssertionError(f"moving {name!r} did not change the picture")
             whole.append((arrived[-1] - start) * 1e3)
@@ -63,7 +63,7 @@ def measure(name: str, rounds: int) -> dict:
     explorer = EXPLORERS[name]()
     build_ms = (time.perf_counter() - start) * 1e3
     first = next(iter(explorer.controls.values()))
-    first.value = _another_value(first)  # the first move draws the background
+    first.value = another_value(first)  # the first move draws the background
     whole, own, cpu = time_moves(explorer, rounds)
     return {"build_ms": build_ms, "median_ms": float(np.median(whole)),
             "p90_ms": float(np.percentile(whole, 90)), "max_ms": max(whole),

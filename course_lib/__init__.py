@@ -9,19 +9,28 @@ Where each lesson's code lives (a wing holds what several lessons share; each wi
 ``__init__.py`` is its table of contents):
 
     lesson                      wings it uses                      its own rooms
-    00 start here               attention.core, data.examples      widgets.lesson00
-    01 similarity               attention.core, data.images        checks.lesson01, widgets.lesson01
-    02 weights                  attention.masks, .weight_rules     checks.lesson02, widgets.lesson02
+    00 start here               attention.core, data.examples      widgets.lesson00, checks.progress
+    01 similarity               attention.core, data.images,       checks.lesson01, widgets.lesson01
+                                data.examples
+    02 weights                  attention.masks, .weight_rules,    checks.lesson02, widgets.lesson02
+                                data.examples
     03 aggregation              attention.kernel_regression,       checks.lesson03, widgets.lesson03,
-                                .positions, .words,                widgets.heads
+                                .positions, .words, data.examples, widgets.heads
+                                layers.models,
                                 experiments.trained_heads
-    04 local vs global          filters, locality                  checks.lesson04, widgets.lesson04
-    05 adaptivity               layers, data.digits,               checks.lesson05, widgets.lesson05,
-                                experiments.clutter,               widgets.sequences
-                                .visual_recall, .video,
-                                .seq2seq, .recall
-    06 capstone                 experiments.capstone, data.marks,  checks.lesson06, widgets.lesson06
-                                locality.reach
+    04 local vs global          filters (.local, .nonlocal_means,  checks.lesson04, widgets.lesson04
+                                .matrices, .skimage_reference),
+                                locality (.conv_attention, .costs,
+                                .memory, .mixing, .reach),
+                                data.examples
+    05 adaptivity               layers (.modules, .models,         checks.lesson05, widgets.lesson05,
+                                .training), data.shapes,           widgets.sequences
+                                data.digits, experiments.clutter,
+                                .visual_recall, .video, .seq2seq,
+                                .recall, .sweeps
+    06 capstone                 experiments.capstone, .sweeps,     checks.lesson06, widgets.lesson06,
+                                data.marks, data.shapes, layers    widgets.heads
+                                (.models, .training), locality.reach
 
     basics       the NumPy/torch door, argument checks, language, threads, seeds (every lesson)
     plotting     colour-blind-safe colours and figure helpers (every lesson)
@@ -54,6 +63,7 @@ from course_lib.basics.runtime import default_device, seed_everything
 from course_lib.basics.threads import cpu_budget, use_course_threads
 from course_lib.basics.language import say, tr
 from course_lib.basics import language as _language
+from course_lib.basics import moved
 from course_lib.locality.conv_attention import conv2d_as_attention
 from course_lib.filters import (
     bilateral_filter,
@@ -68,6 +78,8 @@ __version__ = "0.1.0"
 
 # The Chinese edition (zh/) speaks Chinese: feedback, explorers, and figures with CJK glyphs
 _language.setup()
+# A notebook from before the wings that imports an old module name learns where it went
+moved.install()
 
 
 # Imported on first use, so that `import course_lib` needs no ipywidgets or matplotlib.
@@ -79,6 +91,8 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module(f"{__name__}.{_LAZY[name]}")
+    if name in moved.MOVED:                          # cl.weight_rules in a notebook from before the wings
+        raise AttributeError(moved.moved_message(name))
     raise AttributeError(f"module 'course_lib' has no attribute {name!r}")
 
 

@@ -5,4 +5,5 @@
     language.py   English or Chinese (中文): ``tr`` for feedback and figures, ``say`` for printed sentences
     threads.py    how many CPU threads torch may use here (``use_course_threads``)
     runtime.py    ``seed_everything`` and ``default_device``: the same numbers on every run, CUDA if present
+    moved.py      where a module went when course_lib was arranged into wings: an old import says so
 """

@@ -1,7 +1,7 @@
 """The NumPy/torch door behind every lesson's functions: NumPy in -> NumPy out, and argument checks.
 
-Learners can skip this file. It exists so that the interesting modules (``core.py``,
-``filters.py``, ...) stay short, and so that every bad input produces an error message of the
+Learners can skip this file. It exists so that the interesting modules (``attention/core.py``,
+``filters/local.py``, ...) stay short, and so that every bad input produces an error message of the
 same kind: the argument's name, what was seen, and what was expected.
 """
 from __future__ import annotations

@@ -5,6 +5,8 @@ import numpy as np
 
 from course_lib.attention.core import softmax_weights
 from course_lib.checks.case import Case, Mistake, register_check
+from course_lib.attention.masks import causal_mask, padding_mask
+from course_lib.attention.weight_rules import topk_weights
 
 
 def _naive_softmax(s, t):
@@ -117,8 +119,6 @@ def _masked_unstable(s, mask):
     ],
 )
 def _masked_softmax_cases():
-    from course_lib.attention.masks import causal_mask, padding_mask
-
     rng = np.random.default_rng(21)
     s = np.array([[1.0, 2.0, 3.0, 4.0]])
     m = np.array([[True, True, False, True]])
@@ -156,14 +156,10 @@ def _masked_softmax_cases():
     ],
 )
 def _causal_mask_cases():
-    from course_lib.attention.masks import causal_mask
-
     return [Case(f"n = {n}", (n,), causal_mask(n)) for n in (3, 1, 6)]
 
 
 def _topk_reference(s, k):
-    from course_lib.attention.weight_rules import topk_weights
-
     return topk_weights(s, k=k)
 
 

@@ -10,6 +10,7 @@ from torch import nn
 from course_lib.attention.core import attend, softmax_weights
 from course_lib.checks.gradients import GradientProblem, grad_or_none, probed_loss
 from course_lib.checks.case import Case, Mistake, register_check
+from course_lib.attention.kernel_regression import make_1d_data, nadaraya_watson
 
 
 def _swap(x):
@@ -119,8 +120,6 @@ def _kernel(xq, x, width, denom):
     ],
 )
 def _nadaraya_watson_cases():
-    from course_lib.attention.kernel_regression import make_1d_data, nadaraya_watson
-
     def case(label, xq, x, y, width, **tol):
         return Case(label, (xq, x, y, width), nadaraya_watson(xq, x, y, width)[0], **tol)
 

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from course_lib.attention.core import similarity
 from course_lib.locality.costs import loglog_slope
-from course_lib.filters import gaussian_weights
+from course_lib.filters.local import gaussian_weights
 from course_lib.locality.reach import conv_stack, field_width, influence
 from course_lib.checks.case import Case, Mistake, register_check
 

@@ -551,7 +551,7 @@ def learning_rate_table(sweep: dict) -> str:
         lines.append(f"{kind:<{width}}  " + "  ".join(
             f"{scores[r]:>8.2f}{'*' if r == chosen else ' '}" for r in rates))
     lines.append(f"(* the rate it trains with; seed {min(sweep['runs'])}, {sweep['threads']} torch "
-                 f"thread(s); stored in course_lib/sweeps/{sweep['name']}.json by tools/sweep.py)")
+                 f"thread(s); stored in course_lib/experiments/sweeps/{sweep['name']}.json by tools/sweep.py)")
     return "\n".join(lines)
 
 

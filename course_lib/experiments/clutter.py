@@ -137,13 +137,14 @@ def make_task(n_train: int = 3000, n_test: int = 1000, seed: int = 0):
             cluttered_digits(test_pool, n_test, n_fragments=4, fragment=4, seed=seed + 1))
 
 
-def fit(pooling: str, train, seed: int = 0, steps: int = STEPS, progress: bool = True,
+def fit(model_name: str, train, seed: int = 0, steps: int = STEPS, progress: bool = True,
         lr: float = LR):
-    """Train a :class:`ClutterClassifier` (same budget for every ``pooling``) and return it."""
+    """Train a :class:`ClutterClassifier` whose pooling is ``model_name`` (same budget for every
+    pooling) and return it."""
     torch.manual_seed(seed)
-    model = ClutterClassifier(pooling=pooling)
+    model = ClutterClassifier(pooling=model_name)
     train_loop(model, train[:2], steps=steps, batch_size=BATCH, lr=lr, seed=seed,
-               progress=progress, desc=f"{getattr(pooling, '__name__', pooling)} pooling")
+               progress=progress, desc=f"{getattr(model_name, '__name__', model_name)} pooling")
     return model
 
 
@@ -184,7 +185,7 @@ def claims(run: dict) -> dict:
     ``claims({"attention": evaluate(model, test)})`` gives its own two lines.
 
     Thresholds were set from seed 0 and the ranges an earlier review measured, before seeds 1-4
-    ran; over seeds 0-4 at 1 thread (course_lib/sweeps/lesson05_images.json) accuracy was:
+    ran; over seeds 0-4 at 1 thread (course_lib/experiments/sweeps/lesson05_images.json) accuracy was:
     attention 0.61-0.71, max pooling 0.71-0.74, ink rule 0.39-0.42, uniform 0.15-0.18, fixed mixing
     0.14-0.17; weight on the digit's box: attention 0.65-0.85, max pooling's channels 0.48-0.50
     (area share 0.11). tests/claims/test_lesson05_images_claims.py checks seeds 0-4 at 1 and 4 threads.

@@ -232,13 +232,13 @@ def evaluate(model: Recaller, test: dict) -> dict:
             for k, (tokens, labels) in test.items()}
 
 
-def fit(reader: str, train: dict, seed: int = 0, lr: float = BUDGET["lr"],
+def fit(model_name: str, train: dict, seed: int = 0, lr: float = BUDGET["lr"],
         steps: int = BUDGET["steps"], progress: bool = True) -> Recaller:
-    """One reader, built with :func:`build` and trained with the shared budget on sentences drawn
+    """One reader (``model_name``), built with :func:`build` and trained with the shared budget on sentences drawn
     as ``train`` (:func:`make_task`) says; the sentences depend only on ``seed``."""
-    model = build(reader, seed)
+    model = build(model_name, seed)
     _train(model, steps=steps, pairs=train["pairs"], lr=lr, seed=seed, progress=progress,
-           desc=reader)
+           desc=model_name)
     return model
 
 

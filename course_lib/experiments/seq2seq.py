@@ -224,21 +224,21 @@ def mass_on_source(model: Reverser, test: dict) -> dict:
     return result
 
 
-def fit(kind: str, train: dict, seed: int = 0, steps: int = BUDGET["steps"], lr: float = BUDGET["lr"],
+def fit(model_name: str, train: dict, seed: int = 0, steps: int = BUDGET["steps"], lr: float = BUDGET["lr"],
         progress: bool = True) -> Reverser:
-    """One variant (``kind`` in :data:`ATTENTION_KINDS`), trained with the shared budget on
+    """One variant (``model_name`` in :data:`ATTENTION_KINDS`), trained with the shared budget on
     batches drawn as ``train`` (:func:`make_task`) says: the initial weights and the batches depend
     only on ``seed``, so every variant sees the same sequences in the same order. The model
     without a context gets ``hidden_none`` = 34 numbers instead of 32, so that its parameter
     count is within 1% of the others' (it has no context to combine)."""
-    if kind not in ATTENTION_KINDS:
-        raise ValueError(f"kind={kind!r} is not known; expected one of {ATTENTION_KINDS}")
+    if model_name not in ATTENTION_KINDS:
+        raise ValueError(f"model_name={model_name!r} is not known; expected one of {ATTENTION_KINDS}")
     torch.manual_seed(seed)
     model = Reverser(n_symbols=train["n_symbols"],
-                     hidden=BUDGET["hidden_none"] if kind == "none" else BUDGET["hidden"],
-                     attention=kind)
+                     hidden=BUDGET["hidden_none"] if model_name == "none" else BUDGET["hidden"],
+                     attention=model_name)
     _train(model, steps=steps, lengths=train["lengths"], lr=lr, seed=seed, progress=progress,
-           desc=NAMES[kind])
+           desc=NAMES[model_name])
     return model
 
 

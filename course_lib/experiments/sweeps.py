@@ -7,7 +7,7 @@ minutes, far more than a lesson may spend, so the work is split:
     the lesson              trains seed 0 of the model it is about, live, and prints the other
                             runs from the experiment's sweep file, citing it
     tools/sweep.py          runs an experiment's ``run_seed(seed)`` for every seed and writes the
-                            sweep file (``course_lib/sweeps/<name>.json``)
+                            sweep file (``course_lib/experiments/sweeps/<name>.json``)
     the claims tests        (make claims) run the same ``run_seed`` again, assert the lesson's
                             claims on each seed, and check that the stored runs are what training
                             gives (``agrees_with``), so a stored number can never go stale
@@ -128,7 +128,7 @@ def table(sweep: dict, metric: str, digits: int = 2) -> str:
         cells = "  ".join(f"{sweep['runs'][s][model][metric]:>7.{digits}f}" for s in seeds)
         lines.append(f"{model:<{width}}  {low:>8.{digits}f} - {high:<6.{digits}f}  {cells}")
     lines.append(f"(seeds {seeds[0]}-{seeds[-1]}, {sweep['threads']} torch thread(s); stored in "
-                 f"course_lib/sweeps/{sweep['name']}.json by tools/sweep.py, re-checked by make claims)")
+                 f"course_lib/experiments/sweeps/{sweep['name']}.json by tools/sweep.py, re-checked by make claims)")
     return "\n".join(lines)
 
 

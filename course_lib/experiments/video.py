@@ -350,16 +350,16 @@ def build(name: str) -> nn.Module:
     return VideoAttention(pooling=pooling)
 
 
-def fit(name: str, train, seed: int = 0, steps: int = STEPS, lr: float | None = None,
+def fit(model_name: str, train, seed: int = 0, steps: int = STEPS, lr: float | None = None,
         progress: bool = True):
-    """Train the model ``name`` in :data:`MODELS` on ``train`` (:func:`make_task`; same data,
+    """Train the model ``model_name`` in :data:`MODELS` on ``train`` (:func:`make_task`; same data,
     steps and batches for all; its own learning rate from :data:`LEARNING_RATES` unless ``lr``
     is given)."""
     torch.manual_seed(seed)
-    model = build(name)
+    model = build(model_name)
     train_loop(model, (train[0], train[1]), steps=steps, batch_size=BATCH,
-               lr=LEARNING_RATES[name] if lr is None else lr, seed=seed, progress=progress,
-               desc=f"video: {name}")
+               lr=LEARNING_RATES[model_name] if lr is None else lr, seed=seed, progress=progress,
+               desc=f"video: {model_name}")
     return model
 
 

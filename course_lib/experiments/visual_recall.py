@@ -308,13 +308,13 @@ def make_task(n_train: int = 3000, n_test: int = 1000, seed: int = 0):
             recall_canvases(test_pool, n_test, seed=seed + 1))
 
 
-def fit(name: str, train, seed: int = 0, steps: int = STEPS, lr: float = LR,
+def fit(model_name: str, train, seed: int = 0, steps: int = STEPS, lr: float = LR,
         progress: bool = True):
-    """Train model ``name`` on ``train = (images, labels, where)`` and return it."""
+    """Train model ``model_name`` on ``train = (images, labels, where)`` and return it."""
     torch.manual_seed(seed)
-    model = build(name)
+    model = build(model_name)
     train_loop(model, train[:2], steps=steps, batch_size=BATCH, lr=lr, seed=seed,
-               progress=progress, desc=name)
+               progress=progress, desc=model_name)
     return model
 
 

@@ -75,13 +75,6 @@ def as_chw(image, name: str = "image") -> tuple[torch.Tensor, bool, tuple[bool, 
     return img.to(compute_dtype(dtype)), gray, (from_numpy, dtype)
 
 
-def radius(value, name: str) -> int:
-    """A window half-width: a Python or NumPy integer >= 0."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ValueError(f"{name} must be an integer >= 0, got {type(value).__name__} {value!r}")
-    return int(value)
-
-
 def clip_radius(value: int, image: torch.Tensor) -> int:
     """Offsets beyond the image's size never land inside it: a wider window adds nothing but
     time (sigma=300 on a 12 x 14 image would loop over 1801^2 offsets)."""

@@ -43,11 +43,10 @@ import math
 import torch
 import torch.nn.functional as F
 
-from course_lib.basics.arrays import like_input, require_positive
+from course_lib.basics.arrays import like_input, require_positive, require_count
 from course_lib.filters.image_args import as_chw as _as_chw
 from course_lib.filters.image_args import clip_radius, inverse_width
 from course_lib.filters.image_args import pixel as _pixel
-from course_lib.filters.image_args import radius as _radius
 from course_lib.attention.core import softmax_weights
 from course_lib.filters.windows import (finish, neighbours, spatial_scores, streaming_window_average,
                                         weight_map, weighted_average, window)
@@ -114,7 +113,7 @@ def _bilateral_params(sigma_spatial, sigma_color, radius, img):
     inv_spatial = inverse_width(sigma_spatial, "sigma_spatial", img)
     inv_color = inverse_width(sigma_color, "sigma_color", img)
     radius = (gaussian_radius(float(sigma_spatial)) if radius is None
-              else _radius(radius, "radius"))
+              else require_count(radius, "radius", minimum=0))
     return inv_spatial, inv_color, clip_radius(radius, img)
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from course_lib.basics.arrays import require_count
 from course_lib.filters.image_args import as_chw as _as_chw
 from course_lib.filters.image_args import clip_radius, inverse_width
 from course_lib.filters.image_args import pixel as _pixel
-from course_lib.filters.image_args import radius as _radius
 from course_lib.attention.core import softmax_weights
 from course_lib.filters.windows import (finish, weight_map, window, neighbours, streaming_window_average,
                                         weighted_average)
@@ -22,8 +22,8 @@ from course_lib.filters.windows import (finish, weight_map, window, neighbours, 
 
 def _nl_means_params(h, patch_radius, search_radius, img):
     """``(1 / h, patch_radius, search_radius)``, see :func:`inverse_width`."""
-    return (inverse_width(h, "h", img), _radius(patch_radius, "patch_radius"),
-            clip_radius(_radius(search_radius, "search_radius"), img))
+    return (inverse_width(h, "h", img), require_count(patch_radius, "patch_radius", minimum=0),
+            clip_radius(require_count(search_radius, "search_radius", minimum=0), img))
 
 
 def _reflect_pad(img: torch.Tensor, patch_radius: int) -> torch.Tensor:

@@ -5,11 +5,14 @@ Views only: the lessons' data and computations live in the library below (the fi
 from here but ``EXPLORERS``.
 
     from course_lib.widgets import EXPLORERS
-    explorer = EXPLORERS["query_vs_keys"]()   # build one
-    explorer                                   # display it; move the sliders
-    explorer.controls["temperature"].value = 0.5   # or drive it from code
+    explorer = EXPLORERS["temperature_mask"]()   # build one
+    explorer                                      # display it; move the sliders
+    explorer.controls["temperature"].value = 0.5  # or drive it from code
 
-Each lesson module registers its explorers with ``@register(name)`` (see ``base.py``).
+    base.py        the one pattern behind every explorer (``Explorer``, ``register``, drawing helpers)
+    heads.py       a head view for any multi-head attention (lessons 03, 06)
+    lesson00.py .. lesson06.py   each lesson's explorers (``@register(name)`` adds them to EXPLORERS)
+    sequences.py   lesson 05's decoder explorer: step through the outputs, watch the weights move
 """
 from course_lib.widgets.base import EXPLORERS, Explorer, register  # noqa: F401
 

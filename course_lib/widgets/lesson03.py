@@ -19,6 +19,10 @@ from course_lib.plotting import OKABE_ITO, WEIGHT_CMAP, show_image, weight_log_n
 from course_lib.attention.positions import with_positions
 from course_lib.attention.weight_rules import entropy
 from course_lib.widgets.base import Explorer, new_figure, register
+from course_lib.attention.words import HEADS, sentence_attention
+from course_lib.experiments.trained_heads import (JOBS, TEST_SEED, evaluate, head_roles, make_task,
+                                                  token_labels, trained_model, two_job_sequences)
+from course_lib.widgets.heads import head_view
 
 GRID = np.linspace(-0.5, 5.5, 121)
 
@@ -142,9 +146,6 @@ def patch_attention_explorer() -> Explorer:
 @register("trained_heads")
 def trained_heads_explorer() -> Explorer:
     """The head view of lesson 03's trained two-head model on five test sequences."""
-    from course_lib.experiments.trained_heads import (JOBS, TEST_SEED, evaluate, head_roles, make_task,
-                                                      token_labels, trained_model, two_job_sequences)
-    from course_lib.widgets.heads import head_view
 
     model = trained_model(0)                       # trained once per session, then remembered
     roles = head_roles(evaluate(model, make_task()[1]))   # measured on 2000 test sequences
@@ -163,8 +164,6 @@ def trained_heads_explorer() -> Explorer:
 @register("word_heads")
 def word_heads_explorer() -> Explorer:
     """The head view of the two hand-built heads of course_lib.attention.words on three sentences."""
-    from course_lib.attention.words import HEADS, sentence_attention
-    from course_lib.widgets.heads import head_view
 
     results = [sentence_attention(s) for s in SENTENCES]
     weights = np.stack([r["weights"] for r in results])[:, None]   # (sentences, 1 layer, 2, n, n)

@@ -27,6 +27,7 @@ from course_lib.experiments.capstone import TinyCNN, TinyViT, two_marks
 from course_lib.plotting import OKABE_ITO, WEIGHT_CMAP, show_image
 from course_lib.basics.language import tr
 from course_lib.widgets.base import Explorer, new_figure, readout_html, register
+from course_lib.widgets.heads import head_view
 
 
 @register("reach_cnn_vs_vit")
@@ -143,7 +144,6 @@ def vit_heads_explorer(vit=None, n_images: int = 6, seed: int = 1) -> Explorer:
         vit: a :class:`~course_lib.experiments.capstone.TinyViT` for 24 x 24 images (None: an untrained one,
             ``torch.manual_seed(0)``, whose weights are still nearly uniform).
     """
-    from course_lib.widgets.heads import head_view
 
     images, labels, masks = two_marks(n_images, seed=seed, min_gap=12, relation="same_row")
     if vit is None:

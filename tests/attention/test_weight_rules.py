@@ -200,16 +200,3 @@ def test_temperature_means_dividing_the_scores(scores, temperature, name, data):
     mask = data.draw(st.one_of(st.none(), arrays(np.bool_, scores.shape)))
     np.testing.assert_allclose(RULES[name](scores, temperature, mask),
                                RULES[name](scores / temperature, 1.0, mask), atol=1e-9)
-
-
-def test_the_lesson_02_explorer_hands_the_temperature_to_the_rule():
-    from course_lib.attention.masks import causal_mask, window_mask
-    from course_lib.widgets.lesson02 import weigh
-
-    scores = np.random.default_rng(0).normal(size=(6, 6))
-    rules = {"softmax": cl.softmax_weights, "top-3": lambda s, t, m: topk_weights(s, t, m, k=3),
-             "sparsemax": sparsemax, "argmax": hard_weights}
-    for mask in (np.ones((6, 6), bool), causal_mask(6), window_mask(6, 1)):
-        for name, rule in rules.items():
-            for t in (0.1, 1.0, 7.0):
-                np.testing.assert_array_equal(weigh(scores, name, t, mask), rule(scores, t, mask))

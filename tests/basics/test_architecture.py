@@ -207,3 +207,45 @@ def test_every_test_file_the_course_names_exists():
     ("helpers/test_stray.py", None), ("widgets/deeper/test_stray.py", None)])
 def test_a_test_files_folder_gives_its_group(path, group):
     assert group_of(TESTS / path) == group
+
+
+def test_every_data_file_of_course_lib_is_installed_with_it():
+    """A file course_lib reads (a stored sweep) must match pyproject's package-data, or a normal
+    install (Binder's `pip install .`) ships without it while editable installs never notice."""
+    import fnmatch
+    import tomllib
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    patterns = patterns.get("course_lib", [])
+    package = ROOT / "course_lib"
+    data = [p.relative_to(package).as_posix() for p in package.rglob("*")
+            if p.is_file() and p.suffix not in {".py", ".pyc"} and "__pycache__" not in p.parts
+            and not p.name.startswith(".")]                      # .gitkeep: kept for git, never read
+    assert data, "course_lib has no data files: this test no longer tests anything"
+    left_out = [f for f in data if not any(fnmatch.fnmatch(f, pattern) for pattern in patterns)]
+    assert not left_out, f"not in [tool.setuptools.package-data] course_lib = {patterns}: {left_out}"
+
+
+def test_modules_import_from_modules_not_from_a_package_front_door():
+    """A module takes names from the module that defines them, never from a package's
+    ``__init__`` (``from course_lib import default_device``, ``from course_lib.checks import
+    CHECKS``): an ``__init__`` imports its wing's modules, so such an import closes a cycle through
+    the package that grimp's module graph and import-linter's contracts do not see."""
+    package = ROOT / "course_lib"
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "__init__.py":
+            continue                    # a front door may re-export its own wing's names
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found += [f"{path.relative_to(ROOT)}:{node.lineno} import {a.name}" for a in node.names
+                          if a.name == "course_lib"]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                folder = ROOT / node.module.replace(".", "/")
+                if not (node.module.split(".")[0] == "course_lib" and (folder / "__init__.py").exists()):
+                    continue
+                for alias in node.names:    # from a package: only its modules may be imported
+                    if not ((folder / f"{alias.name}.py").exists() or (folder / alias.name).is_dir()):
+                        found.append(f"{path.relative_to(ROOT)}:{node.lineno} from {node.module} "
+                                     f"import {alias.name}")
+    assert not found, "import these from the module that defines them:\n" + "\n".join(found)

@@ -3,7 +3,7 @@ at torch threads 1 and 4: attention beside uniform pooling, the ink rule, global
 learned fixed mixing, with the same features, classifier, data and steps.
 
 The notebook trains seed 0 of the attention model live and prints every other run from
-course_lib/sweeps/lesson05_images.json; at 1 thread (the sweep's setting) this test also checks
+course_lib/experiments/sweeps/lesson05_images.json; at 1 thread (the sweep's setting) this test also checks
 that the stored runs are what training gives, so a stored number cannot go stale.
 """
 import pytest

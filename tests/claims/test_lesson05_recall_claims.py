@@ -2,7 +2,7 @@
 
 One training of the six readers per (seed, threads), shared by the tests that read it. The
 lesson trains the attention reader (seed 0) live and prints the rivals from the stored sweep
-``course_lib/sweeps/lesson05_recall.json``; at 1 thread (the sweep's) the fresh runs must agree
+``course_lib/experiments/sweeps/lesson05_recall.json``; at 1 thread (the sweep's) the fresh runs must agree
 with it. Margins were set on seeds 0-2; seeds 3-4 were run afterwards to test them.
 """
 import pytest

@@ -5,7 +5,7 @@ for seeds 0-4 at 1 and 4 torch threads, each model beside its strongest rivals.
 a CNN on the stacked frames, a learned fixed mixing, uniform weights, one frame) with the same
 data, steps and batches; it runs ONCE per (seed, threads) and every test here reads that run.
 At 1 thread (the sweep's own setting) the fresh run must also agree with the stored sweep
-``course_lib/sweeps/lesson05_video.json`` that the lesson prints, so a stored number cannot go
+``course_lib/experiments/sweeps/lesson05_video.json`` that the lesson prints, so a stored number cannot go
 stale. The thresholds of ``video.claims`` were set from seeds 0-2 (its docstring gives the ranges).
 """
 import pytest

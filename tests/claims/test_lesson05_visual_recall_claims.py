@@ -4,7 +4,7 @@ global max pooling, learned fixed mixing, a plain CNN that sees the whole canvas
 with the same data, steps and batches and parameters within 10%.
 
 The notebook trains seed 0 of the attention model live and prints every other run from
-course_lib/sweeps/lesson05_visual_recall.json; at 1 thread (the sweep's setting) this test also
+course_lib/experiments/sweeps/lesson05_visual_recall.json; at 1 thread (the sweep's setting) this test also
 checks that the stored runs are what training gives. The thresholds were set after seeing seeds
 0-4 (visual_recall.claims says how); seeds 5 and 6 were never looked at before the thresholds
 were fixed, and are asserted too (1 thread).

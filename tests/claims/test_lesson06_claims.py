@@ -6,7 +6,7 @@ same data, steps and batches, each at its learning rate from the stored lr sweep
 per (seed, threads) and every test here reads that run. ``capstone.claims("long-range", run)``
 holds the sentences the lesson prints (its docstring says how the thresholds were set). At 1
 thread (the sweep's own setting) a fresh run must agree with the stored sweep
-``course_lib/sweeps/lesson06_longrange.json``, so a stored number cannot go stale. The local
+``course_lib/experiments/sweeps/lesson06_longrange.json``, so a stored number cannot go stale. The local
 task has its own file (test_lesson06_local_claims.py). CI runs seed 0 only
 (``COURSE_CLAIMS_SEEDS=0``); ``make claims`` all five.
 

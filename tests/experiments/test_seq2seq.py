@@ -129,7 +129,7 @@ def test_errors_name_the_argument():
         S.Reverser(hidden=15)
     with pytest.raises(ValueError, match="src"):
         S.Reverser().generate(torch.ones(5, dtype=torch.long))
-    with pytest.raises(ValueError, match="kind"):
+    with pytest.raises(ValueError, match="model_name"):
         S.fit("additive", S.make_task()[0])
 
 

@@ -327,7 +327,7 @@ def test_bad_inputs_raise_helpful_errors(small_gray):
         gaussian_blur(small_gray, -1.0)
     with pytest.raises(ValueError, match="sigma_color"):
         bilateral_filter(small_gray, 1.0, 0.0)
-    with pytest.raises(ValueError, match="search_radius must be an integer >= 0"):
+    with pytest.raises(TypeError, match="search_radius must be an integer >= 0"):
         nl_means(small_gray, 0.1, search_radius=2.5)
     with pytest.raises(ValueError, match=r"pixel=\(7, 0\) lies outside the image of height 7"):
         gaussian_weights(small_gray, (7, 0), 1.0)

@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
+import course_lib as cl
 from course_lib.widgets import EXPLORERS
 
 from helpers.artists import assert_control_updates
@@ -170,3 +171,17 @@ def test_three_steps_score_axis_holds_every_score():
     for angle in range(0, 360, 5):
         _, scores, _, _ = three_steps(angle, MAX_LENGTH, 1.0)
         assert np.abs(scores).max() <= SCORE_REACH
+
+
+def test_the_lesson_02_explorer_hands_the_temperature_to_the_rule():
+    from course_lib.attention.masks import causal_mask, window_mask
+    from course_lib.attention.weight_rules import hard_weights, sparsemax, topk_weights
+    from course_lib.widgets.lesson02 import weigh
+
+    scores = np.random.default_rng(0).normal(size=(6, 6))
+    rules = {"softmax": cl.softmax_weights, "top-3": lambda s, t, m: topk_weights(s, t, m, k=3),
+             "sparsemax": sparsemax, "argmax": hard_weights}
+    for mask in (np.ones((6, 6), bool), causal_mask(6), window_mask(6, 1)):
+        for name, rule in rules.items():
+            for t in (0.1, 1.0, 7.0):
+                np.testing.assert_array_equal(weigh(scores, name, t, mask), rule(scores, t, mask))

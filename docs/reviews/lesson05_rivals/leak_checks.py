@@ -1,7 +1,7 @@
 """Cheap data checks for shortcuts (no training): visual recall and word recall."""
 import torch
 torch.set_num_threads(1)
-from course_lib.experiments import recall as R
+from course_lib import recall as R
 from review.visual_rivals import task
 (trx, trY, trw), (tex, teY, tew) = task()
 for name, w, y in [("train", trw, trY), ("test", tew, teY)]:

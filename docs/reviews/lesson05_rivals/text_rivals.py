@@ -1,4 +1,4 @@
-"""Sceptic's rivals for lesson 05, word recall (course_lib/experiments/recall.py), on the lesson's own data:
+"""Sceptic's rivals for lesson 05, word recall (course_lib/recall.py), on the lesson's own data:
 recall.sentences / recall.train_recaller batches (same seed -> same sentences), recall.test_sets,
 600 Adam steps, batch 64, parameters matched to the attention reader (6,920) within 10%.
 Usage: PYTHONPATH=. python review/text_rivals.py [seed] [lr,lr,...] ["rival|rival"]
@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 torch.set_num_threads(1)
-from course_lib.experiments import recall as R
+from course_lib import recall as R
 
 V, E, MAXLEN = len(R.VOCAB), 16, R.length_of(max(R.PAIRS))
 TARGET = R.count_parameters(R.Recaller("attention"))

@@ -1,6 +1,6 @@
-"""Sceptic's rivals for lesson 05, visual associative recall (course_lib/experiments/visual_recall.py), on the
+"""Sceptic's rivals for lesson 05, visual associative recall (course_lib/visual_recall.py), on the
 lesson's own data (visual_recall.make_task(): 3000 train canvases, 1000 test canvases with held-out
-digits), trained by visual_recall's own loop (course_lib.layers.training.train: 800 Adam steps, batch 64,
+digits), trained by visual_recall's own loop (course_lib.training.train: 800 Adam steps, batch 64,
 same batch order per seed), parameters within 10% of the attention model (6,075).
 Usage: PYTHONPATH=. python review/visual_rivals.py seed lr,lr "rival|rival"
 """
@@ -9,9 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 torch.set_num_threads(1)
-from course_lib.experiments import visual_recall as V
-from course_lib.layers.models import count_parameters
-from course_lib.layers.training import train as train_loop
+from course_lib import visual_recall as V
+from course_lib.models import count_parameters
+from course_lib.training import train as train_loop
 
 TARGET = count_parameters(V.build("attention"))
 CUE = V.CUE_WINDOW
@@ -134,7 +134,7 @@ RIVALS = {
     "CoordConv CNN + BN + MLP head": CoordCNN,
     "CNN, flattened map + MLP": FlatCNN,
 }
-# the lesson's own models (course_lib.experiments.visual_recall.build), re-run here for other learning rates
+# the lesson's own models (course_lib.visual_recall.build), re-run here for other learning rates
 # and to measure their training accuracy
 for _m in V.MODELS:
     RIVALS[f"lesson's {_m}"] = (lambda m: (lambda w: V.build(m)))(_m)
@@ -164,7 +164,7 @@ def run(name, seed, lr, train, test):
     t0 = time.time()
     train_loop(model, train[:2], steps=V.STEPS, batch_size=V.BATCH, lr=lr, seed=seed,
                progress=False, desc=name)
-    from course_lib.layers.training import predict
+    from course_lib.training import predict
     logits, _ = predict(model, test[0])
     acc = (logits.argmax(-1) == test[1]).float().mean().item()
     # train accuracy on 1000 training canvases, to tell under-fitting from over-fitting
