@@ -18,6 +18,7 @@ from course_lib.attention.kernel_regression import KERNELS, kernel_shape, make_1
 from course_lib.plotting import OKABE_ITO, WEIGHT_CMAP, show_image, weight_log_norm
 from course_lib.attention.positions import with_positions
 from course_lib.attention.weight_rules import entropy
+from course_lib.basics.language import tr
 from course_lib.widgets.base import Explorer, new_figure, register
 from course_lib.attention.words import HEADS, sentence_attention
 from course_lib.experiments.trained_heads import (JOBS, TEST_SEED, evaluate, head_roles, make_task,
@@ -149,7 +150,8 @@ def trained_heads_explorer() -> Explorer:
 
     model = trained_model(0)                       # trained once per session, then remembered
     roles = head_roles(evaluate(model, make_task()[1]))   # measured on 2000 test sequences
-    names = [f"head {h}" + (f" ({JOBS[int(r.argmax())]})" if r.max() >= 0.5 else "")
+    # a head is named after the job it was measured doing (in the notebook's language)
+    names = [tr("head {k}").format(k=h) + (f" ({tr(JOBS[int(r.argmax())])})" if r.max() >= 0.5 else "")
              for h, r in enumerate(roles)]
     shown = evaluate(model, two_job_sequences(5, seed=TEST_SEED + 1))
     tokens = [token_labels(l, d) for l, d in zip(shown["letters"], shown["digits"])]
@@ -167,7 +169,7 @@ def word_heads_explorer() -> Explorer:
 
     results = [sentence_attention(s) for s in SENTENCES]
     weights = np.stack([r["weights"] for r in results])[:, None]   # (sentences, 1 layer, 2, n, n)
-    return head_view(weights, [r["words"] for r in results], head_names=list(HEADS),
+    return head_view(weights, [r["words"] for r in results], head_names=[tr(name) for name in HEADS],
                      description="Pick the query 'it' (position 7): the content head finds the "
                                  "animate noun, wherever it is; the position head looks one word "
                                  "back. Change the sentence. In the third, 'it' means the mat, "

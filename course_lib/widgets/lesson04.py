@@ -23,6 +23,7 @@ from course_lib.locality.conv_attention import kernel_offsets
 from course_lib.attention.core import softmax_weights
 from course_lib.data.examples import EDGE_PIXEL, IMAGE_SIZE as SIZE, demo_image
 from course_lib.data.images import load_photo
+from course_lib.basics.language import tr
 from course_lib.filters.matrices import filter_maps, moved_weight
 from course_lib.plotting import (CROP, OKABE_ITO, WEIGHT_CMAP, WEIGHT_CMAP_GREY_ZERO, WEIGHT_NORM, head_mosaic,
                                  weight_image)
@@ -91,8 +92,8 @@ def filter_weights_explorer() -> Explorer:
         for artist, (wmap, _) in zip(maps, weight_maps.values()):
             artist.set_data(weight_image(wmap, row, col))
         _, (bilat, gauss), (nlm, uniform) = weight_maps.values()
-        notes[0].set_text(f"moved {moved_weight(bilat, gauss):.0%}")
-        notes[1].set_text(f"moved {moved_weight(nlm, uniform):.0%}")
+        notes[0].set_text(tr("moved {share:.0%}").format(share=moved_weight(bilat, gauss)))
+        notes[1].set_text(tr("moved {share:.0%}").format(share=moved_weight(nlm, uniform)))
         marker.set_data([col], [row])
         left, upper = col - CROP - 0.5, row - CROP - 0.5
         box.set_data([left, left + side, left + side, left, left],
@@ -161,7 +162,7 @@ def conv_as_attention_explorer() -> Explorer:
                           interpolation="nearest")
     selected = Rectangle((-0.5, -0.5), tile, tile, fill=False, lw=2, ec=OKABE_ITO["orange"])
     ax_grid.add_patch(selected)
-    ax_grid.set(xticks=[], yticks=[], title=f"all 9 heads, query {QUERY}\nat each tile's centre")
+    ax_grid.set(xticks=[], yticks=[], title=tr("all 9 heads, query {query}\nat each tile's centre").format(query=QUERY))
     head_img = ax_head.imshow(np.zeros((tile, tile)), cmap=WEIGHT_CMAP, vmin=0, vmax=1,
                               interpolation="nearest")
     (query_mark,) = ax_head.plot([VIEW], [VIEW], "+", color=OKABE_ITO["orange"], ms=12, mew=2)
@@ -195,10 +196,10 @@ def conv_as_attention_explorer() -> Explorer:
         head_img.set_data(maps[head])
         dy, dx = kernel_offsets(3)[head]
         target.set_data([VIEW + dx], [VIEW + dy])
-        head_note.set_text(f"on p + d: {maps[head][VIEW + dy, VIEW + dx]:.3f}")
+        head_note.set_text(tr("on p + d: {weight:.3f}").format(weight=maps[head][VIEW + dy, VIEW + dx]))
         out = torch.einsum("k,khw->hw", kernel, outputs)            # output projections
         out_img.set_data(out.numpy())
-        out_note.set_text(f"error {float((out - exact).abs().max()):.0e}")
+        out_note.set_text(tr("error {error:.0e}").format(error=float((out - exact).abs().max())))
 
     return Explorer(fig, controls, update,
                     "Each head scores the keys by position only, -α |p' - (p + d)|²: raise the "

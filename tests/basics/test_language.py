@@ -82,6 +82,33 @@ def test_lesson00_to_02_explorers_speak_chinese(monkeypatch):
                    for c in explorer.controls.values() if c.description), name
 
 
+@pytest.mark.parametrize("name", ["kernel_regression", "patch_attention", "trained_heads",
+                                  "word_heads", "filter_weights", "conv_as_attention"])
+def test_lesson03_and_04_explorers_speak_chinese(monkeypatch, name):
+    """Every text the figure draws (head names in the panels' titles too), every control's label
+    and the description: no English sentence left, drawn without a missing glyph."""
+    pytest.importorskip("ipywidgets")
+    from matplotlib.text import Text
+
+    from course_lib.widgets import EXPLORERS
+    from helpers.controls import another_value
+
+    monkeypatch.setenv("COURSE_LANG", "zh")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*[Gg]lyph.*missing")
+        explorer = EXPLORERS[name]()
+        for control in explorer.controls.values():
+            control.value = another_value(control)
+    texts = [t.get_text() for t in explorer.figure.findobj(Text) if t.get_text().strip()]
+    english = [t for t in texts if len(t) > 3 and " " in t
+               and not any("\u4e00" <= ch <= "\u9fff" for ch in t)
+               and sum(ch.isalpha() and ch.isascii() for ch in t) > 3]
+    assert not english, f"{name}: untranslated {english}"
+    chinese = lambda text: any("\u4e00" <= ch <= "\u9fff" for ch in text)  # noqa: E731
+    assert all(chinese(c.description) for c in explorer.controls.values() if c.description)
+    assert chinese(explorer.widget.children[0].value)                     # the description
+
+
 @pytest.mark.parametrize("name", ["cluttered_digit", "digit_video", "decoder_steps",
                                   "reach_cnn_vs_vit", "vit_heads"])
 def test_lesson05_and_06_explorers_speak_chinese(monkeypatch, name):
