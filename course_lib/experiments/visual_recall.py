@@ -361,6 +361,14 @@ def run_seed(seed: int) -> dict:
 
 
 RIVALS = tuple(m for m in MODELS if m != "attention")
+# One sentence per rival, each written out whole (not built from the rival's name) so that the
+# Chinese edition finds it in i18n/zh/course_lib.po, as it finds every other claim.
+RIVAL_FAILS = {
+    "uniform": "uniform accuracy <= 0.30",
+    "max": "max accuracy <= 0.30",
+    "mixing": "mixing accuracy <= 0.30",
+    "cnn": "cnn accuracy <= 0.30",
+}
 
 
 def claims(run: dict) -> dict:
@@ -384,6 +392,6 @@ def claims(run: dict) -> dict:
     best = max(run[m]["accuracy"] for m in RIVALS)
     return {
         **result,
-        **{f"{m} accuracy <= 0.30": run[m]["accuracy"] <= 0.30 for m in RIVALS},
+        **{RIVAL_FAILS[m]: run[m]["accuracy"] <= 0.30 for m in RIVALS},
         "attention beats the best rival by >= 0.25": att["accuracy"] >= best + 0.25,
     }

@@ -331,3 +331,31 @@ def test_sentences_lessons_print_with_say_have_their_chinese(monkeypatch, capsys
     monkeypatch.setenv("COURSE_LANG", "zh")
     say("query {query}: weights {weights} -> output {output:.2f}", query=[1.0, 0.0], weights=w, output=14.248)
     assert capsys.readouterr().out == f"查询 {[1.0, 0.0]}：权重 {w} -> 输出 14.25\n"
+
+
+def test_every_claim_lessons_05_and_06_print_has_its_chinese():
+    """Lessons 05-06 print the claims of course_lib/experiments (the keys of ``claims(...)``)
+    through ``cl.tr(claim)``: every key, with every model present (the stored sweeps' runs), is a
+    catalog entry, and a constant string of course_lib (a key built with an f-string would escape
+    test_course_lib_catalog_is_current)."""
+    from course_lib.basics.language import catalog
+    from course_lib.experiments import capstone, clutter, recall, seq2seq, sweeps, video, visual_recall
+
+    keys = set(clutter.claims(sweeps.load("lesson05_images")["runs"][0]))
+    keys |= set(visual_recall.claims(sweeps.load("lesson05_visual_recall")["runs"][0]))
+    keys |= set(video.claims(sweeps.load("lesson05_video")["runs"][0]))
+    keys |= set(seq2seq.claims({12: (1.0, 1.0), 16: (1.0, 1.0)}, {12: (0.5, 0.2, 1 / 12)}))
+    recall_run = {reader: {"accuracy": 1.0, **{f"accuracy@{k}": 1.0 for k in recall.PAIRS}}
+                  for reader in recall.READERS}
+    keys |= set(recall.claims(recall_run, {8: (0.9, 4 / 31)}))
+    keys |= {sentence for task in capstone.CLAIMS for _, sentence, _ in capstone.CLAIMS[task]}
+    keys |= set(capstone.CLAIMS)                                   # task names printed in sentences
+    assert len(keys) >= 40, sorted(keys)
+    constants = set()
+    for path in (ROOT / "course_lib" / "experiments").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                constants.add(node.value)
+    assert not sorted(keys - constants), "claims built from pieces"
+    missing = sorted(k for k in keys if k not in catalog("zh"))
+    assert not missing, f"add to i18n/zh/course_lib.po: {missing}"

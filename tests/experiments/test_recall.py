@@ -153,3 +153,13 @@ def test_claims_hold_for_a_perfect_reader_and_fail_for_a_guess():
     rivals["GRU"]["accuracy@8"] = 0.9
     assert not all(R.claims({**perfect, **rivals}, on_pair).values())
     assert not all(R.claims(perfect, {8: (0.2, 4 / 31)}).values())
+
+
+def test_claims_refuse_an_even_share_their_sentence_does_not_state():
+    """The sentence about the weight on the asked pair is written out whole (so that the Chinese
+    edition can translate it), even share included: an on_pair with another even share is an
+    error that names it, not a sentence with a stale number."""
+    perfect = {"attention": {"accuracy": 1.0, **{f"accuracy@{k}": 1.0 for k in R.PAIRS}}}
+    assert "(spread evenly: 0.13)" in " ".join(R.claims(perfect, {8: (0.9, 4 / 31)}))
+    with pytest.raises(ValueError, match=r"on_pair\[8\]\[1\].*0\.2500"):
+        R.claims(perfect, {8: (0.9, 0.25)})
