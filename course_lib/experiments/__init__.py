@@ -10,6 +10,7 @@ Every experiment module speaks the same four verbs (CONTRIBUTING.md, "Experiment
     evaluate(model, test) -> dict          held-out measurements: accuracy, where the weights went
     claims(run) -> {sentence: bool}        the facts the lesson states, computed from a run
     run_seed(seed) -> {model: {metric: float}}   every model of the experiment, for a stored sweep
+    build(model_name) -> nn.Module         a fresh, untrained model (what shipped weights load into)
 
 The rules behind the four verbs:
   * the data a model is trained on come from ``make_task``; where training draws a fresh batch at
@@ -44,6 +45,8 @@ The rules behind the four verbs:
     capstone.py        06: a CNN and a ViT,     make_task(task):   CONFIGS: "cnn", "vit", ...
                        matched, on two tasks    "local", "long-range"
     sweeps.py          stored sweeps: a claim as a range over seeds, computed once, re-checked
+    shipped.py         shipped weights: the lessons' trained models as training gave them,
+                       loaded when they belong to exactly the lesson's call (else trained)
 
 The data the image experiments share (real digits on texture) live in ``course_lib.data.digits``;
 an experiment imports data and layers from below, never from another experiment.

@@ -430,12 +430,18 @@ def train_with_budget(model: nn.Module, data, budget: dict = BUDGET, seed: int =
     return losses
 
 
-def make_model(kind: str, seed: int = 0) -> nn.Module:
-    """A fresh model of ``kind`` (a key of :data:`CONFIGS`), initialised with ``seed``."""
-    if kind not in CONFIGS:
-        raise ValueError(f"kind={kind!r} is not known; expected one of {sorted(CONFIGS)}")
+def build(model_name: str) -> nn.Module:
+    """A fresh model ``model_name`` (a key of :data:`CONFIGS`), initialised from torch's global
+    random state (:func:`make_model` seeds it first)."""
+    if model_name not in CONFIGS:
+        raise ValueError(f"model_name={model_name!r} is not known; expected one of {sorted(CONFIGS)}")
+    return CONFIGS[model_name]()
+
+
+def make_model(model_name: str, seed: int = 0) -> nn.Module:
+    """A fresh model ``model_name`` (a key of :data:`CONFIGS`), initialised with ``seed``."""
     torch.manual_seed(seed)
-    return CONFIGS[kind]()
+    return build(model_name)
 
 
 # --------------------------------------------------------------------------------------------

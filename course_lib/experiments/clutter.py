@@ -137,12 +137,17 @@ def make_task(n_train: int = 3000, n_test: int = 1000, seed: int = 0):
             cluttered_digits(test_pool, n_test, n_fragments=4, fragment=4, seed=seed + 1))
 
 
+def build(model_name: str) -> nn.Module:
+    """A fresh, untrained :class:`ClutterClassifier` whose pooling is ``model_name``."""
+    return ClutterClassifier(pooling=model_name)
+
+
 def fit(model_name: str, train, seed: int = 0, steps: int = STEPS, progress: bool = True,
         lr: float = LR):
     """Train a :class:`ClutterClassifier` whose pooling is ``model_name`` (same budget for every
     pooling) and return it."""
     torch.manual_seed(seed)
-    model = ClutterClassifier(pooling=model_name)
+    model = build(model_name)
     train_loop(model, train[:2], steps=steps, batch_size=BATCH, lr=lr, seed=seed,
                progress=progress, desc=f"{getattr(model_name, '__name__', model_name)} pooling")
     return model

@@ -193,7 +193,7 @@ def test_matched_models_and_the_uniform_control():
     _, weights = vit(torch.rand(2, 1, 24, 24))
     for w in weights:
         torch.testing.assert_close(w, torch.full_like(w, 1 / 37))
-    with pytest.raises(ValueError, match="kind"):
+    with pytest.raises(ValueError, match="model_name"):
         C.make_model("mlp")
 
 
