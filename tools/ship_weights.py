@@ -19,12 +19,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run from anywhe
 import course_lib  # noqa: E402,F401  (first: sets the OpenMP wait policy before torch loads)
 import torch  # noqa: E402
 
-from course_lib.experiments import capstone, clutter, shipped, video, visual_recall  # noqa: E402
+from course_lib.experiments import capstone, clutter, seq2seq, shipped, video, visual_recall  # noqa: E402
 
 
 def lesson_calls() -> list[tuple]:
     """``(experiment, model_name, args, kwargs)`` of every ``shipped.fit_or_load`` call the lessons
-    make, with the same data: lesson 05's three image and video models and lesson 06's two."""
+    make, with the same data: lesson 05's image, video and reversal models and lesson 06's two."""
     (clutter_x, clutter_y, _), _ = clutter.make_task()
     (recall_x, recall_y, _), _ = visual_recall.make_task()
     (video_x, video_y, *_), _ = video.make_task()
@@ -32,6 +32,7 @@ def lesson_calls() -> list[tuple]:
         (clutter, "attention", ((clutter_x, clutter_y),), {}),
         (visual_recall, "attention", ((recall_x, recall_y),), {}),
         (video, "attention", ((video_x, video_y),), {}),
+        (seq2seq, "dot", (seq2seq.make_task()[0],), {"seed": 0}),
         (capstone, "cnn", ("local",), {"seed": 0}),
         (capstone, "vit", ("long-range",), {"seed": 0}),
     ]

@@ -25,6 +25,7 @@ Chinese characters come from Noto.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import sys
 from pathlib import Path
@@ -141,6 +142,20 @@ CJK_FAMILY = "Noto Sans CJK SC"
 
 
 @functools.lru_cache(maxsize=None)
+class _OneWeightOnly:
+    """A logging filter: Noto Sans CJK ships one weight, so matplotlib draws a bold Chinese title
+    in the regular weight and logs "findfont: Failed to find font weight bold for Noto Sans CJK
+    ..." for every bold text. A learner can do nothing about it, so that message (only that one,
+    for that family) is dropped."""
+
+    def filter(self, record) -> bool:
+        message = record.getMessage()
+        return not (message.startswith("findfont: Failed to find font weight") and "Noto Sans CJK" in message)
+
+
+_ONE_WEIGHT_ONLY = _OneWeightOnly()
+
+
 def use_cjk_font() -> str:
     """Register the shipped Noto Sans CJK with matplotlib and make it the fallback font: a text
     is set in the usual family (DejaVu Sans: Latin letters, digits and maths look as in the
@@ -156,6 +171,7 @@ def use_cjk_font() -> str:
                           "package noto-cjk-sans-otc: pip install noto-cjk-sans-otc") from error
     path = str(FONT_PATH)
     font_manager.fontManager.addfont(path)
+    logging.getLogger("matplotlib.font_manager").addFilter(_ONE_WEIGHT_ONLY)  # added once: same object
     # matplotlib >= 3.10 registers every face of the collection; older ones only the first (JP),
     # whose Chinese characters are complete too, in Japanese glyph shapes.
     faces = {f.name for f in font_manager.fontManager.ttflist if f.fname == path}

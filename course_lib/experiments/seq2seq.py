@@ -224,6 +224,16 @@ def mass_on_source(model: Reverser, test: dict) -> dict:
     return result
 
 
+def build(model_name: str, n_symbols: int = 8) -> Reverser:
+    """A fresh, untrained variant ``model_name`` (in :data:`ATTENTION_KINDS`) for ``n_symbols``
+    symbols (:func:`make_task`'s default 8)."""
+    if model_name not in ATTENTION_KINDS:
+        raise ValueError(f"model_name={model_name!r} is not known; expected one of {ATTENTION_KINDS}")
+    return Reverser(n_symbols=n_symbols,
+                    hidden=BUDGET["hidden_none"] if model_name == "none" else BUDGET["hidden"],
+                    attention=model_name)
+
+
 def fit(model_name: str, train: dict, seed: int = 0, steps: int = BUDGET["steps"], lr: float = BUDGET["lr"],
         progress: bool = True) -> Reverser:
     """One variant (``model_name`` in :data:`ATTENTION_KINDS`), trained with the shared budget on
@@ -231,12 +241,8 @@ def fit(model_name: str, train: dict, seed: int = 0, steps: int = BUDGET["steps"
     only on ``seed``, so every variant sees the same sequences in the same order. The model
     without a context gets ``hidden_none`` = 34 numbers instead of 32, so that its parameter
     count is within 1% of the others' (it has no context to combine)."""
-    if model_name not in ATTENTION_KINDS:
-        raise ValueError(f"model_name={model_name!r} is not known; expected one of {ATTENTION_KINDS}")
     torch.manual_seed(seed)
-    model = Reverser(n_symbols=train["n_symbols"],
-                     hidden=BUDGET["hidden_none"] if model_name == "none" else BUDGET["hidden"],
-                     attention=model_name)
+    model = build(model_name, n_symbols=train["n_symbols"])
     _train(model, steps=steps, lengths=train["lengths"], lr=lr, seed=seed, progress=progress,
            desc=NAMES[model_name])
     return model

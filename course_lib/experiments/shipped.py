@@ -1,15 +1,15 @@
 """Shipped weights: the lessons' trained models, stored as training gave them (lessons 05-06).
 
-Training a model on a CPU takes seconds to a minute; lessons 05 and 06 train five of them, which
+Training a model on a CPU takes seconds to a minute; lessons 05 and 06 show six of them, which
 would make Run All take minutes, most of it watching progress bars the lesson has shown before
-(lessons 03 and 05's sequence sections still train live). So the work is split as for the stored
-sweeps (``course_lib/experiments/sweeps.py``):
+(lesson 03's models and lesson 05's word-recall reader still train live). So the work is split as
+for the stored sweeps (``course_lib/experiments/sweeps.py``):
 
     the lesson              calls ``fit_or_load(experiment, model_name, *args)``: the weights
                             that exactly this call gave when the course was built, or, if none
                             match, ``experiment.fit(model_name, *args)`` trained here
-    tools/ship_weights.py   makes each call of :data:`LESSON_MODELS`' table (tools/ship_weights.py)
-                            with training, on one thread, and writes ``weights/<name>.pt``
+    tools/ship_weights.py   makes each call of its table ``lesson_calls()`` with training, on
+                            one thread, and writes ``weights/<name>.pt``
     the tests               tests/experiments/test_shipped.py: every file still matches its call;
                             tests/claims/test_shipped_weights.py: training again gives these weights
 

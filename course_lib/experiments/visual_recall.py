@@ -130,16 +130,20 @@ def item_places(rng: np.random.Generator) -> np.ndarray:
     one pixel from the others and from the cue's corner. Places are drawn one by one; when the
     first ones leave no room for the next (a 32 x 32 canvas holds only a few layouts), all three
     are drawn again, so every layout that fits stays possible."""
+    # Taken blocks as (top, left, bottom, right), exclusive ends: the cue's corner first. A place
+    # is free when the block grown by one pixel on every side overlaps none of them (plain integer
+    # comparisons: this runs some 60 times per canvas, and a boolean-image test was most of the
+    # data's cost; tests/experiments/test_visual_recall.py compares the two).
+    corner = (0, 0, RESERVED_ROWS, RESERVED_COLS)
     while True:
-        occupied = np.zeros((SIZE, SIZE), bool)
-        occupied[:RESERVED_ROWS, :RESERVED_COLS] = True
-        places = []
+        taken, places = [corner], []
         for _ in range(N_ITEMS):
             for _ in range(50):
                 r = int(rng.integers(0, SIZE - ITEM_H + 1))
                 c = int(rng.integers(0, SIZE - ITEM_W + 1))
-                if not occupied[max(r - 1, 0) : r + ITEM_H + 1, max(c - 1, 0) : c + ITEM_W + 1].any():
-                    occupied[r : r + ITEM_H, c : c + ITEM_W] = True
+                top, left, bottom, right = r - 1, c - 1, r + ITEM_H + 1, c + ITEM_W + 1
+                if all(bottom <= t or b <= top or right <= l or rr <= left for t, l, b, rr in taken):
+                    taken.append((r, c, r + ITEM_H, c + ITEM_W))
                     places.append((r, c))
                     break
             else:

@@ -359,3 +359,17 @@ def test_every_claim_lessons_05_and_06_print_has_its_chinese():
     assert not sorted(keys - constants), "claims built from pieces"
     missing = sorted(k for k in keys if k not in catalog("zh"))
     assert not missing, f"add to i18n/zh/course_lib.po: {missing}"
+
+
+def test_a_bold_chinese_title_draws_without_a_findfont_warning(tmp_path):
+    """Noto Sans CJK has one weight: a bold title is drawn regular, and matplotlib's
+    "findfont: Failed to find font weight bold" message (which a learner cannot act on) is not
+    shown under the cell."""
+    script = ("import course_lib, matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+              "fig, ax = plt.subplots()\nax.set_title('注意力', fontweight='bold')\nfig.canvas.draw()\n"
+              "print('drawn')\n")
+    env = dict(os.environ, COURSE_LANG="zh", MPLCONFIGDIR=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=300)
+    assert done.stdout.strip() == "drawn", done.stderr
+    assert "findfont" not in done.stderr, done.stderr
