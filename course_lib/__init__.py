@@ -61,7 +61,7 @@ from course_lib.attention.core import (
 )
 from course_lib.basics.runtime import default_device, seed_everything
 from course_lib.basics.threads import cpu_budget, use_course_threads
-from course_lib.basics.language import say, tr
+from course_lib.basics.language import pad, say, tr
 from course_lib.basics import language as _language
 from course_lib.basics import moved
 from course_lib.locality.conv_attention import conv2d_as_attention

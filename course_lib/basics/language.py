@@ -28,6 +28,7 @@ import functools
 import logging
 import os
 import sys
+import unicodedata
 from pathlib import Path
 
 LANGUAGES = ("en", "zh")
@@ -109,6 +110,23 @@ def say(text: str, **values) -> None:
     print, so that the Chinese edition, whose code cells are the English ones, prints them in
     Chinese (the template's translation is in i18n/zh/course_lib.po, like course_lib's own)."""
     print(tr(text).format(**values))
+
+
+def cells(text: str) -> int:
+    """How many character cells ``text`` takes in a notebook's output (a monospace font): a Chinese
+    character (East Asian width W or F) takes two, any other one."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, width: int, align: str = ">") -> str:
+    """``text`` padded with spaces to ``width`` cells, right-aligned (``">"``) or left-aligned
+    (``"<"``): a table's column that lines up in Chinese too. ``f"{text:>{width}}"`` counts
+    characters, and a Chinese character is two cells wide, so its column would stick out; for
+    English text the two are the same string (the English edition prints exactly what it did)."""
+    if align not in ("<", ">"):
+        raise ValueError(f"align: expected '<' or '>', got {align!r}")
+    fill = " " * max(0, width - cells(text))
+    return fill + text if align == ">" else text + fill
 
 
 def translate_texts(texts) -> None:

@@ -373,3 +373,17 @@ def test_a_bold_chinese_title_draws_without_a_findfont_warning(tmp_path):
                           cwd=ROOT, timeout=300)
     assert done.stdout.strip() == "drawn", done.stderr
     assert "findfont" not in done.stderr, done.stderr
+
+
+def test_pad_lines_up_a_chinese_column_and_pads_english_as_format_does():
+    """cl.pad counts a Chinese character as two cells: names of different lengths line up in
+    Chinese, and an English name gets exactly what f"{name:>14}" gives it."""
+    from course_lib.basics.language import cells, pad
+
+    for name in ("noisy", "Gaussian blur", "NL-means", "a name longer than fourteen"):
+        assert pad(name, 14) == f"{name:>14}" and pad(name, 14, "<") == f"{name:<14}"
+    assert cells("高斯模糊") == 8 and cells("NL-means：") == 10
+    rows = [pad(name, 14) + "：PSNR" for name in ("含噪图像", "高斯模糊", "NL-means", "高斯")]
+    assert len({cells(row) for row in rows}) == 1, rows
+    with pytest.raises(ValueError, match="align"):
+        pad("x", 3, "^")
