@@ -19,8 +19,8 @@ data, the steps, a layer of the experiment: the fingerprint differs, and the cal
 instead of loading weights that no longer belong to it. ``retrain=True`` (or the environment
 variable ``COURSE_RETRAIN=1``) always trains live: an instructor who wants the room to watch.
 
-    model = fit_or_load(clutter, "attention", (train_x, train_y))    # loads (< 0.1 s)
-    model = fit_or_load(clutter, "attention", (train_x, train_y), retrain=True)   # ~20 s
+    model = fit_or_load(clutter, "attention", (train_x, train_y))    # loads: well under a second
+    model = fit_or_load(clutter, "attention", (train_x, train_y), retrain=True)   # trains: ~25 s
     model.shipped                                                    # True if it was loaded
 """
 from __future__ import annotations
