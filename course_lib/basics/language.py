@@ -129,6 +129,24 @@ def pad(text: str, width: int, align: str = ">") -> str:
     return fill + text if align == ">" else text + fill
 
 
+def table_lines(header: list[str], rows: list[list[str]], header_align: str, row_align: str,
+                gap: str = "  ") -> list[str]:
+    """A plain-text table whose columns line up in both editions: the header, a rule of ``-``,
+    then the rows; every column as wide, in display cells (:func:`cells`), as its widest entry,
+    so that a Chinese header longer than the numbers below it widens its column instead of
+    pushing the next one out of line. ``header_align`` and ``row_align`` give one ``"<"`` or
+    ``">"`` per column (a header may sit left over right-aligned numbers). The experiments'
+    tables of lessons 05-06 use it (sweeps.table, video.weight_table, capstone.learning_rate_table)."""
+    lines = [header, *rows]
+    if len(header_align) != len(header) or len(row_align) != len(header) or any(len(r) != len(header) for r in rows):
+        raise ValueError(f"table_lines: header has {len(header)} columns, header_align {len(header_align)}, "
+                         f"row_align {len(row_align)}, rows {sorted({len(r) for r in rows})}; expected all equal")
+    widths = [max(cells(line[j]) for line in lines) for j in range(len(header))]
+    head = gap.join(pad(text, w, a) for text, w, a in zip(header, widths, header_align))
+    body = [gap.join(pad(text, w, a) for text, w, a in zip(row, widths, row_align)) for row in rows]
+    return [head, "-" * cells(head), *body]
+
+
 def translate_texts(texts) -> None:
     """Translate matplotlib Text artists in place (titles, labels, legend entries, ...)."""
     table = catalog(current())

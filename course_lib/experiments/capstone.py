@@ -36,6 +36,7 @@ from tqdm.auto import tqdm
 
 from course_lib.attention.positions import grid_positions
 from course_lib.basics.arrays import require_shape
+from course_lib.basics.language import table_lines, tr
 from course_lib.basics.runtime import default_device
 from course_lib.data.marks import controlled_pairs, draw_marks, two_marks
 from course_lib.data.shapes import clutter_scenes, split
@@ -300,8 +301,8 @@ class TinyCNN(nn.Module):
         h, w = images.shape[-2:]
         if self.padding_mode != "circular" or h % 2 or w % 2 or not self._default_strides:
             return self.features(images)
-        pad = min(self.depth, 2) + 2 * max(self.depth - 2, 0)
-        x = F.pad(images, (pad, pad, pad, pad), mode="circular")
+        margin = min(self.depth, 2) + 2 * max(self.depth - 2, 0)
+        x = F.pad(images, (margin, margin, margin, margin), mode="circular")
         for layer in self.features:
             if isinstance(layer, nn.Conv2d):
                 x = F.conv2d(x, layer.weight, layer.bias, stride=layer.stride)
@@ -549,15 +550,16 @@ def learning_rate_table(sweep: dict) -> str:
     task = "local" if sweep["made_by"].endswith("_local") else "long-range"
     runs = sweep["runs"][min(sweep["runs"])]
     rates = list(next(iter(runs.values())))
-    width = max(len(kind) for kind in runs)
-    lines = [f"{'model':<{width}}  " + "  ".join(f"{r:>9}" for r in rates)]
-    lines.append("-" * len(lines[0]))
+    # Headers and footnote in the learner's language; table_lines pads by display cells (a Chinese
+    # character takes two), so the columns line up; the model names stay as a learner types them.
+    rows = []
     for kind, scores in runs.items():
         chosen = f"lr {LEARNING_RATES[task][kind]:g}"
-        lines.append(f"{kind:<{width}}  " + "  ".join(
-            f"{scores[r]:>8.2f}{'*' if r == chosen else ' '}" for r in rates))
-    lines.append(f"(* the rate it trains with; seed {min(sweep['runs'])}, {sweep['threads']} torch "
-                 f"thread(s); stored in course_lib/experiments/sweeps/{sweep['name']}.json by tools/sweep.py)")
+        rows.append([kind] + [f"{scores[r]:>8.2f}{'*' if r == chosen else ' '}" for r in rates])
+    lines = table_lines([tr("model"), *rates], rows, "<" + ">" * len(rates), "<" + ">" * len(rates))
+    lines.append(tr("(* the rate it trains with; seed {seed}, {threads} torch thread(s); stored in {path} by "
+                    "tools/sweep.py)").format(seed=min(sweep["runs"]), threads=sweep["threads"],
+                                              path=f"course_lib/experiments/sweeps/{sweep['name']}.json"))
     return "\n".join(lines)
 
 

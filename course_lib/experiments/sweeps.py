@@ -29,6 +29,8 @@ from pathlib import Path
 
 import torch
 
+from course_lib.basics.language import table_lines, tr
+
 SEEDS = (0, 1, 2, 3, 4)
 SWEEP_DIR = Path(__file__).parent / "sweeps"
 
@@ -121,14 +123,18 @@ def table(sweep: dict, metric: str, digits: int = 2) -> str:
     each seed's value, so that no run is hidden behind a summary."""
     seeds = sorted(sweep["runs"])
     bounds = ranges(sweep, metric)
-    width = max(len(m) for m in bounds)
-    head = f"{'model':<{width}}  {metric + ' (range)':>17}  " + "  ".join(f"seed {s:<2}" for s in seeds)
-    lines = [head, "-" * len(head)]
-    for model, (low, high) in bounds.items():
-        cells = "  ".join(f"{sweep['runs'][s][model][metric]:>7.{digits}f}" for s in seeds)
-        lines.append(f"{model:<{width}}  {low:>8.{digits}f} - {high:<6.{digits}f}  {cells}")
-    lines.append(f"(seeds {seeds[0]}-{seeds[-1]}, {sweep['threads']} torch thread(s); stored in "
-                 f"course_lib/experiments/sweeps/{sweep['name']}.json by tools/sweep.py, re-checked by make claims)")
+    # The headers and the footer in the learner's language (tr); table_lines pads by display cells
+    # (a Chinese character takes two), so the columns line up in both editions. The model names stay
+    # as a learner types them in code, and so do the metric names that have no translation.
+    header = [tr("model"), tr("{metric} (range)").format(metric=tr(metric))]
+    header += [tr("seed {seed}").format(seed=s) for s in seeds]
+    rows = [[model, f"{low:>8.{digits}f} - {high:<6.{digits}f}"]
+            + [f"{sweep['runs'][s][model][metric]:>7.{digits}f}" for s in seeds]
+            for model, (low, high) in bounds.items()]
+    lines = table_lines(header, rows, "<>" + "<" * len(seeds), "<>" + ">" * len(seeds))
+    lines.append(tr("(seeds {first}-{last}, {threads} torch thread(s); stored in {path} by tools/sweep.py, "
+                    "re-checked by make claims)").format(first=seeds[0], last=seeds[-1], threads=sweep["threads"],
+                                                          path=f"course_lib/experiments/sweeps/{sweep['name']}.json"))
     return "\n".join(lines)
 
 

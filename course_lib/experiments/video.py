@@ -34,6 +34,7 @@ from torch import nn
 
 from course_lib.attention.core import softmax_weights
 from course_lib.basics.arrays import require_count, require_shape
+from course_lib.basics.language import table_lines, tr
 from course_lib.data.digits import DIGIT, DigitPool, background, box_masks, digit_pools
 from course_lib.layers.models import weights_on_pixels
 from course_lib.layers.training import predict, train as train_loop
@@ -461,13 +462,15 @@ def weight_table(sweep: dict) -> str:
     positions (min-max over seeds, then each seed as moving / static)."""
     seeds = sorted(sweep["runs"])
     names = [m for m in sweep["runs"][seeds[0]] if "on_moving" in sweep["runs"][seeds[0]][m]]
-    width = max(len(m) for m in names)
-    lines = [f"{'model':<{width}}  {'on moving (range)':>17}  {'on static (range)':>17}  "
-             + "  ".join(f"seed {s}: mov/sta" for s in seeds)]
-    lines.append("-" * len(lines[0]))
+    # Headers in the learner's language; table_lines pads by display cells (a Chinese character
+    # takes two), so the columns line up in both editions (model names stay as typed in code).
+    header = [tr("model"), tr("on moving (range)"), tr("on static (range)")]
+    header += [tr("seed {seed}: mov/sta").format(seed=s) for s in seeds]
+    rows = []
     for m in names:
         mov = [sweep["runs"][s][m]["on_moving"] for s in seeds]
         sta = [sweep["runs"][s][m]["on_static"] for s in seeds]
-        lines.append(f"{m:<{width}}  {min(mov):>8.2f} - {max(mov):<6.2f}  {min(sta):>8.2f} - "
-                     f"{max(sta):<6.2f}  " + "  ".join(f"{a:>8.2f} /{b:>5.2f}" for a, b in zip(mov, sta)))
+        rows.append([m, f"{min(mov):>8.2f} - {max(mov):<6.2f}", f"{min(sta):>8.2f} - {max(sta):<6.2f}"]
+                    + [f"{a:>8.2f} /{b:>5.2f}" for a, b in zip(mov, sta)])
+    lines = table_lines(header, rows, "<>>" + "<" * len(seeds), "<>>" + ">" * len(seeds))
     return "\n".join(lines)

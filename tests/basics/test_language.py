@@ -137,10 +137,12 @@ def test_lesson05_and_06_explorers_speak_chinese(monkeypatch, name):
     assert sentences and all(chinese(s) for s in sentences), sentences
 
 
-def said_in_lessons() -> dict[str, set[str]]:
+def said_in_lessons(names_too: bool = False) -> dict[str, set[str]]:
     """{template: notebooks} of the sentences the English notebooks' code cells print through
     ``cl.say(...)`` (or translate with ``cl.tr(...)``, a piece of a sentence): the first
-    argument's string constants (both sides of a conditional)."""
+    argument's string constants (both sides of a conditional). ``names_too``: a cell that
+    translates a name it holds in a variable (``cl.tr(name)`` in a loop over a dict's English
+    keys) may translate any string constant of the cell, so all of them count."""
     import nbformat
 
     found: dict[str, set[str]] = {}
@@ -150,10 +152,14 @@ def said_in_lessons() -> dict[str, set[str]]:
                 if cell.cell_type != "code" or ("say(" not in cell.source and "tr(" not in cell.source):
                     continue
                 source = "\n".join(l for l in cell.source.splitlines() if not l.lstrip().startswith(("%", "!")))
-                for node in ast.walk(ast.parse(source)):
+                tree = ast.parse(source)
+                for node in ast.walk(tree):
                     if (isinstance(node, ast.Call) and node.args
                             and getattr(node.func, "attr", getattr(node.func, "id", None)) in ("say", "tr")):
-                        for part in ast.walk(node.args[0]):
+                        translated = node.args[0]
+                        if names_too and not any(isinstance(part, ast.Constant) for part in ast.walk(translated)):
+                            translated = tree          # cl.tr(name): the names are the cell's strings
+                        for part in ast.walk(translated):
                             if isinstance(part, ast.Constant) and isinstance(part.value, str):
                                 found.setdefault(part.value, set()).add(f"{folder}/{path.name}")
     return found
@@ -163,7 +169,7 @@ def test_course_lib_catalog_is_current():
     """Every entry of i18n/zh/course_lib.po translates a string course_lib still has, or a sentence
     a lesson still prints with cl.say (a changed English sentence leaves its entry behind: this
     fails until the catalog follows), none fuzzy."""
-    strings = set(said_in_lessons())
+    strings = set(said_in_lessons(names_too=True))
     for path in (ROOT / "course_lib").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -387,3 +393,20 @@ def test_pad_lines_up_a_chinese_column_and_pads_english_as_format_does():
     assert len({cells(row) for row in rows}) == 1, rows
     with pytest.raises(ValueError, match="align"):
         pad("x", 3, "^")
+
+
+def test_table_lines_widens_a_column_for_a_long_chinese_header():
+    """table_lines makes each column as wide (in display cells) as its widest entry: a Chinese
+    header wider than the numbers under it widens its column and every row follows; in English,
+    where the numbers are the widest, the rows are what f-strings gave them."""
+    from course_lib.basics.language import cells, table_lines
+
+    rows = [["attention", "0.61 - 0.71 ", "   0.61"], ["max", "0.71 - 0.74 ", "   0.73"]]
+    english = table_lines(["model", "accuracy", "seed 0"], rows, "<><", "<>>")
+    head = f"{'model':<9}  {'accuracy':>12}  {'seed 0':<7}"
+    assert english == [head, "-" * len(head)] + [f"{m:<9}  {r:>12}  {v:>7}" for m, r, v in rows]
+    chinese = table_lines(["模型", "准确率（范围）", "随机种子 0"], rows, "<><", "<>>")
+    assert len({cells(line) for line in chinese}) == 1, chinese
+    assert chinese[2].endswith("   0.61") and cells(chinese[0]) > cells(english[0])
+    with pytest.raises(ValueError, match="header has 3 columns"):
+        table_lines(["model", "accuracy", "seed 0"], [["attention", "0.61"]], "<><", "<>>")

@@ -74,3 +74,40 @@ def test_every_stored_sweep_covers_seeds_0_to_4_and_can_be_remade(path):
     assert callable(sweeps.run_function(sweep["made_by"]))
     assert len(sweeps.models_of(sweep)) >= 2, "a sweep puts a model beside at least one rival"
     json.loads(path.read_text())           # plain JSON, readable without the course
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_table_reads_in_the_learners_language_with_its_columns_lined_up(lang, sweep_dir, monkeypatch):
+    """In Chinese the headers and the footer are Chinese, and the header row is as wide (in display
+    cells: a Chinese character takes two) as the rows below it, as in English; the model names stay
+    as typed in code."""
+    from course_lib.basics.language import cells
+
+    monkeypatch.setenv("COURSE_LANG", lang)
+    sweeps.record("demo", "m:f", _runs())
+    head, rule, *rows, footer = sweeps.table(sweeps.load("demo"), "accuracy").split("\n")
+    assert cells(head) == cells(rule) == cells(rows[0]), (head, rows[0])
+    assert rows[0].startswith("attention ") and rows[1].startswith("max pool ")
+    chinese = any("\u4e00" <= ch <= "\u9fff" for ch in head + footer)
+    assert chinese == (lang == "zh"), (head, footer)
+    assert footer.startswith("(")            # a lesson cuts the footer off with .split("\n(")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_lesson_tables_line_up_in_both_languages(lang, monkeypatch):
+    """Lesson 05's weight table and lesson 06's learning-rate tables, from the stored sweeps: the
+    header, its rule and every row are equally wide in display cells, in Chinese too, and the
+    Chinese edition's headers are Chinese."""
+    from course_lib.basics.language import cells
+    from course_lib.experiments import capstone, video
+
+    monkeypatch.setenv("COURSE_LANG", lang)
+    tables = [video.weight_table(sweeps.load("lesson05_video")),
+              capstone.learning_rate_table(sweeps.load("lesson06_local_lr")),
+              capstone.learning_rate_table(sweeps.load("lesson06_longrange_lr")),
+              sweeps.table(sweeps.load("lesson06_local"), "train accuracy")]
+    for text in tables:
+        lines = text.split("\n")
+        body = lines if set(lines[-1]) & set("0123456789") and not lines[-1].startswith(("(", "（")) else lines[:-1]
+        assert len({cells(line) for line in body}) == 1, text
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in lines[0]) == (lang == "zh"), lines[0]
