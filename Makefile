@@ -131,15 +131,16 @@ unit: env
 	$(BIN)/python -m pytest tests -m unit $(XDIST)
 
 # The system tests (tests/system): a JupyterHub with simulated learners, JupyterLab in Chromium, a
-# fresh Binder environment, the static site and slides, `make lab` itself.
+# fresh Binder environment, the static site and slides, `make lab` itself. The slow suites print
+# their slowest tests (--durations), so that a CI log shows where its minutes went.
 system: env
-	$(BIN)/python -m pytest tests -m system
+	$(BIN)/python -m pytest tests -m system --durations=15
 
 # Every claim a lesson makes about a trained model (tests/claims), for every seed and thread count
 # the claims tests try (many minutes): run it before committing a change to a lesson's models. CI
 # runs seed 0 only (COURSE_CLAIMS_SEEDS=0 make claims).
 claims: env
-	$(BIN)/python -m pytest tests -m claims $(XDIST)
+	$(BIN)/python -m pytest tests -m claims $(XDIST) --durations=15
 
 nbval: env
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env $(XDIST) $(NOTEBOOKS)

@@ -1,0 +1,121 @@
+"""A lesson's Run All on a busy machine: issue 20 asks that a lesson take no more than 3x its quiet
+time at load 4 on 2 cores (a shared hub, a laptop compiling something, a room of kernels).
+
+    python benchmarks/bench_lesson_load.py                       # lessons 05 and 06, 2 busy processes
+    python benchmarks/bench_lesson_load.py notebooks/04_local_vs_global.ipynb --busy 3 --save
+
+Each lesson runs twice, in memory (its file is not written): once on the machine as it is, then
+beside ``--busy`` processes that each keep one core at 100 % (a Python loop). The lesson's own
+kernel keeps its 2 torch threads busy, so 2 busy processes bring the load average to about 4:
+the run prints the load average it saw (the mean of one sample a second), so that the figure can
+be read beside it. ``--save`` stores the result in ``benchmarks/lesson_load_seconds.json``, which
+``bench_all.py`` prints with the goal. Run it on an otherwise quiet machine: the "quiet" run is
+the baseline of the ratio.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from execute import KERNEL, MeasuringClient, kernelspec_metadata  # noqa: E402
+
+RESULT_FILE = HERE / "lesson_load_seconds.json"
+GOAL_RATIO = 3.0
+LESSONS = ("notebooks/05_adaptivity.ipynb", "notebooks/06_capstone.ipynb")
+
+
+class LoadSampler:
+    """The 1-minute load average, sampled once a second while a run lasts (its mean is printed)."""
+
+    def __init__(self):
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.wait(1.0):
+            self.samples.append(os.getloadavg()[0])
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def mean(self) -> float:
+        return sum(self.samples) / len(self.samples) if self.samples else os.getloadavg()[0]
+
+
+def run_all(path: Path, timeout: int = 600) -> tuple[float, float, bool]:
+    """Run the notebook at ``path`` in memory: (wall seconds, mean load average, no cell failed)."""
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata["kernelspec"] = kernelspec_metadata()
+    client = MeasuringClient(nb, timeout=timeout, kernel_name=KERNEL,
+                             resources={"metadata": {"path": str(path.parent)}}, allow_errors=True)
+    with LoadSampler() as load:
+        start = time.perf_counter()
+        client.execute()
+        seconds = time.perf_counter() - start
+    failed = any(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))
+    return seconds, load.mean, not failed
+
+
+def busy_processes(n: int) -> list[subprocess.Popen]:
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, default=[ROOT / p for p in LESSONS])
+    parser.add_argument("--busy", type=int, default=2, help="processes that each keep one core busy")
+    parser.add_argument("--warm-up", type=float, default=45.0,
+                        help="seconds the busy processes run before the lesson starts (the load average catches up)")
+    parser.add_argument("--save", action="store_true", help=f"store the result in {RESULT_FILE.name}")
+    args = parser.parse_args(argv)
+
+    results = {}
+    for path in args.notebooks:
+        quiet, quiet_load, ok_quiet = run_all(path)
+        spinners = busy_processes(args.busy)
+        try:
+            time.sleep(args.warm_up)
+            busy, busy_load, ok_busy = run_all(path)
+        finally:
+            for p in spinners:
+                p.kill()
+                p.wait()
+        ratio = busy / quiet
+        name = path.stem
+        print(f"{name}: quiet {quiet:.1f} s (load {quiet_load:.1f}); beside {args.busy} busy processes "
+              f"{busy:.1f} s (load {busy_load:.1f}); {ratio:.2f}x (goal <= {GOAL_RATIO:.0f}x)"
+              + ("" if ok_quiet and ok_busy else "  A CELL FAILED"))
+        results[name] = {"quiet_seconds": round(quiet, 1), "quiet_load": round(quiet_load, 1),
+                         "busy_seconds": round(busy, 1), "busy_load": round(busy_load, 1),
+                         "busy_processes": args.busy, "ratio": round(ratio, 2)}
+        if not (ok_quiet and ok_busy):
+            return 1
+    if args.save:
+        stored = json.loads(RESULT_FILE.read_text()) if RESULT_FILE.exists() else {}
+        stored.update({k: {**v, "measured": datetime.date.today().isoformat()} for k, v in results.items()})
+        RESULT_FILE.write_text(json.dumps(stored, indent=2) + "\n")
+        print(f"stored in benchmarks/{RESULT_FILE.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
