@@ -138,7 +138,7 @@ system: env
 
 # Every claim a lesson makes about a trained model (tests/claims), for every seed and thread count
 # the claims tests try (many minutes): run it before committing a change to a lesson's models. CI
-# runs seed 0 only (COURSE_CLAIMS_SEEDS=0 make claims).
+# runs seed 0 at 1 thread only (COURSE_CLAIMS_SEEDS=0 COURSE_CLAIMS_THREADS=1 make claims).
 claims: env
 	$(BIN)/python -m pytest tests -m claims $(XDIST) --durations=15
 

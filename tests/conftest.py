@@ -58,19 +58,26 @@ def threads(request):
     torch.set_num_threads(before)
 
 
+def _kept(variable: str) -> set[int] | None:
+    """The values a comma-separated environment variable keeps (``"0"``, ``"1,4"``), None if unset."""
+    value = os.environ.get(variable)
+    return None if not value else {int(v) for v in value.split(",")}
+
+
 # Every test file sits in one folder of tests/, and its folder gives it its group, a marker: unit
-# (`make unit`), system (`make system`) or claims (`make claims`; COURSE_CLAIMS_SEEDS=0 keeps only
-# seed 0 of every claim: CI's quick pass over each). The folders: tests/helpers/layout.py.
+# (`make unit`), system (`make system`) or claims (`make claims`). COURSE_CLAIMS_SEEDS=0 keeps only
+# seed 0 of every claim, COURSE_CLAIMS_THREADS=1 only its 1-thread runs: CI's quick pass over each
+# claim is both (.ci/run), one training of each model. The folders: tests/helpers/layout.py.
 def pytest_collection_modifyitems(config, items):
-    seeds = os.environ.get("COURSE_CLAIMS_SEEDS")
-    keep = None if not seeds else {int(s) for s in seeds.split(",")}
+    keep = {"seed": _kept("COURSE_CLAIMS_SEEDS"), "threads": _kept("COURSE_CLAIMS_THREADS")}
     selected, deselected = [], []
     for item in items:
         group = group_of(item.path)
         if group is not None:
             item.add_marker(getattr(pytest.mark, group))
         params = getattr(getattr(item, "callspec", None), "params", {})
-        if group == "claims" and keep is not None and "seed" in params and params["seed"] not in keep:
+        if group == "claims" and any(kept is not None and name in params and params[name] not in kept
+                                     for name, kept in keep.items()):
             deselected.append(item)
             continue
         selected.append(item)

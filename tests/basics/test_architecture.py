@@ -249,3 +249,43 @@ def test_modules_import_from_modules_not_from_a_package_front_door():
                         found.append(f"{path.relative_to(ROOT)}:{node.lineno} from {node.module} "
                                      f"import {alias.name}")
     assert not found, "import these from the module that defines them:\n" + "\n".join(found)
+
+
+_PARAMS_PLUGIN = '''
+import json, os
+def pytest_collection_finish(session):
+    found = [dict(getattr(getattr(item, "callspec", None), "params", {})) for item in session.items]
+    kept = [{k: v for k, v in p.items() if k in ("seed", "threads")} for p in found]
+    with open(os.environ["COLLECTED"], "w") as out:
+        json.dump([[item.originalname, p] for item, p in zip(session.items, kept)], out)
+'''
+
+
+def _claims_collected(tmp_path, **env) -> list:
+    """(test function, its seed/threads) of every claims test that collection keeps under ``env``."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "collected_params.py").write_text(_PARAMS_PLUGIN)
+    out = tmp_path / f"collected{len(env)}.json"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("COURSE_CLAIMS_")}
+    environment.update(env, COLLECTED=str(out),
+                       PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT), environment.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "collected_params",
+                           "-p", "no:cacheprovider", "-m", "claims", str(TESTS / "claims")],
+                          cwd=ROOT, env=environment, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return json.loads(out.read_text())
+
+
+def test_ci_quick_pass_keeps_each_claim_once_at_seed_0_and_1_thread(tmp_path):
+    """.ci/run's claims (COURSE_CLAIMS_SEEDS=0 COURSE_CLAIMS_THREADS=1) keep exactly the claims
+    tests at seed 0 and 1 thread, and every claims test function keeps at least one of them."""
+    everything = _claims_collected(tmp_path)
+    quick = _claims_collected(tmp_path, COURSE_CLAIMS_SEEDS="0", COURSE_CLAIMS_THREADS="1")
+    expected = [[name, p] for name, p in everything if p.get("seed", 0) == 0 and p.get("threads", 1) == 1]
+    assert quick == expected
+    assert {name for name, _ in quick} == {name for name, _ in everything}
+    assert len(everything) > 2 * len(quick) > 0, (len(everything), len(quick))

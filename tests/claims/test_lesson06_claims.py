@@ -7,8 +7,9 @@ per (seed, threads) and every test here reads that run. ``capstone.claims("long-
 holds the sentences the lesson prints (its docstring says how the thresholds were set). At 1
 thread (the sweep's own setting) a fresh run must agree with the stored sweep
 ``course_lib/experiments/sweeps/lesson06_longrange.json``, so a stored number cannot go stale. The local
-task has its own file (test_lesson06_local_claims.py). CI runs seed 0 only
-(``COURSE_CLAIMS_SEEDS=0``); ``make claims`` all five.
+task has its own file (test_lesson06_local_claims.py). CI runs seed 0 at 1 thread only
+(``COURSE_CLAIMS_SEEDS=0 COURSE_CLAIMS_THREADS=1``); ``make claims`` all five at 1 and 4
+threads.
 
 Why several thread counts: torch sums in a different order with more threads, and the ViT's
 plateau at chance ends at a different step; a claim must hold on either.

@@ -6,8 +6,9 @@ and batches, each at its learning rate from the stored lr sweep; it runs ONCE pe
 and every test here reads that run. ``capstone.claims("local", run)`` holds the sentences, with
 thresholds set from seeds 0-2 of the stored sweep ``course_lib/experiments/sweeps/lesson06_local.json`` (1
 thread) and then checked on seeds 3-4. At 1 thread (the sweep's own setting) a fresh run must
-agree with the stored sweep, so a stored number cannot go stale. CI runs seed 0 only
-(``COURSE_CLAIMS_SEEDS=0``); ``make claims`` all five.
+agree with the stored sweep, so a stored number cannot go stale. CI runs seed 0 at 1 thread only
+(``COURSE_CLAIMS_SEEDS=0 COURSE_CLAIMS_THREADS=1``); ``make claims`` all five at 1 and 4
+threads.
 """
 import pytest
 import torch
