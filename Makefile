@@ -124,9 +124,6 @@ architecture: env
 JOBS     ?= auto
 JOBS_MAX ?= 4
 XDIST     = $(if $(filter 1,$(JOBS)),,-n $(JOBS) --maxprocesses $(JOBS_MAX) --dist loadfile)
-# The system tests: two workers at most (each file starts servers, browsers or installs), a file
-# whole in one worker, the files that start JupyterLab together (tests/conftest.py says why).
-SYSTEM_XDIST = $(if $(filter 1,$(JOBS)),,-n $(JOBS) --maxprocesses 2 --dist loadgroup)
 
 # A test's folder gives it its marker (tests/helpers/layout.py): unit for the folders that mirror
 # course_lib's wings (tests/attention, tests/filters, ...), the room and the notebooks' promises.
@@ -137,7 +134,7 @@ unit: env
 # fresh Binder environment, the static site and slides, `make lab` itself. The slow suites print
 # their slowest tests (--durations), so that a CI log shows where its minutes went.
 system: env
-	$(BIN)/python -m pytest tests -m system $(SYSTEM_XDIST) --durations=15
+	$(BIN)/python -m pytest tests -m system --durations=15
 
 # Every claim a lesson makes about a trained model (tests/claims), for every seed and thread count
 # the claims tests try (many minutes): run it before committing a change to a lesson's models. CI

@@ -64,20 +64,10 @@ def _kept(variable: str) -> set[int] | None:
     return None if not value else {int(v) for v in value.split(",")}
 
 
-# `make system` runs its files on two workers (`--dist loadgroup`), each file whole in one worker
-# (its module fixtures, a hub or a built site, are made once), except that the files which start
-# JupyterLab from the course environment share one worker: `make lab-zh` switches that environment's
-# JupyterLab settings to Chinese while it runs, which a browser test starting JupyterLab beside it
-# would see.
-SYSTEM_WORKER_GROUPS = {"test_make_lab": "jupyterlab", "test_browser": "jupyterlab"}
-
-
 # Every test file sits in one folder of tests/, and its folder gives it its group, a marker: unit
 # (`make unit`), system (`make system`) or claims (`make claims`). COURSE_CLAIMS_SEEDS=0 keeps only
 # seed 0 of every claim, COURSE_CLAIMS_THREADS=1 only its 1-thread runs: CI's quick pass over each
 # claim is both (.ci/run), one training of each model. The folders: tests/helpers/layout.py.
-# tryfirst: the worker-group marks must be on the items before pytest-xdist reads them.
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     keep = {"seed": _kept("COURSE_CLAIMS_SEEDS"), "threads": _kept("COURSE_CLAIMS_THREADS")}
     selected, deselected = [], []
@@ -85,9 +75,6 @@ def pytest_collection_modifyitems(config, items):
         group = group_of(item.path)
         if group is not None:
             item.add_marker(getattr(pytest.mark, group))
-        if group == "system":
-            stem = item.path.stem
-            item.add_marker(pytest.mark.xdist_group(SYSTEM_WORKER_GROUPS.get(stem, stem)))
         params = getattr(getattr(item, "callspec", None), "params", {})
         if group == "claims" and any(kept is not None and name in params and params[name] not in kept
                                      for name, kept in keep.items()):
