@@ -66,7 +66,7 @@ def lesson_rows() -> list[str]:
 
 def lesson_load_rows() -> list[str]:
     if not LOAD_FILE.exists():
-        return [row("a lesson at load 4, / its quiet time", "not measured", "<= 3x", None)]
+        return [row("a lesson at load 4 / its quiet time", "not measured", "<= 3x", None)]
     rows = []
     for name, m in json.loads(LOAD_FILE.read_text()).items():
         rows.append(row(f"lesson {name} at load {m['busy_load']:.1f} / quiet",
