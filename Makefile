@@ -6,7 +6,7 @@
 #               JupyterLab's own interface in Chinese (make test-zh: nbval on the Chinese notebooks)
 #   (kept apart, both run by CI: make system, the services and builds in tests/system: hub, browser,
 #   Binder, site, slides, make lab; make claims, the lessons' trained-model claims in tests/claims
-#   over every seed and thread count)
+#   over every seed and thread count, which CI runs at seed 0 and 1 thread)
 #
 # Authoring targets: make exercises (regenerate exercises from solutions and execute them),
 # make execute NB=path.ipynb (re-run a notebook in place), make lint (the notebook lint),

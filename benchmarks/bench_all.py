@@ -12,7 +12,8 @@ Rows:
 - each lesson's Run All time and kernel CPU time as stored in its notebook's metadata by
   tools/execute.py (``metadata.course.run_seconds`` / ``cpu_seconds``; goal <= 30 s quiet);
 - each lesson's Run All beside busy processes (load about 4) against its quiet time, as stored
-  by ``bench_lesson_load.py --save`` in ``benchmarks/lesson_load_seconds.json`` (goal <= 3x);
+  by ``bench_lesson_load.py --save`` in ``benchmarks/lesson_load_seconds.json`` (goal <= 3x on 2
+  cores; a run on other cores, below load 3.5 or with a busy baseline gets no verdict);
 - ``make test``'s time, if a measurement file ``benchmarks/make_test_seconds.json`` exists
   (``{"seconds": ..., "load_average": ..., "measured": "date"}``; goal <= 600 s with the install);
 - ``.ci/run``'s time in a fresh clone (make test, make test-zh, make system, the claims at seed 0),
@@ -48,7 +49,7 @@ LOAD_GOAL_RATIO = 3.0
 
 def row(what: str, now: str, goal: str, met: bool | None) -> str:
     verdict = {True: "met", False: "NOT met", None: "-"}[met]
-    return f"{what:<44} {now:>26}  {goal:<26} {verdict}"
+    return f"{what:<52} {now:>26}  {goal:<26} {verdict}"
 
 
 def lesson_rows() -> list[str]:
@@ -69,26 +70,23 @@ def lesson_load_rows() -> list[str]:
         return [row("a lesson at load 4 / its quiet time", "not measured", "<= 3x", None)]
     rows = []
     for name, m in json.loads(LOAD_FILE.read_text()).items():
-        rows.append(row(f"lesson {name} at load {m['busy_load']:.1f} / quiet",
+        # The goal is about 2 cores at load 4 against a quiet run: a measurement made elsewhere
+        # (more cores, fewer busy processes, a busy baseline) cannot meet it, whatever its ratio.
+        comparable = m.get("cores") == 2 and m["busy_load"] >= 3.5 and m["quiet_load"] <= 1.5
+        rows.append(row(f"lesson {name}, load {m['busy_load']:.1f} / quiet, {m.get('cores', '?')} cores",
                         f"{m['busy_seconds']:.0f} s / {m['quiet_seconds']:.0f} s = {m['ratio']:.2f}x",
-                        f"<= {LOAD_GOAL_RATIO:.0f}x", m["ratio"] <= LOAD_GOAL_RATIO))
+                        f"<= {LOAD_GOAL_RATIO:.0f}x", (m["ratio"] <= LOAD_GOAL_RATIO) if comparable else None))
     return rows
 
 
-def ci_run_row() -> str:
-    if not CI_RUN_FILE.exists():
-        return row(".ci/run, fresh clone", "no measurement file", "<= 25 min quiet", None)
-    m = json.loads(CI_RUN_FILE.read_text())
+def measured_run_row(what: str, path: Path, goal: str, goal_seconds: float) -> str:
+    """A run timed once by hand in a fresh clone (``make test``, ``.ci/run``) and stored in ``path``
+    as ``{"seconds": ..., "load_average": ..., "measured": "..."}``."""
+    if not path.exists():
+        return row(what, "no measurement file", goal, None)
+    m = json.loads(path.read_text())
     now = f"{m['seconds'] / 60:.1f} min (load {m.get('load_average', '?')})"
-    return row(".ci/run, fresh clone", now, "<= 25 min quiet", m["seconds"] <= CI_RUN_GOAL_S)
-
-
-def make_test_row() -> str:
-    if not MAKE_TEST_FILE.exists():
-        return row("make test, fresh clone", "no measurement file", "<= 10 min with install", None)
-    m = json.loads(MAKE_TEST_FILE.read_text())
-    now = f"{m['seconds'] / 60:.1f} min (load {m.get('load_average', '?')})"
-    return row("make test, fresh clone", now, "<= 10 min with install", m["seconds"] <= MAKE_TEST_GOAL_S)
+    return row(what, now, goal, m["seconds"] <= goal_seconds)
 
 
 def main(argv=None) -> int:
@@ -117,8 +115,9 @@ def main(argv=None) -> int:
                         f"<= {bench_attend.GOAL_RATIO:.1f}x", m["ratio"] <= bench_attend.GOAL_RATIO))
     rows += lesson_rows()
     rows += lesson_load_rows()
-    rows.append(make_test_row())
-    rows.append(ci_run_row())
+    rows.append(measured_run_row("make test, fresh clone", MAKE_TEST_FILE, "<= 10 min with install",
+                                 MAKE_TEST_GOAL_S))
+    rows.append(measured_run_row(".ci/run, fresh clone", CI_RUN_FILE, "<= 25 min quiet", CI_RUN_GOAL_S))
     print("\n".join(rows))
     return 0
 

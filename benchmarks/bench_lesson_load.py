@@ -74,8 +74,9 @@ class LoadSampler:
         return sum(self.samples) / len(self.samples) if self.samples else runnable_now()
 
 
-def run_all(path: Path, timeout: int = 600) -> tuple[float, float, bool]:
-    """Run the notebook at ``path`` in memory: (wall seconds, mean load average, no cell failed)."""
+def run_all(path: Path, timeout: int = 600) -> tuple[float, float, float | None, bool]:
+    """Run the notebook at ``path`` in memory: (wall seconds, mean load, the kernel's CPU seconds,
+    no cell failed)."""
     nb = nbformat.read(path, as_version=4)
     nb.metadata["kernelspec"] = kernelspec_metadata()
     client = MeasuringClient(nb, timeout=timeout, kernel_name=KERNEL,
@@ -85,7 +86,7 @@ def run_all(path: Path, timeout: int = 600) -> tuple[float, float, bool]:
         client.execute()
         seconds = time.perf_counter() - start
     failed = any(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))
-    return seconds, load.mean, not failed
+    return seconds, load.mean, client.cpu_seconds, not failed
 
 
 def busy_processes(n: int) -> list[subprocess.Popen]:
@@ -107,11 +108,11 @@ def main(argv=None) -> int:
 
     results = {}
     for path in args.notebooks:
-        quiet, quiet_load, ok_quiet = run_all(path)
+        quiet, quiet_load, quiet_cpu, ok_quiet = run_all(path)
         spinners = busy_processes(args.busy)
         try:
             time.sleep(args.warm_up)
-            busy, busy_load, ok_busy = run_all(path)
+            busy, busy_load, busy_cpu, ok_busy = run_all(path)
         finally:
             for p in spinners:
                 p.kill()
@@ -122,8 +123,9 @@ def main(argv=None) -> int:
               f"{busy:.1f} s (load {busy_load:.1f}); {ratio:.2f}x (goal <= {GOAL_RATIO:.0f}x)"
               + ("" if ok_quiet and ok_busy else "  A CELL FAILED"))
         results[name] = {"quiet_seconds": round(quiet, 1), "quiet_load": round(quiet_load, 1),
-                         "busy_seconds": round(busy, 1), "busy_load": round(busy_load, 1),
-                         "busy_processes": args.busy, "ratio": round(ratio, 2)}
+                         "quiet_cpu_seconds": quiet_cpu, "busy_seconds": round(busy, 1),
+                         "busy_load": round(busy_load, 1), "busy_cpu_seconds": busy_cpu,
+                         "busy_processes": args.busy, "ratio": round(ratio, 2), "cores": os.cpu_count()}
         if not (ok_quiet and ok_busy):
             return 1
     if args.save:

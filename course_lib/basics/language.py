@@ -141,6 +141,13 @@ def table_lines(header: list[str], rows: list[list[str]], header_align: str, row
     if len(header_align) != len(header) or len(row_align) != len(header) or any(len(r) != len(header) for r in rows):
         raise ValueError(f"table_lines: header has {len(header)} columns, header_align {len(header_align)}, "
                          f"row_align {len(row_align)}, rows {sorted({len(r) for r in rows})}; expected all equal")
+    for name, align in (("header_align", header_align), ("row_align", row_align)):
+        if set(align) - {"<", ">"}:
+            raise ValueError(f"table_lines: {name} {align!r} may hold only '<' and '>', one per column")
+    wrong = [text for line in lines for text in line if not isinstance(text, str)]
+    if wrong:
+        raise TypeError(f"table_lines: every entry of header and rows must be a str (format numbers "
+                        f"first, e.g. f\"{{x:.2f}}\"), got {type(wrong[0]).__name__} {wrong[0]!r}")
     widths = [max(cells(line[j]) for line in lines) for j in range(len(header))]
     head = gap.join(pad(text, w, a) for text, w, a in zip(header, widths, header_align))
     body = [gap.join(pad(text, w, a) for text, w, a in zip(row, widths, row_align)) for row in rows]

@@ -118,6 +118,19 @@ def ranges(sweep: dict, metric: str) -> dict[str, tuple[float, float]]:
     return values
 
 
+# The words before an "@" in a metric's key that a table's header translates ("accuracy@8", the
+# accuracy with 8 pairs; "exact@12", whole sequences right at length 12): their Chinese is in
+# i18n/zh/course_lib.po. The keys themselves stay what the code types.
+METRIC_WORDS = ("accuracy", "exact")
+
+
+def metric_label(metric: str) -> str:
+    """A metric's name in a table's header, in the learner's language: ``tr(metric)``, or for a
+    key such as ``"accuracy@8"`` the translated word, then ``@8``."""
+    word, at, where = metric.partition("@")
+    return tr(word) + at + where if at and word in METRIC_WORDS else tr(metric)
+
+
 def table(sweep: dict, metric: str, digits: int = 2) -> str:
     """A plain-text table: one row per model, ``metric`` as lowest-highest over the seeds, then
     each seed's value, so that no run is hidden behind a summary."""
@@ -126,7 +139,7 @@ def table(sweep: dict, metric: str, digits: int = 2) -> str:
     # The headers and the footer in the learner's language (tr); table_lines pads by display cells
     # (a Chinese character takes two), so the columns line up in both editions. The model names stay
     # as a learner types them in code, and so do the metric names that have no translation.
-    header = [tr("model"), tr("{metric} (range)").format(metric=tr(metric))]
+    header = [tr("model"), tr("{metric} (range)").format(metric=metric_label(metric))]
     header += [tr("seed {seed}").format(seed=s) for s in seeds]
     rows = [[model, f"{low:>8.{digits}f} - {high:<6.{digits}f}"]
             + [f"{sweep['runs'][s][model][metric]:>7.{digits}f}" for s in seeds]
@@ -136,6 +149,16 @@ def table(sweep: dict, metric: str, digits: int = 2) -> str:
                     "re-checked by make claims)").format(first=seeds[0], last=seeds[-1], threads=sweep["threads"],
                                                           path=f"course_lib/experiments/sweeps/{sweep['name']}.json"))
     return "\n".join(lines)
+
+
+def seed_table(sweep: dict, metrics, seed: int = 0, digits: int = 2) -> str:
+    """A plain-text table of one seed's runs: one row per model (in a learning-rate sweep, one per
+    model and rate: ``"attention, lr=0.003"``), one column per metric, headers in the learner's
+    language. Lesson 05 prints its learning-rate sweeps with it."""
+    runs = sweep["runs"][seed]
+    rows = [[model] + [f"{values[m]:.{digits}f}" for m in metrics] for model, values in runs.items()]
+    align = "<" + ">" * len(metrics)
+    return "\n".join(table_lines([tr("model"), *map(metric_label, metrics)], rows, align, align))
 
 
 def agrees_with(sweep: dict, seed: int, fresh: dict, tolerance: float = 0.05) -> list[str]:

@@ -257,7 +257,7 @@ def pytest_collection_finish(session):
     found = [dict(getattr(getattr(item, "callspec", None), "params", {})) for item in session.items]
     kept = [{k: v for k, v in p.items() if k in ("seed", "threads")} for p in found]
     with open(os.environ["COLLECTED"], "w") as out:
-        json.dump([[item.originalname, p] for item, p in zip(session.items, kept)], out)
+        json.dump([[item.nodeid.split("[")[0], p] for item, p in zip(session.items, kept)], out)
 '''
 
 

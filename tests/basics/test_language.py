@@ -410,3 +410,7 @@ def test_table_lines_widens_a_column_for_a_long_chinese_header():
     assert chinese[2].endswith("   0.61") and cells(chinese[0]) > cells(english[0])
     with pytest.raises(ValueError, match="header has 3 columns"):
         table_lines(["model", "accuracy", "seed 0"], [["attention", "0.61"]], "<><", "<>>")
+    with pytest.raises(ValueError, match="row_align '<>\\^'"):
+        table_lines(["model", "accuracy", "seed 0"], rows, "<><", "<>^")
+    with pytest.raises(TypeError, match="must be a str.*float 0.61"):
+        table_lines(["model", "accuracy"], [["attention", 0.61]], "<>", "<>")

@@ -111,3 +111,28 @@ def test_lesson_tables_line_up_in_both_languages(lang, monkeypatch):
         body = [line for line in lines if not line.startswith(("(", "（"))]     # all but the footer
         assert len({cells(line) for line in body}) == 1, text
         assert any("\u4e00" <= ch <= "\u9fff" for ch in lines[0]) == (lang == "zh"), lines[0]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_metric_labels_translate_the_word_and_keep_the_count(lang, monkeypatch):
+    """A header names ``accuracy@8`` as 准确率@8 in Chinese (the word translated, the count kept),
+    ``mass`` stays the key the lesson's text quotes, and English gets the keys unchanged."""
+    monkeypatch.setenv("COURSE_LANG", lang)
+    labels = [sweeps.metric_label(m) for m in ("accuracy", "accuracy@8", "exact@12", "mass")]
+    assert labels == (["准确率", "准确率@8", "完全正确@12", "mass"] if lang == "zh"
+                      else ["accuracy", "accuracy@8", "exact@12", "mass"])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_seed_table_shows_one_seed_of_a_learning_rate_sweep_lined_up(lang, monkeypatch):
+    """Lesson 05's learning-rate tables: every model and rate of seed 0, a column per metric, the
+    header, the rule and every row equally wide in display cells."""
+    from course_lib.basics.language import cells
+
+    monkeypatch.setenv("COURSE_LANG", lang)
+    sweep = sweeps.load("lesson05_recall_lr")
+    lines = sweeps.seed_table(sweep, ("accuracy", "accuracy@8")).split("\n")
+    assert len(lines) == 2 + len(sweep["runs"][0])
+    assert len({cells(line) for line in lines}) == 1, lines
+    first = next(iter(sweep["runs"][0]))
+    assert lines[2].startswith(first) and lines[2].endswith(f"{sweep['runs'][0][first]['accuracy@8']:.2f}")
