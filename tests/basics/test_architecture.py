@@ -262,7 +262,7 @@ def pytest_collection_finish(session):
 
 
 def _claims_collected(tmp_path, **env) -> list:
-    """(test function, its seed/threads) of every claims test that collection keeps under ``env``."""
+    """(file::test, its seed/threads) of every claims test that collection keeps under ``env``."""
     import json
     import os
     import subprocess
@@ -282,7 +282,7 @@ def _claims_collected(tmp_path, **env) -> list:
 
 def test_ci_quick_pass_keeps_each_claim_once_at_seed_0_and_1_thread(tmp_path):
     """.ci/run's claims (COURSE_CLAIMS_SEEDS=0 COURSE_CLAIMS_THREADS=1) keep exactly the claims
-    tests at seed 0 and 1 thread, and every claims test function keeps at least one of them."""
+    tests at seed 0 and 1 thread, and every claims test (file::function) keeps at least one of them."""
     everything = _claims_collected(tmp_path)
     quick = _claims_collected(tmp_path, COURSE_CLAIMS_SEEDS="0", COURSE_CLAIMS_THREADS="1")
     expected = [[name, p] for name, p in everything if p.get("seed", 0) == 0 and p.get("threads", 1) == 1]
