@@ -351,7 +351,8 @@ def test_every_claim_lessons_05_and_06_print_has_its_chinese():
     keys |= set(visual_recall.claims(sweeps.load("lesson05_visual_recall")["runs"][0]))
     keys |= set(video.claims(sweeps.load("lesson05_video")["runs"][0]))
     keys |= set(seq2seq.claims({12: (1.0, 1.0), 16: (1.0, 1.0)}, {12: (0.5, 0.2, 1 / 12)}))
-    recall_run = {reader: {"accuracy": 1.0, **{f"accuracy@{k}": 1.0 for k in recall.PAIRS}}
+    recall_run = {reader: {"accuracy": 1.0, **{f"accuracy@{k}": 1.0 for k in recall.PAIRS},
+                           "moved by asked": 1.0, "moved by other": 0.0}
                   for reader in recall.READERS}
     keys |= set(recall.claims(recall_run, {8: (0.9, 4 / 31)}))
     keys |= {sentence for task in capstone.CLAIMS for _, sentence, _ in capstone.CLAIMS[task]}

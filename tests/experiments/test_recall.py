@@ -1,4 +1,4 @@
-"""Lesson 05, section 4: the word-recall task's sentences, its six readers and their sizes (fast).
+"""Lesson 05, section 4: the word-recall task's sentences, its nine readers and their sizes (fast).
 
 What the lesson claims about the trained readers is asserted over seeds 0-4 by
 tests/claims/test_lesson05_recall_claims.py (a claims test: make claims).
@@ -52,6 +52,8 @@ def test_shapes_and_weights(reader):
     if reader in ("attention", "fixed index", "fixed mixing"):
         assert weights.shape == (7, 4 * 4 - 1)       # one weight per word before ';'
         torch.testing.assert_close(weights.sum(-1), torch.ones(7))
+    elif reader == "sigmoid gate":                   # a gate per word: no unit total
+        assert weights.shape == (7, 4 * 4 - 1) and bool(((weights > 0) & (weights < 1)).all())
     else:
         assert weights is None
     if reader == "fixed index":
@@ -82,6 +84,62 @@ def test_attention_reads_the_list_only_from_the_asked_word():
     assert model(tokens)[1].shape[1] == tokens.shape[1] - 3
 
 
+def test_the_question_first_gru_reads_the_question_before_the_list():
+    """Its final state after the list depends on the asked word; the question-last GRU's final
+    state sees the asked word too, but only after the list, which is the point of the pair."""
+    model = R.build("GRU, question first", seed=0)
+    tokens, _ = R.sentences(1, 3, _generator())
+    other = tokens.clone()
+    colours = tokens[0, 0:-3:4]
+    other[0, -2] = colours[colours != tokens[0, -2]][0]
+    seen = []
+    model.gru.register_forward_hook(lambda module, args, out: seen.append(args[0]))
+    model(tokens)
+    x = model.embed(tokens) + model.position.weight[:tokens.shape[1]]
+    torch.testing.assert_close(seen[0][:, 0], x[:, -2])    # the asked word comes first
+    torch.testing.assert_close(seen[0][:, 2:], x[:, :-2])  # then the list, in order
+    assert (model(tokens)[0] - model(other)[0]).abs().max() > 1e-5
+
+
+def test_question_and_word_max_sees_the_question_at_every_word():
+    """Changing only the asked word changes the features at every word before the max."""
+    model = R.build("question + word, max", seed=0)
+    tokens, _ = R.sentences(1, 4, _generator())
+    other = tokens.clone()
+    colours = tokens[0, 0:-3:4]
+    other[0, -2] = colours[colours != tokens[0, -2]][0]
+    seen = []
+    model.second.register_forward_hook(lambda module, args, out: seen.append(out))
+    model(tokens), model(other)
+    assert seen[0].shape == (1, 4 * 4 - 1, model.second.out_features)
+    assert bool(((seen[0] - seen[1]).abs().amax(-1) > 1e-6).all())
+
+
+class _Oracle(torch.nn.Module):
+    """Answers the asked colour's number (reads only the asked pair), or with ``bag=True`` the most
+    frequent number of the list (reads every number): two readers whose answers_follow is known."""
+
+    def __init__(self, bag=False):
+        super().__init__()
+        self.bag = bag
+
+    def forward(self, tokens):
+        numbers = tokens[:, 2:-2:4] - len(R.COLOURS)
+        if self.bag:
+            return torch.nn.functional.one_hot(numbers, R.N_CLASSES).sum(1).float(), None
+        answer = numbers.gather(1, (R.asked_position(tokens) // 4)[:, None])[:, 0]
+        return torch.nn.functional.one_hot(answer, R.N_CLASSES).float(), None
+
+
+def test_answers_follow_tells_where_a_reader_reads():
+    test = R.make_task(pairs=[2, 8], n_test=200)[1]
+    assert R.answers_follow(_Oracle(), test) == {"asked": 1.0, "other": 0.0}
+    bag = R.answers_follow(_Oracle(bag=True), test)
+    assert bag["other"] > 0.2 and abs(bag["asked"] - bag["other"]) < 0.15, bag
+    assert R.answers_follow(_Oracle(), test, k=2) == {"asked": 1.0, "other": 0.0}
+    assert R.answers_follow(_Oracle(), test, seed=1) == {"asked": 1.0, "other": 0.0}
+
+
 def test_parameter_counts_within_ten_percent():
     counts = {reader: R.count_parameters(R.build(reader)) for reader in R.READERS}
     target = counts["attention"]
@@ -101,7 +159,8 @@ def test_metrics_report_every_reader_with_the_same_metrics():
     runs = R.metrics(R.fit_every_model(0, steps=2), R.make_task(pairs=[2, 3], n_test=8)[1])
     assert list(runs) == list(R.READERS)
     for values in runs.values():
-        assert set(values) == {"parameters", "accuracy", "accuracy@2", "accuracy@3"}
+        assert set(values) == {"parameters", "accuracy", "accuracy@2", "accuracy@3",
+                               "moved by asked", "moved by other"}
         assert 0 <= values["accuracy"] <= 1
 
 
@@ -143,23 +202,40 @@ def test_bag_guess_is_the_best_guess_from_the_numbers_alone():
     assert R.bag_guess({3: (three, torch.tensor([4, 2]))})[3] == pytest.approx(0.5)
 
 
+def _reading(accuracy, asked, other):
+    return {"accuracy": accuracy, **{f"accuracy@{k}": accuracy for k in R.PAIRS},
+            "moved by asked": asked, "moved by other": other}
+
+
 def test_claims_hold_for_a_perfect_reader_and_fail_for_a_guess():
-    perfect = {"attention": {"accuracy": 1.0, **{f"accuracy@{k}": 1.0 for k in R.PAIRS}}}
-    rivals = {r: {"accuracy": 0.35, **{f"accuracy@{k}": 0.3 for k in R.PAIRS}}
-              for r in R.READERS[1:]}
+    perfect = {"attention": _reading(1.0, 1.0, 0.0)}
+    blind = {r: _reading(0.3, 0.35, 0.3) for r in R.BLIND_READERS}
+    content = {r: _reading(0.95, 0.95, 0.02) for r in R.CONTENT_READERS[1:]}
     on_pair = {8: (0.9, 4 / 31)}
-    assert all(R.claims({**perfect, **rivals}, on_pair).values())
-    assert len(R.claims(perfect, on_pair)) == 2           # the attention reader's own lines only
-    rivals["GRU"]["accuracy@8"] = 0.9
-    assert not all(R.claims({**perfect, **rivals}, on_pair).values())
+    assert all(R.claims({**perfect, **blind, **content}, on_pair).values())
+    assert len(R.claims({**perfect, **blind, **content}, on_pair)) == 6
+    # the attention reader's own lines, and where its answers come from
+    assert len(R.claims(perfect, on_pair)) == 3
+    assert len(R.claims({"attention": {k: 1.0 for k in perfect["attention"] if "moved" not in k}},
+                        on_pair)) == 2                    # a run without answers_follow
     assert not all(R.claims(perfect, {8: (0.2, 4 / 31)}).values())
+    for reader, key, value in (("GRU", "accuracy@8", 0.9), ("max", "moved by asked", 0.5),
+                               ("sigmoid gate", "accuracy", 0.8),
+                               ("question + word, max", "moved by other", 0.3),
+                               ("attention", "moved by asked", 0.5)):
+        runs = {**perfect, **blind, **content}
+        runs[reader] = {**runs[reader], key: value}
+        assert not all(R.claims(runs, on_pair).values()), (reader, key)
+    # the question-first GRU has no line: whatever it scores, the claims stand
+    runs = {**perfect, **blind, **content, "GRU, question first": _reading(0.1, 0.3, 0.3)}
+    assert all(R.claims(runs, on_pair).values())
 
 
 def test_claims_refuse_an_even_share_their_sentence_does_not_state():
     """The sentence about the weight on the asked pair is written out whole (so that the Chinese
     edition can translate it), even share included: an on_pair with another even share is an
     error that names it, not a sentence with a stale number."""
-    perfect = {"attention": {"accuracy": 1.0, **{f"accuracy@{k}": 1.0 for k in R.PAIRS}}}
+    perfect = {"attention": _reading(1.0, 1.0, 0.0)}
     assert "(spread evenly: 0.13)" in " ".join(R.claims(perfect, {8: (0.9, 4 / 31)}))
     with pytest.raises(ValueError, match=r"on_pair\[8\]\[1\].*0\.2500"):
         R.claims(perfect, {8: (0.9, 0.25)})
