@@ -181,7 +181,7 @@ def claims(run: dict) -> dict:
     models of :data:`MODELS` and, for the ablation, ``"without head 0"`` / ``"without head 1"``
     (:func:`without_head` of the 2-head model). A claim is left out when a model it reads is
     missing: the notebook states the 2-head model's claims where it trains it, the others later.
-    tests/claims/test_lesson03_heads_claims.py asserts every line for seeds 0-2 at 1 and 4 threads.
+    tests/claims/test_lesson03_heads_claims.py asserts every line for seeds 0-4 at 1 and 4 threads.
     """
     result = {}
     two, one, flat = run.get("2 heads"), run.get("1 head"), run.get("uniform weights")

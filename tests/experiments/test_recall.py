@@ -1,4 +1,4 @@
-"""Lesson 05, section 4: the word-recall task's sentences, its nine readers and their sizes (fast).
+"""Lesson 05, section 4: the word-recall task's sentences, its ten readers and their sizes (fast).
 
 What the lesson claims about the trained readers is asserted over seeds 0-4 by
 tests/claims/test_lesson05_recall_claims.py (a claims test: make claims).
@@ -95,10 +95,30 @@ def test_the_question_first_gru_reads_the_question_before_the_list():
     seen = []
     model.gru.register_forward_hook(lambda module, args, out: seen.append(args[0]))
     model(tokens)
-    x = model.embed(tokens) + model.position.weight[:tokens.shape[1]]
-    torch.testing.assert_close(seen[0][:, 0], x[:, -2])    # the asked word comes first
-    torch.testing.assert_close(seen[0][:, 2:], x[:, :-2])  # then the list, in order
+    order = torch.cat([tokens[:, -2:], tokens[:, :-2]], 1)  # the asked word, '?', then the list
+    x = model.embed(order) + model.position.weight[:tokens.shape[1]]   # positions after that
+    torch.testing.assert_close(seen[0], x)
+    assert R.words_of(order[0])[1] == "?"
     assert (model(tokens)[0] - model(other)[0]).abs().max() > 1e-5
+
+
+def test_the_mixer_puts_the_question_in_the_same_slot_whatever_the_length():
+    """Right-aligned: for 2 pairs as for 8 the asked word is in slot -2 and '?' in slot -1, and the
+    mixer's only reading across words is its fixed token mixing (no weights from content)."""
+    model = R.build("mixer, 2 blocks", seed=0)
+    seen = []
+    model.embed.register_forward_hook(lambda module, args, out: seen.append(args[0]))
+    for k in (2, 8):
+        tokens, _ = R.sentences(3, k, _generator())
+        seen.clear()
+        model.mix(tokens)
+        padded = seen[0]
+        assert padded.shape == (3, R.length_of(max(R.PAIRS)))
+        assert torch.equal(padded[:, -2], tokens[:, -2]) and bool((padded[:, -1] == R.TOKEN["?"]).all())
+        assert bool((padded[:, :-tokens.shape[1]] == R.PAD).all())
+    mixings = [block["tokens"] for block in model.blocks]
+    assert all(m.weight.shape == (R.length_of(8), R.length_of(8)) for m in mixings)
+    assert not any(isinstance(m, torch.nn.Module) and hasattr(m, "query") for m in model.modules())
 
 
 def test_question_and_word_max_sees_the_question_at_every_word():
@@ -210,7 +230,7 @@ def _reading(accuracy, asked, other):
 def test_claims_hold_for_a_perfect_reader_and_fail_for_a_guess():
     perfect = {"attention": _reading(1.0, 1.0, 0.0)}
     blind = {r: _reading(0.3, 0.35, 0.3) for r in R.BLIND_READERS}
-    content = {r: _reading(0.95, 0.95, 0.02) for r in R.CONTENT_READERS[1:]}
+    content = {r: _reading(0.95, 0.95, 0.02) for r in R.CONDITIONED_READERS[1:]}
     on_pair = {8: (0.9, 4 / 31)}
     assert all(R.claims({**perfect, **blind, **content}, on_pair).values())
     assert len(R.claims({**perfect, **blind, **content}, on_pair)) == 6
@@ -220,8 +240,9 @@ def test_claims_hold_for_a_perfect_reader_and_fail_for_a_guess():
                         on_pair)) == 2                    # a run without answers_follow
     assert not all(R.claims(perfect, {8: (0.2, 4 / 31)}).values())
     for reader, key, value in (("GRU", "accuracy@8", 0.9), ("max", "moved by asked", 0.5),
-                               ("sigmoid gate", "accuracy", 0.8),
+                               ("mean", "moved by other", 0.5), ("sigmoid gate", "accuracy", 0.8),
                                ("question + word, max", "moved by other", 0.3),
+                               ("mixer, 2 blocks", "accuracy", 0.5),
                                ("attention", "moved by asked", 0.5)):
         runs = {**perfect, **blind, **content}
         runs[reader] = {**runs[reader], key: value}
