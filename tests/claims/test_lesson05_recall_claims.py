@@ -1,7 +1,7 @@
 """Lesson 05, section 4: every claim about word recall, for seeds 0-4 at 1 and 4 torch threads,
 and on seeds 5 and 6 (1 thread), which nobody looked at before the margins were fixed.
 
-One training of the nine readers per (seed, threads), shared by the tests that read it. The
+One training of the ten readers per (seed, threads), shared by the tests that read it. The
 lesson trains the attention reader (seed 0) live and prints the other readers from the stored
 sweep ``course_lib/experiments/sweeps/lesson05_recall.json``; at 1 thread (the sweep's) the fresh
 runs must agree with it. ``recall.claims`` says on which seeds each margin was set.
@@ -29,7 +29,7 @@ def trained(seed: int, threads: int):
 @pytest.mark.parametrize("seed, threads", [(s, t) for s in SEEDS for t in (1, 4)]
                          + [(s, 1) for s in UNSEEN], indirect=["threads"],
                          ids=lambda v: str(v))
-def test_only_readers_that_let_the_question_meet_every_word_answer(seed, threads):
+def test_readers_that_summarise_first_fail_and_three_rivals_answer_like_attention(seed, threads):
     runs, on_pair = trained(seed, threads)
     attention = runs["attention"]
     counts = [r["parameters"] for r in runs.values()]
