@@ -13,6 +13,14 @@ def _generator(seed=0):
     return torch.Generator().manual_seed(seed)
 
 
+def _asking_another_colour(tokens):
+    """The same sentence (one row) with the question changed to another colour of its list."""
+    other = tokens.clone()
+    colours = tokens[0, 0:-3:4]
+    other[0, -2] = colours[colours != tokens[0, -2]][0]
+    return other
+
+
 @pytest.mark.parametrize("k", [1, 2, 5, 8, 10])
 def test_sentences_follow_the_grammar(k):
     tokens, labels = R.sentences(200, k, _generator())
@@ -77,9 +85,7 @@ def test_attention_reads_the_list_only_from_the_asked_word():
     differs gets different weights; the words after ';' are never read."""
     model = R.build("attention", seed=1)
     tokens, _ = R.sentences(1, 5, _generator())
-    other = tokens.clone()
-    colours = tokens[0, 0:-3:4]
-    other[0, -2] = colours[colours != tokens[0, -2]][0]
+    other = _asking_another_colour(tokens)
     assert (model(tokens)[1] - model(other)[1]).abs().max() > 1e-4
     assert model(tokens)[1].shape[1] == tokens.shape[1] - 3
 
@@ -89,9 +95,7 @@ def test_the_question_first_gru_reads_the_question_before_the_list():
     state sees the asked word too, but only after the list, which is the point of the pair."""
     model = R.build("GRU, question first", seed=0)
     tokens, _ = R.sentences(1, 3, _generator())
-    other = tokens.clone()
-    colours = tokens[0, 0:-3:4]
-    other[0, -2] = colours[colours != tokens[0, -2]][0]
+    other = _asking_another_colour(tokens)
     seen = []
     model.gru.register_forward_hook(lambda module, args, out: seen.append(args[0]))
     model(tokens)
@@ -125,9 +129,7 @@ def test_question_and_word_max_sees_the_question_at_every_word():
     """Changing only the asked word changes the features at every word before the max."""
     model = R.build("question + word, max", seed=0)
     tokens, _ = R.sentences(1, 4, _generator())
-    other = tokens.clone()
-    colours = tokens[0, 0:-3:4]
-    other[0, -2] = colours[colours != tokens[0, -2]][0]
+    other = _asking_another_colour(tokens)
     seen = []
     model.second.register_forward_hook(lambda module, args, out: seen.append(out))
     model(tokens), model(other)
